@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "batchd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "batchd", targets: ["batchd"]),
+        .executable(name: "batchctl", targets: ["batchctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Thin module maps over Debian's C libraries.
+        .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "BatchModel"),
+        .target(name: "BatchStore", dependencies: ["BatchModel", "CSQLite"]),
+        .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"]),
+        .target(
+            name: "BatchAPI",
+            dependencies: [
+                "BatchModel", "BatchStore", "BatchCache",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .executableTarget(
+            name: "batchd",
+            dependencies: [
+                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "batchctl",
+            dependencies: [
+                "BatchModel", "BatchStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel"]),
+        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
+        .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

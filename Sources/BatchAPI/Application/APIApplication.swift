@@ -1,0 +1,74 @@
+import BatchModel
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The request pipeline of one worker thread: body limit, routing, 404/405,
+/// authentication, the handler, and the error envelope, with one log line per
+/// request carrying its request id.
+///
+/// `respond` never throws and never traps on client input: every failure becomes
+/// an envelope with the request id in the body and in `X-Request-Id`.
+public final class APIApplication {
+    public let router: Router
+    public let resources: WorkerResources
+    public let logger: Logger
+
+    public init(router: Router = Routes.all, resources: WorkerResources, logger: Logger) {
+        self.router = router
+        self.resources = resources
+        self.logger = logger
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = KeyCache.monotonicMilliseconds()
+        var requestLogger = logger
+        requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
+        var response: HTTPResponse
+        do {
+            response = try route(request, logger: requestLogger)
+        } catch {
+            response = NativeErrorEnvelope.response(error, requestID: request.requestID)
+        }
+        response.setHeader("X-Request-Id", request.requestID)
+        requestLogger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
+                "ms": "\(KeyCache.monotonicMilliseconds() - started)",
+            ])
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, logger: Logger) throws(APIError) -> HTTPResponse {
+        if request.bodyTooLarge {
+            throw APIError(
+                .payloadTooLarge, "Request body of \(request.declaredBodyLength) bytes exceeds the limit of \(resources.service.maxBodyBytes) bytes",
+                details: ["limit_bytes": .integer(resources.service.maxBodyBytes), "content_length": .integer(request.declaredBodyLength)])
+        }
+        if request.bodyTruncated {
+            throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
+        }
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            throw APIError(.notFound, "No route for \(request.method) \(request.path)", details: ["resource_type": "route", "path": .string(request.path)])
+        case .methodNotAllowed(let allowed):
+            throw APIError(
+                .methodNotAllowed, "Method \(request.method) is not allowed on \(request.path)",
+                details: ["allowed_methods": .array(allowed.map(JSONValue.string))], headers: [("Allow", allowed.joined(separator: ", "))])
+        case .found(let route, let parameters):
+            let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger)
+            if route.access != .open {
+                let principal = try KeyAuthenticator.authenticate(context)
+                if route.access == .admin, principal.role != .admin {
+                    throw APIError(.forbidden, "This endpoint needs an admin key", details: ["required_role": "admin"])
+                }
+                context.principal = principal
+                context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
+            }
+            return try route.handler(context)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import BatchModel
+import BatchStore
+import Logging
+
+/// Everything a handler sees: the request, the route's captures, the caller
+/// (once authenticated) and the worker's resources.
+public final class RequestContext {
+    public let request: HTTPRequest
+    public let parameters: [String: String]
+    public let resources: WorkerResources
+    public internal(set) var principal: Principal?
+    public var logger: Logger
+
+    public init(request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger) {
+        self.request = request
+        self.parameters = parameters
+        self.resources = resources
+        self.principal = principal
+        self.logger = logger
+    }
+
+    /// The authenticated caller. Routes with `.client` or `.admin` access always have one.
+    public var caller: Principal {
+        get throws(APIError) {
+            guard let principal else { throw APIError(.unauthorized, "Missing API key") }
+            return principal
+        }
+    }
+
+    /// The worker's store connection, or 503 when the database cannot be opened.
+    public func store(operation: String) throws(APIError) -> SQLiteConnection {
+        do {
+            return try resources.store()
+        } catch {
+            logger.error("cannot open database", metadata: ["error": "\(error)"])
+            throw APIError(.serviceUnavailable, "The database is unavailable; retry shortly", details: ["operation": .string(operation)], headers: [("Retry-After", "1")])
+        }
+    }
+
+    /// Runs a store call, mapping its failure to the wire in the one shared way.
+    public func withStore<T>(_ operation: String, details: JSONObject = JSONObject(), _ body: (SQLiteConnection) throws(StoreError) -> T) throws(APIError) -> T {
+        let connection = try store(operation: operation)
+        do {
+            return try body(connection)
+        } catch {
+            if case .sqlite = error { logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"]) }
+            throw APIError(error, operation: operation, details: details)
+        }
+    }
+
+    /// The route capture `name`; routes always define the captures their handlers read.
+    public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    /// The request body as a JSON object, or a 400 that says why not.
+    public func jsonObjectBody() throws(APIError) -> JSONObject {
+        if request.body.isEmpty { return JSONObject() }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(request.body)
+        } catch {
+            throw APIError(.validationError, "Request body is not valid JSON: \(error)", details: ["error": .string(error.description)])
+        }
+        guard case .object(let object) = value else {
+            throw APIError(.validationError, "Request body must be a JSON object", details: ["error": "expected a JSON object"])
+        }
+        return object
+    }
+}

@@ -1,0 +1,30 @@
+import BatchCache
+import BatchStore
+
+/// What one worker thread owns: its SQLite connection, its Redis connection and
+/// its key cache. Never shared between threads, so nothing here needs a lock.
+public final class WorkerResources {
+    public let database: StoreDatabase
+    public let redis: RedisConnection?
+    public let keyCache: KeyCache
+    public let service: ServiceInfo
+    private var connection: SQLiteConnection?
+
+    public init(database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, keyCache: KeyCache = KeyCache()) {
+        self.database = database
+        self.redis = redis
+        self.service = service
+        self.keyCache = keyCache
+    }
+
+    /// This thread's SQLite connection, opened on first use and reopened after a failure to open.
+    public func store() throws(StoreError) -> SQLiteConnection {
+        if let connection { return connection }
+        let opened = try database.connect()
+        connection = opened
+        return opened
+    }
+
+    /// Drops the connection, e.g. after the file was replaced underneath it.
+    public func resetStore() { connection = nil }
+}

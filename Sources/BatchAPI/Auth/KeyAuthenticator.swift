@@ -1,0 +1,54 @@
+import BatchModel
+import BatchStore
+
+/// Turns the credentials of a request into a `Principal`.
+///
+/// Accepts `X-Api-Key: KEY` or `Authorization: Bearer KEY`. Keys are looked up by
+/// their SHA-256, through the worker's `KeyCache`.
+public enum KeyAuthenticator {
+    /// The key the request presents, if any.
+    public static func presentedKey(in request: HTTPRequest) -> String? {
+        if let key = request.header("x-api-key")?.trimmed, !key.isEmpty { return key }
+        if let authorization = request.header("authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let key = String(parts[1]).trimmed
+                if !key.isEmpty { return key }
+            }
+        }
+        return nil
+    }
+
+    /// The caller, or 401 for a missing, unknown or revoked key.
+    public static func authenticate(_ context: RequestContext) throws(APIError) -> Principal {
+        guard let key = presentedKey(in: context.request) else {
+            throw APIError(.unauthorized, "Missing API key: send X-Api-Key or Authorization: Bearer", details: ["error": "missing_api_key"])
+        }
+        // Keys longer than any batchd mints are refused without hashing megabytes.
+        let hash = key.utf8.count <= 256 ? APIKeySecret.hash(key) : ""
+        let principal: Principal?
+        if let cached = context.resources.keyCache.lookup(hash: hash) {
+            principal = cached
+        } else {
+            principal = try context.withStore("authenticate") { connection throws(StoreError) in
+                try KeyRecords(connection).authenticate(hash: hash).map { key, tenant in
+                    Principal(tenant: tenant, keyID: key.id, role: key.role)
+                }
+            }
+            context.resources.keyCache.store(hash: hash, principal: principal)
+        }
+        guard let principal else {
+            throw APIError(.unauthorized, "Invalid or revoked API key", details: ["error": "invalid_api_key"])
+        }
+        return principal
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,44 @@
+import BatchModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A per-thread cache of key lookups, so a hot client costs no SQLite query per
+/// request. Entries live `ttlMilliseconds` (default 2 s): a revoked key stops
+/// working within that time on every thread, well inside the 5 s promise.
+/// Unknown keys are cached too, so guessing keys cannot hammer the database.
+public final class KeyCache {
+    public let ttlMilliseconds: Int64
+    public let capacity: Int
+    private var entries: [String: (principal: Principal?, expiresAt: Int64)] = [:]
+
+    public init(ttlMilliseconds: Int64 = 2000, capacity: Int = 10_000) {
+        self.ttlMilliseconds = ttlMilliseconds
+        self.capacity = capacity
+    }
+
+    /// `.some(principal)` or `.some(nil)` (known bad) when fresh; nil when not cached.
+    public func lookup(hash: String, now: Int64 = KeyCache.monotonicMilliseconds()) -> Principal?? {
+        guard let entry = entries[hash] else { return nil }
+        if entry.expiresAt <= now {
+            entries[hash] = nil
+            return nil
+        }
+        return .some(entry.principal)
+    }
+
+    public func store(hash: String, principal: Principal?, now: Int64 = KeyCache.monotonicMilliseconds()) {
+        // Bounded: when full, start over rather than track recency; refills cost one query each.
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[hash] = (principal, now + ttlMilliseconds)
+    }
+
+    public func removeAll() { entries.removeAll() }
+
+    public static func monotonicMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

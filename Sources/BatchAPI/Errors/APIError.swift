@@ -1,0 +1,78 @@
+import BatchModel
+import BatchStore
+
+/// The one error type of the API layer: what went wrong, in words a client can
+/// act on. Handlers throw it; `NativeErrorEnvelope` turns it into the wire body.
+public struct APIError: Error, Sendable {
+    public var code: ErrorCode
+    public var message: String
+    public var details: JSONObject
+    /// Extra response headers, e.g. `Allow` on a 405.
+    public var headers: [(name: String, value: String)]
+
+    public init(_ code: ErrorCode, _ message: String, details: JSONObject = JSONObject(), headers: [(name: String, value: String)] = []) {
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+    }
+
+    public var status: Int { code.status }
+
+    // MARK: The errors every endpoint shares
+
+    /// Spec 000's 400 for an id that is not alphanumeric-with-hyphens or too long.
+    public static func invalidBatchID(_ id: String, _ problem: ResourceID.Problem) -> APIError {
+        APIError(.validationError, "Invalid batch ID: \(id)", details: ["error": .string(problem.explanation)])
+    }
+
+    /// Spec 000's 404, also for another tenant's batch, so ids leak nothing.
+    public static func batchNotFound(_ id: String) -> APIError {
+        APIError(.notFound, "Batch \(id) not found", details: ["resource_type": "batch", "resource_id": .string(id)])
+    }
+
+    public static func notFound(resourceType: String, id: String) -> APIError {
+        APIError(.notFound, "\(resourceType.prefix(1).uppercased() + resourceType.dropFirst()) \(id) not found",
+            details: ["resource_type": .string(resourceType), "resource_id": .string(id)])
+    }
+
+    public static func invalidParameter(_ name: String, _ reason: String) -> APIError {
+        APIError(.validationError, "Invalid value for parameter '\(name)': \(reason)", details: ["parameter": .string(name), "error": .string(reason)])
+    }
+
+    public static func invalidField(_ name: String, _ reason: String) -> APIError {
+        APIError(.validationError, "Invalid value for field '\(name)': \(reason)", details: ["field": .string(name), "error": .string(reason)])
+    }
+
+    /// A server fault: the message names the operation, never SQL or internals.
+    public static func processing(operation: String, details: JSONObject = JSONObject()) -> APIError {
+        var all: JSONObject = ["operation": .string(operation)]
+        for (key, value) in details.pairs { all[key] = value }
+        return APIError(.processingError, "Failed to \(operation.replacingUnderscores()): internal error", details: all)
+    }
+}
+
+extension APIError {
+    /// Maps a store failure during `operation` to the wire: the one place where
+    /// `StoreError` becomes an HTTP answer.
+    public init(_ error: StoreError, operation: String, details: JSONObject = JSONObject()) {
+        switch error {
+        case .notFound(let what):
+            self.init(.notFound, "\(what.prefix(1).uppercased() + what.dropFirst()) not found", details: details)
+        case .conflict(let message):
+            self.init(.conflict, message, details: details)
+        case .busy:
+            var busy = details
+            busy["operation"] = .string(operation)
+            self.init(.serviceUnavailable, "The database is busy; retry shortly", details: busy, headers: [("Retry-After", "1")])
+        case .sqlite, .schemaTooNew:
+            self = .processing(operation: operation, details: details)
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String {
+        String(map { $0 == "_" ? " " : $0 })
+    }
+}

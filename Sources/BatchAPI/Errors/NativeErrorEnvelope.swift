@@ -1,0 +1,20 @@
+import BatchModel
+
+/// Renders an `APIError` as the native envelope of spec 000 and `shared/API.md`:
+/// `{"success": false, "message", "code", "status_code", "details", "request_id"}`.
+public enum NativeErrorEnvelope {
+    public static func document(_ error: APIError, requestID: String) -> JSONValue {
+        [
+            "success": false,
+            "message": .string(error.message),
+            "code": .string(error.code.rawValue),
+            "status_code": .integer(error.status),
+            "details": .object(error.details),
+            "request_id": .string(requestID),
+        ]
+    }
+
+    public static func response(_ error: APIError, requestID: String) -> HTTPResponse {
+        HTTPResponse.json(error.status, document(error, requestID: requestID), headers: error.headers)
+    }
+}

@@ -1,0 +1,41 @@
+import BatchModel
+import BatchStore
+
+/// `/healthz` (the process answers) and `/readyz` (its dependencies answer).
+public enum HealthHandlers {
+    public static func healthz(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        .json(200, ["status": "ok", "version": .string(ServiceInfo.version)])
+    }
+
+    /// 200 `ready` when SQLite and Redis answer; 200 `degraded` when only Redis is
+    /// down (batchd serves from SQLite then); 503 when SQLite is down.
+    public static func readyz(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let dependencies = DependencyProbe.check(context.resources)
+        let status: String
+        let code: Int
+        switch (dependencies.sqlite, dependencies.redis) {
+        case (true, true): (status, code) = ("ready", 200)
+        case (true, false): (status, code) = ("degraded", 200)
+        default: (status, code) = ("unavailable", 503)
+        }
+        return .json(code, [
+            "status": .string(status),
+            "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
+            "version": .string(ServiceInfo.version),
+        ])
+    }
+}
+
+/// Checks the worker's own SQLite and Redis connections with one cheap call each.
+public enum DependencyProbe {
+    public static func check(_ resources: WorkerResources) -> (sqlite: Bool, redis: Bool) {
+        var sqlite = false
+        do {
+            sqlite = try resources.store().statement("SELECT 1").firstRow { $0.int(0) } == 1
+        } catch {
+            resources.resetStore()
+        }
+        let redis = resources.redis?.ping() ?? false
+        return (sqlite, redis)
+    }
+}

@@ -1,0 +1,31 @@
+import BatchModel
+
+/// `GET /v1/status`: who the key belongs to, its tenant's limits, and the
+/// service's version and dependencies.
+public enum ServiceStatusHandler {
+    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        let dependencies = DependencyProbe.check(context.resources)
+        let policy = caller.tenant.rateLimit
+        let data: JSONValue = [
+            "tenant": ["id": .string(caller.tenant.id), "name": .string(caller.tenant.name)],
+            "key": ["id": .string(caller.keyID), "role": .string(caller.role.rawValue)],
+            "rate_limit": [
+                "limit": .integer(policy.limit),
+                "window_seconds": .integer(policy.windowSeconds),
+                "burst": .integer(policy.burst),
+                "write_limit": policy.writeLimit.map { .integer($0) } ?? .null,
+                "policy": .string(policy.policyHeader),
+            ],
+            "service": [
+                "name": "batchd",
+                "version": .string(ServiceInfo.version),
+                "api_version": .string(ServiceInfo.apiVersion),
+                "started_at": .string(context.resources.service.startedAt.iso8601),
+                "sqlite": .string(dependencies.sqlite ? "up" : "down"),
+                "redis": .string(dependencies.redis ? "up" : "down"),
+            ],
+        ]
+        return NativeEnvelope.response(message: "Service status retrieved successfully", data: data, requestID: context.request.requestID)
+    }
+}

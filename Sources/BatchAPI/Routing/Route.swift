@@ -1,0 +1,59 @@
+/// Who may call a route.
+public enum Access: Sendable {
+    /// No key needed (`/healthz`, `/readyz`).
+    case open
+    /// Any valid key.
+    case client
+    /// Keys with role `admin` only; client keys get 403.
+    case admin
+}
+
+/// Answers one matched route. Takes everything through the context so it can be
+/// called in tests without sockets.
+public typealias RouteHandler = @Sendable (RequestContext) throws(APIError) -> HTTPResponse
+
+/// A method, a path pattern such as `/v1/batches/{batch_id}`, who may call it, and its handler.
+public struct Route: Sendable {
+    public let method: String
+    public let pattern: RoutePattern
+    public let access: Access
+    public let handler: RouteHandler
+
+    public init(_ method: String, _ pattern: String, access: Access = .client, _ handler: @escaping RouteHandler) {
+        self.method = method
+        self.pattern = RoutePattern(pattern)
+        self.access = access
+        self.handler = handler
+    }
+}
+
+/// A path split into literal segments and `{name}` captures.
+public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case capture(String)
+    }
+
+    let segments: [Segment]
+    public let description: String
+
+    public init(_ pattern: String) {
+        description = pattern
+        segments = pattern.split(separator: "/").map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .capture(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+    }
+
+    /// The captures when `pathSegments` fits the pattern.
+    func match(_ pathSegments: [Substring]) -> [String: String]? {
+        guard pathSegments.count == segments.count else { return nil }
+        var captures: [String: String] = [:]
+        for (segment, part) in zip(segments, pathSegments) {
+            switch segment {
+            case .literal(let text): if part != text { return nil }
+            case .capture(let name): captures[name] = String(part)
+            }
+        }
+        return captures
+    }
+}

@@ -1,0 +1,169 @@
+import CHiredis
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking Redis connection over hiredis, owned by one thread.
+///
+/// Every command has a timeout. After any error the hiredis context is unusable,
+/// so it is freed and the next call reconnects, but no sooner than
+/// `reconnectInterval` after the last failed attempt: while Redis is down,
+/// requests fail fast instead of each paying a connect timeout.
+public final class RedisConnection {
+    public let endpoint: RedisEndpoint
+    public let connectTimeoutMilliseconds: Int
+    public let commandTimeoutMilliseconds: Int
+    public let reconnectIntervalMilliseconds: Int
+
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var nextAttemptAt: Int64 = 0
+    private var lastError = "not connected yet"
+
+    public init(endpoint: RedisEndpoint, connectTimeoutMilliseconds: Int = 200, commandTimeoutMilliseconds: Int = 100, reconnectIntervalMilliseconds: Int = 500) {
+        self.endpoint = endpoint
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
+        self.reconnectIntervalMilliseconds = reconnectIntervalMilliseconds
+    }
+
+    deinit { disconnect() }
+
+    /// True while a context is open; says nothing about whether Redis still answers.
+    public var isConnected: Bool { context != nil }
+
+    /// Drops the connection; the next command reconnects.
+    public func disconnect() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    /// Sends one command and waits for its reply. An error *reply* is returned as
+    /// `.error`, not thrown: the connection is still good after it.
+    public func command(_ arguments: [String]) throws(CacheError) -> RedisReply {
+        try pipeline([arguments])[0]
+    }
+
+    /// Sends several commands in one write and reads their replies in order:
+    /// one round trip instead of one per command.
+    public func pipeline(_ commands: [[String]]) throws(CacheError) -> [RedisReply] {
+        let context = try connectedContext()
+        for arguments in commands {
+            let rc = Self.withArgv(arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            if rc != REDIS_OK { throw fail(context, "append") }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
+                throw fail(context, "read")
+            }
+            let reply = raw!.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.convert(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// PING with the command timeout; false on any failure.
+    public func ping() -> Bool {
+        (try? command(["PING"])) == .status("PONG")
+    }
+
+    private func connectedContext() throws(CacheError) -> UnsafeMutablePointer<redisContext> {
+        if let context { return context }
+        let now = Self.monotonicMilliseconds()
+        guard now >= nextAttemptAt else { throw .unavailable(lastError) }
+        nextAttemptAt = now + Int64(reconnectIntervalMilliseconds)
+        let connectTimeout = Self.timeval(milliseconds: connectTimeoutMilliseconds)
+        let created: UnsafeMutablePointer<redisContext>?
+        switch endpoint {
+        case .unix(let path): created = redisConnectUnixWithTimeout(path, connectTimeout)
+        case .tcp(let host, let port): created = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+        }
+        guard let created else {
+            lastError = "cannot allocate a context"
+            throw .io(lastError)
+        }
+        if created.pointee.err != 0 {
+            lastError = "connect to \(endpoint): " + Self.errorString(created)
+            redisFree(created)
+            throw .io(lastError)
+        }
+        if redisSetTimeout(created, Self.timeval(milliseconds: commandTimeoutMilliseconds)) != REDIS_OK {
+            lastError = "set timeout: " + Self.errorString(created)
+            redisFree(created)
+            throw .io(lastError)
+        }
+        context = created
+        nextAttemptAt = 0
+        return created
+    }
+
+    private func fail(_ context: UnsafeMutablePointer<redisContext>, _ operation: String) -> CacheError {
+        lastError = "\(operation): " + Self.errorString(context)
+        disconnect()
+        // A failure right after a good connection may be a blip: allow one immediate retry.
+        nextAttemptAt = Self.monotonicMilliseconds()
+        return .io(lastError)
+    }
+
+    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafePointer(to: &context.pointee.errstr) { pointer in
+            pointer.withMemoryRebound(to: CChar.self, capacity: 128) { String(cString: $0) }
+        }
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            guard let str = r.str else { return .bulk([]) }
+            return .bulk(Array(UnsafeRawBufferPointer(start: str, count: Int(r.len))))
+        case REDIS_REPLY_STATUS:
+            return .status(r.str.map { String(cString: $0) } ?? "")
+        case REDIS_REPLY_ERROR:
+            return .error(r.str.map { String(cString: $0) } ?? "")
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(r.elements))
+            for i in 0..<Int(r.elements) {
+                if let element = r.element[i] { elements.append(convert(element)) } else { elements.append(.null) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    /// Copies the arguments into C buffers with explicit lengths (values may hold any bytes).
+    private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        let buffers: [UnsafeMutableBufferPointer<UInt8>] = arguments.map { argument in
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: argument.utf8.count + 1)
+            _ = buffer.initialize(from: argument.utf8)
+            buffer[argument.utf8.count] = 0
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var argv: [UnsafePointer<CChar>?] = buffers.map { UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self) }
+        let lengths = arguments.map { $0.utf8.count }
+        return argv.withUnsafeMutableBufferPointer { argvBuffer in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
+        }
+    }
+
+    static func timeval(milliseconds: Int) -> Glibc.timeval {
+        Glibc.timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

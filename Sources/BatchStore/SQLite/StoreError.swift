@@ -1,0 +1,25 @@
+/// Everything that can go wrong in the store layer. `BatchAPI` maps it to the
+/// wire in one place: `.notFound` and `.conflict` are the client's business,
+/// the rest are server faults.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// SQLite said no: its result code and message.
+    case sqlite(code: Int32, message: String)
+    /// The database busy timeout ran out.
+    case busy
+    /// A row that had to exist does not.
+    case notFound(String)
+    /// A uniqueness or state rule was broken, e.g. a duplicate tenant name.
+    case conflict(String)
+    /// The database file is from a newer batchd than this one.
+    case schemaTooNew(found: Int, known: Int)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let code, let message): return "sqlite error \(code): \(message)"
+        case .busy: return "database is busy"
+        case .notFound(let what): return "\(what) not found"
+        case .conflict(let what): return what
+        case .schemaTooNew(let found, let known): return "database schema version \(found) is newer than this batchd knows (\(known))"
+        }
+    }
+}

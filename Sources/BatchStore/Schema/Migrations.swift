@@ -1,0 +1,189 @@
+/// The database schema as numbered migrations. `PRAGMA user_version` records how
+/// many have been applied; each runs once, in its own transaction, at start.
+///
+/// Never edit a migration that has shipped: append a new one. Later issues add
+/// columns rather than redesign tables, which is why migration 1 already holds
+/// the counters, leases and idempotency records batches will need.
+public enum Migrations {
+    public static let all: [String] = [migration1]
+
+    public static var latestVersion: Int { all.count }
+
+    /// Applies every migration the database has not seen yet.
+    /// Throws `.schemaTooNew` for a database written by a newer batchd.
+    public static func apply(to connection: SQLiteConnection) throws(StoreError) {
+        let version = try currentVersion(of: connection)
+        if version > latestVersion { throw .schemaTooNew(found: version, known: latestVersion) }
+        guard version < latestVersion else { return }
+        for (index, sql) in all.enumerated() where index >= version {
+            try connection.transaction {
+                () throws(StoreError) in
+                // Re-check inside the write lock: another process may have migrated meanwhile.
+                let now = try currentVersion(of: connection)
+                guard now == index else { return }
+                try connection.execute(sql)
+                try connection.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+
+    public static func currentVersion(of connection: SQLiteConnection) throws(StoreError) -> Int {
+        let statement = try connection.statement("PRAGMA user_version")
+        return Int(try statement.firstRow { $0.int(0) } ?? 0)
+    }
+
+    static let migration1 = """
+        CREATE TABLE tenants (
+            id               TEXT PRIMARY KEY,
+            name             TEXT NOT NULL UNIQUE,
+            created_at       INTEGER NOT NULL,
+            rate_limit       INTEGER NOT NULL DEFAULT 1000,
+            rate_window      INTEGER NOT NULL DEFAULT 3600,
+            rate_burst       INTEGER NOT NULL DEFAULT 100,
+            write_rate_limit INTEGER,
+            max_batches      INTEGER,
+            max_items        INTEGER,
+            max_bytes        INTEGER
+        ) STRICT;
+
+        CREATE TABLE api_keys (
+            id          TEXT PRIMARY KEY,
+            tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+            name        TEXT NOT NULL DEFAULT '',
+            prefix      TEXT NOT NULL,
+            hash        TEXT NOT NULL UNIQUE,
+            role        TEXT NOT NULL CHECK (role IN ('client', 'admin')),
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        ) STRICT;
+        CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
+
+        CREATE TABLE batches (
+            id                 TEXT PRIMARY KEY,
+            tenant_id          TEXT NOT NULL REFERENCES tenants(id),
+            name               TEXT NOT NULL DEFAULT '',
+            collection         TEXT NOT NULL DEFAULT 'default',
+            processor          TEXT NOT NULL DEFAULT 'ingest',
+            status             TEXT NOT NULL,
+            priority           INTEGER NOT NULL DEFAULT 1,
+            max_concurrent     INTEGER NOT NULL DEFAULT 5,
+            timeout_seconds    INTEGER NOT NULL DEFAULT 3600,
+            notification_url   TEXT,
+            completion_window  INTEGER,
+            retention_days     INTEGER NOT NULL DEFAULT 30,
+            force_overwrite    INTEGER NOT NULL DEFAULT 0,
+            configuration      TEXT NOT NULL DEFAULT '{}',
+            context            TEXT,
+            error_message      TEXT,
+            validation_errors  TEXT,
+            version            INTEGER NOT NULL DEFAULT 1,
+            created_at         INTEGER NOT NULL,
+            started_at         INTEGER,
+            updated_at         INTEGER NOT NULL,
+            completed_at       INTEGER,
+            expires_at         INTEGER,
+            total_items        INTEGER NOT NULL DEFAULT 0,
+            next_seq           INTEGER NOT NULL DEFAULT 1,
+            n_pending          INTEGER NOT NULL DEFAULT 0,
+            n_processing       INTEGER NOT NULL DEFAULT 0,
+            n_succeeded        INTEGER NOT NULL DEFAULT 0,
+            n_failed           INTEGER NOT NULL DEFAULT 0,
+            n_cancelled        INTEGER NOT NULL DEFAULT 0,
+            n_expired          INTEGER NOT NULL DEFAULT 0,
+            total_bytes        INTEGER NOT NULL DEFAULT 0,
+            item_time_ms       INTEGER NOT NULL DEFAULT 0,
+            cost_cents         INTEGER NOT NULL DEFAULT 0,
+            input_tokens       INTEGER NOT NULL DEFAULT 0,
+            output_tokens      INTEGER NOT NULL DEFAULT 0,
+            webhook_attempts   INTEGER NOT NULL DEFAULT 0,
+            webhook_status     TEXT
+        ) STRICT;
+        CREATE INDEX batches_tenant_created ON batches(tenant_id, created_at, id);
+        CREATE INDEX batches_runnable ON batches(status, priority) WHERE status IN ('queued', 'running');
+
+        CREATE TABLE items (
+            id             TEXT PRIMARY KEY,
+            batch_id       TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            seq            INTEGER NOT NULL,
+            custom_id      TEXT,
+            filename       TEXT,
+            file_path      TEXT,
+            blob_path      TEXT,
+            content        BLOB,
+            context        TEXT,
+            media_type     TEXT,
+            size_bytes     INTEGER NOT NULL DEFAULT 0,
+            status         TEXT NOT NULL,
+            lease_owner    TEXT,
+            lease_until    INTEGER,
+            attempt        INTEGER NOT NULL DEFAULT 0,
+            started_at     INTEGER,
+            completed_at   INTEGER,
+            duration_ms    INTEGER,
+            result         TEXT,
+            error_type     TEXT,
+            error_message  TEXT,
+            error_details  TEXT,
+            media_id       TEXT,
+            cost_cents     INTEGER NOT NULL DEFAULT 0,
+            input_tokens   INTEGER NOT NULL DEFAULT 0,
+            output_tokens  INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (batch_id, seq)
+        ) STRICT;
+        CREATE INDEX items_claimable ON items(batch_id, status, seq) WHERE status = 'pending';
+        CREATE INDEX items_leases ON items(lease_until) WHERE status = 'processing';
+
+        CREATE TABLE media (
+            id          TEXT PRIMARY KEY,
+            tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+            collection  TEXT NOT NULL,
+            batch_id    TEXT,
+            item_id     TEXT,
+            media_type  TEXT NOT NULL,
+            mime        TEXT NOT NULL,
+            filename    TEXT,
+            size_bytes  INTEGER NOT NULL,
+            sha256      TEXT NOT NULL,
+            metadata    TEXT NOT NULL DEFAULT '{}',
+            created_at  INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX media_collection ON media(tenant_id, collection, created_at, id);
+        CREATE INDEX media_hash ON media(tenant_id, collection, sha256);
+
+        CREATE TABLE batch_media_counts (
+            batch_id    TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            media_type  TEXT NOT NULL,
+            count       INTEGER NOT NULL DEFAULT 0,
+            bytes       INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (batch_id, media_type)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE batch_errors (
+            batch_id        TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            error_type      TEXT NOT NULL,
+            count           INTEGER NOT NULL DEFAULT 0,
+            affected_files  TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (batch_id, error_type)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE settings (
+            scope       TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            value       TEXT NOT NULL,
+            updated_at  INTEGER NOT NULL,
+            PRIMARY KEY (scope, key)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE idempotency_keys (
+            tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+            key           TEXT NOT NULL,
+            request_hash  TEXT NOT NULL,
+            status        INTEGER,
+            response      BLOB,
+            batch_id      TEXT,
+            created_at    INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, key)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX idempotency_created ON idempotency_keys(created_at);
+        """
+}

@@ -1,0 +1,27 @@
+/// One request as libfcgi hands it over: the CGI parameters nginx sent and the body.
+///
+/// Knows nothing of HTTP routing or batches; the layer above turns it into its
+/// own request value.
+public struct FastCGIRequest: Sendable {
+    /// Every FastCGI parameter (`REQUEST_METHOD`, `DOCUMENT_URI`, `HTTP_*`, …).
+    public var params: [String: String]
+    /// The body, read whole when it fits the server's `maxBodyBytes`; empty otherwise.
+    public var body: [UInt8]
+    /// `CONTENT_LENGTH` as nginx declared it (0 when absent or malformed).
+    public var declaredLength: Int
+    /// The declared length was over `maxBodyBytes`: the body was not read, and is
+    /// discarded after the response so a kept-open connection stays in step.
+    public var bodyTooLarge: Bool
+    /// The stream ended before `declaredLength` bytes arrived.
+    public var bodyTruncated: Bool
+
+    public init(params: [String: String], body: [UInt8] = [], declaredLength: Int = 0, bodyTooLarge: Bool = false, bodyTruncated: Bool = false) {
+        self.params = params
+        self.body = body
+        self.declaredLength = declaredLength
+        self.bodyTooLarge = bodyTooLarge
+        self.bodyTruncated = bodyTruncated
+    }
+
+    public subscript(param name: String) -> String? { params[name] }
+}

@@ -1,0 +1,231 @@
+import CFastCGI
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the server could not start.
+public enum FastCGIError: Error, Sendable, CustomStringConvertible {
+    case initFailed(Int32)
+    case socket(String)
+    case thread(Int32)
+
+    public var description: String {
+        switch self {
+        case .initFailed(let rc): return "FCGX_Init failed (\(rc))"
+        case .socket(let message): return message
+        case .thread(let rc): return "cannot start a worker thread (\(rc))"
+        }
+    }
+}
+
+/// A FastCGI responder on a unix socket, served by dedicated worker threads that
+/// each block in `FCGX_Accept_r` (never Swift's cooperative pool, which has one
+/// thread per core and must not block).
+///
+/// With nginx's `fastcgi_keep_conn on`, a worker stays with its connection between
+/// requests, so an idle kept-open connection pins a thread: `threadCount` must
+/// exceed nginx's upstream keepalive pool across all nginx workers.
+///
+/// Stopping: `stop(grace:)` stops accepting, wakes workers blocked in accept or in
+/// an idle kept-open connection, lets requests in flight finish, and returns once
+/// every worker has exited or the grace period has passed.
+public final class FastCGIServer: Sendable {
+    public struct Configuration: Sendable {
+        public var socketPath: String
+        /// File mode of the socket, so nginx's unprivileged workers can connect.
+        public var socketMode: mode_t
+        public var backlog: Int32
+        public var threadCount: Int
+        /// Bodies up to this size are read whole; larger ones get `bodyTooLarge`.
+        public var maxBodyBytes: Int
+
+        public init(socketPath: String, socketMode: mode_t = 0o666, backlog: Int32 = 1024, threadCount: Int = 64, maxBodyBytes: Int = 16 << 20) {
+            self.socketPath = socketPath
+            self.socketMode = socketMode
+            self.backlog = backlog
+            self.threadCount = threadCount
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    private struct State {
+        var listenFD: Int32 = -1
+        var stopping = false
+        /// Kept-open connections whose worker waits for nginx's next request on them.
+        var idleConnections: [Int: Int32] = [:]
+        var inFlight = 0
+    }
+
+    public let configuration: Configuration
+    private let makeResponder: @Sendable () -> FastCGIResponder
+    private let state = Mutex(State())
+    private let exited = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration, makeResponder: @escaping @Sendable () -> FastCGIResponder) {
+        self.configuration = configuration
+        self.makeResponder = makeResponder
+    }
+
+    /// Calls `FCGX_Init`, which installs libfcgi's own SIGPIPE/SIGTERM handlers;
+    /// install yours after this.
+    public static func initializeLibrary() throws(FastCGIError) {
+        let rc = FCGX_Init()
+        if rc != 0 { throw .initFailed(rc) }
+    }
+
+    /// Opens the socket (replacing a stale one) and starts the workers.
+    public func start() throws(FastCGIError) {
+        unlink(configuration.socketPath)
+        let fd = FCGX_OpenSocket(configuration.socketPath, configuration.backlog)
+        guard fd >= 0 else { throw .socket("cannot listen on \(configuration.socketPath): \(String(cString: strerror(errno)))") }
+        chmod(configuration.socketPath, configuration.socketMode)
+        state.withLock { $0.listenFD = fd }
+        for index in 0..<configuration.threadCount {
+            try spawnWorker(index: index, listenFD: fd)
+        }
+    }
+
+    /// Requests being answered right now.
+    public var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Stops accepting and waits up to `grace` seconds for the workers to finish.
+    /// Returns true when every worker exited in time.
+    @discardableResult
+    public func stop(grace: Double) -> Bool {
+        let listenFD = state.withLock { state -> Int32 in
+            state.stopping = true
+            // Wakes idle keep-alive workers with end-of-file; writes still work,
+            // so a request that raced in is still answered.
+            for fd in state.idleConnections.values { shutdown(fd, Int32(SHUT_RD)) }
+            return state.listenFD
+        }
+        // Wakes every worker blocked in accept(): it fails with EINVAL.
+        if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
+        let deadline = DispatchTime.now() + grace
+        for _ in 0..<configuration.threadCount {
+            if exited.wait(timeout: deadline) == .timedOut { return false }
+        }
+        if listenFD >= 0 { close(listenFD) }
+        unlink(configuration.socketPath)
+        return true
+    }
+
+    private func spawnWorker(index: Int, listenFD: Int32) throws(FastCGIError) {
+        let body: () -> Void = { [self] in self.runWorker(index: index, listenFD: listenFD) }
+        let box = Unmanaged.passRetained(ThreadBody(body))
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 1 << 20)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { argument in
+            let box = Unmanaged<ThreadBody>.fromOpaque(argument!).takeRetainedValue()
+            box.run()
+            return nil
+        }, box.toOpaque())
+        if rc != 0 {
+            box.release()
+            throw .thread(rc)
+        }
+    }
+
+    private func runWorker(index: Int, listenFD: Int32) {
+        defer { exited.signal() }
+        let responder = makeResponder()
+        var request = FCGX_Request()
+        FCGX_InitRequest(&request, listenFD, 0)
+        defer { FCGX_Free(&request, 1) }
+        while true {
+            let keptFD: Int32 = request.ipcFd
+            let stopping = state.withLock { state -> Bool in
+                if !state.stopping, keptFD >= 0 { state.idleConnections[index] = keptFD }
+                return state.stopping
+            }
+            if stopping { return }
+            let rc = FCGX_Accept_r(&request)
+            let stillRunning = state.withLock { state -> Bool in
+                state.idleConnections[index] = nil
+                if rc >= 0 { state.inFlight += 1 }
+                return !state.stopping
+            }
+            guard rc >= 0 else {
+                if !stillRunning { return }
+                // A failed accept while running (e.g. EMFILE): back off briefly rather than spin.
+                usleep(10_000)
+                continue
+            }
+            serve(&request, responder: responder)
+            FCGX_Finish_r(&request)
+            state.withLock { $0.inFlight -= 1 }
+        }
+    }
+
+    private func serve(_ request: inout FCGX_Request, responder: FastCGIResponder) {
+        let params = Self.readParams(request.envp)
+        let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
+        var incoming = FastCGIRequest(params: params, declaredLength: max(0, declared))
+        if declared > configuration.maxBodyBytes {
+            incoming.bodyTooLarge = true
+        } else if declared > 0 {
+            incoming.body = Self.read(request.in, count: declared)
+            incoming.bodyTruncated = incoming.body.count < declared
+        }
+        let response = responder.respond(to: incoming)
+        let bytes = response.encoded()
+        // A client that went away makes this fail; the worker carries on.
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
+        }
+        if incoming.bodyTooLarge { Self.discard(request.in) }
+    }
+
+    static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
+        var params: [String: String] = [:]
+        guard var cursor = envp else { return params }
+        while let entry = cursor.pointee {
+            if let equals = strchr(entry, Int32(UInt8(ascii: "="))) {
+                let nameLength = entry.distance(to: equals)
+                let name = entry.withMemoryRebound(to: UInt8.self, capacity: nameLength) {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: nameLength), as: UTF8.self)
+                }
+                params[name] = String(cString: equals + 1)
+            }
+            cursor += 1
+        }
+        return params
+    }
+
+    static func read(_ stream: UnsafeMutablePointer<FCGX_Stream>?, count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                while filled < count {
+                    let n = FCGX_GetStr(chars.baseAddress! + filled, Int32(min(count - filled, 1 << 20)), stream)
+                    if n <= 0 { break }
+                    filled += Int(n)
+                }
+            }
+        }
+        if filled < count { bytes.removeSubrange(filled...) }
+        return bytes
+    }
+
+    /// Reads and drops the rest of a body in small chunks.
+    static func discard(_ stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        var scratch = [CChar](repeating: 0, count: 64 << 10)
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            while FCGX_GetStr(buffer.baseAddress, Int32(buffer.count), stream) > 0 {}
+        }
+    }
+}
+
+/// A closure handed to a new pthread.
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BatchModel
+import BatchStore
+import Foundation
+
+/// `batchctl`: admin commands that work on the server's machine, straight on the
+/// SQLite database (safe beside a running batchd: WAL and `BEGIN IMMEDIATE`).
+@main
+struct BatchControl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchctl",
+        abstract: "Administer batchd: tenants and API keys.",
+        subcommands: [TenantCommand.self, KeyCommand.self])
+}
+
+/// Where the database is: the same defaults and environment variables as batchd.
+struct StoreLocation: ParsableArguments {
+    @Option(help: "State directory (env BATCHD_STATE_DIR).")
+    var stateDir: String = ProcessInfo.processInfo.environment["BATCHD_STATE_DIR"] ?? "./.batchd"
+
+    @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
+    var database: String? = ProcessInfo.processInfo.environment["BATCHD_DATABASE"]
+
+    /// Opens the database, creating and migrating it when needed.
+    func open() throws -> SQLiteConnection {
+        let path = database ?? stateDir + "/var/batchd.sqlite3"
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let store = StoreDatabase(path: path)
+        try store.prepare()
+        return try store.connect()
+    }
+}
+
+/// A command-line failure: printed without a stack, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func findTenant(_ idOrName: String, in connection: SQLiteConnection) throws -> Tenant {
+    guard let tenant = try TenantRecords(connection).find(idOrName: idOrName) else {
+        throw CommandFailure("no tenant with id or name '\(idOrName)'")
+    }
+    return tenant
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BatchAPI
+import BatchCache
+import BatchModel
+import BatchStore
+import FastCGI
+import Foundation
+import Logging
+
+/// The daemon: reads its configuration, prepares the database, starts the
+/// FastCGI workers, and on SIGTERM or SIGINT stops accepting, lets requests in
+/// flight finish within the grace period, and exits 0.
+@main
+struct BatchDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "batchd", abstract: "Batch-processing API server (FastCGI responder).")
+
+    @OptionGroup var settings: Configuration
+
+    func run() throws {
+        let level = settings.level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "batchd")
+
+        for folder in ["var", "run", "log"] {
+            try FileManager.default.createDirectory(atPath: settings.stateDir + "/" + folder, withIntermediateDirectories: true)
+        }
+        let database = settings.storeDatabase
+        do {
+            try database.prepare()
+        } catch {
+            logger.critical("cannot prepare database", metadata: ["path": "\(database.path)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+
+        try FastCGIServer.initializeLibrary()
+        // After FCGX_Init, which installs its own handlers: a client going away must
+        // surface as a failed write, and stop signals are taken by sigwait below.
+        signal(SIGPIPE, SIG_IGN)
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signalNumber in [SIGTERM, SIGINT] { sigaddset(&stopSignals, signalNumber) }
+        // Blocked before any thread starts, so every thread inherits the mask and
+        // only the sigwait below ever sees these signals.
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+        let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes)
+        let redisEndpoint = settings.redisEndpoint
+        let redisTimeout = settings.redisTimeoutMs
+        let server = FastCGIServer(
+            configuration: .init(
+                socketPath: settings.socketPath, socketMode: mode_t(UInt32(settings.socketMode, radix: 8) ?? 0o660),
+                threadCount: settings.threads, maxBodyBytes: settings.maxBodyBytes),
+            makeResponder: {
+                let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
+                let resources = WorkerResources(database: database, redis: redis, service: service)
+                return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
+            })
+        do {
+            try server.start()
+        } catch {
+            logger.critical("cannot start FastCGI server", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.notice(
+            "batchd started",
+            metadata: [
+                "version": "\(ServiceInfo.version)", "socket": "\(settings.socketPath)", "threads": "\(settings.threads)",
+                "database": "\(database.path)", "redis": "\(redisEndpoint)",
+            ])
+
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        logger.notice("stopping", metadata: ["signal": "\(received)", "in_flight": "\(server.inFlight)"])
+        let clean = server.stop(grace: settings.graceSeconds)
+        if clean {
+            logger.notice("stopped")
+        } else {
+            logger.warning("grace period ended with requests still running", metadata: ["in_flight": "\(server.inFlight)"])
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import BatchCache
+import BatchStore
+import Foundation
+import Logging
+
+/// batchd's settings: every flag also reads an environment variable
+/// (`BATCHD_…`), and flags win. Paths default to places under `--state-dir`.
+struct Configuration: ParsableArguments {
+    private static let environment = ProcessInfo.processInfo.environment
+
+    @Option(help: "State directory holding var/, run/ and log/ (env BATCHD_STATE_DIR).")
+    var stateDir: String = environment["BATCHD_STATE_DIR"] ?? "./.batchd"
+
+    @Option(help: "FastCGI unix socket path (env BATCHD_SOCKET; default <state-dir>/run/batchd.sock).")
+    var socket: String? = environment["BATCHD_SOCKET"]
+
+    @Option(help: "Octal file mode of the socket (env BATCHD_SOCKET_MODE).")
+    var socketMode: String = environment["BATCHD_SOCKET_MODE"] ?? "0660"
+
+    @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
+    var database: String? = environment["BATCHD_DATABASE"]
+
+    @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
+    var redis: String? = environment["BATCHD_REDIS"]
+
+    @Option(help: "FastCGI worker threads; must exceed nginx's upstream keepalive pool (env BATCHD_THREADS).")
+    var threads: Int = Int(environment["BATCHD_THREADS"] ?? "") ?? 128
+
+    @Option(help: "Largest request body read into memory; larger ones get 413 (env BATCHD_MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = Int(environment["BATCHD_MAX_BODY_BYTES"] ?? "") ?? 64 << 20
+
+    @Option(help: "Seconds in-flight requests get to finish on SIGTERM (env BATCHD_GRACE_SECONDS).")
+    var graceSeconds: Double = Double(environment["BATCHD_GRACE_SECONDS"] ?? "") ?? 10
+
+    @Option(help: "SQLite synchronous mode: normal or full (env BATCHD_SYNCHRONOUS).")
+    var synchronous: String = environment["BATCHD_SYNCHRONOUS"] ?? "normal"
+
+    @Option(help: "Redis command timeout in milliseconds (env BATCHD_REDIS_TIMEOUT_MS).")
+    var redisTimeoutMs: Int = Int(environment["BATCHD_REDIS_TIMEOUT_MS"] ?? "") ?? 100
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env BATCHD_LOG_LEVEL).")
+    var logLevel: String = environment["BATCHD_LOG_LEVEL"] ?? "info"
+
+    var socketPath: String { socket ?? stateDir + "/run/batchd.sock" }
+    var databasePath: String { database ?? stateDir + "/var/batchd.sqlite3" }
+    var redisSpec: String { redis ?? "unix:" + stateDir + "/run/redis.sock" }
+
+    mutating func validate() throws {
+        guard threads >= 1, threads <= 4096 else { throw ValidationError("--threads must be between 1 and 4096") }
+        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
+        guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
+        guard SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) != nil else {
+            throw ValidationError("--synchronous must be normal or full")
+        }
+        guard RedisEndpoint(parsing: redisSpec) != nil else { throw ValidationError("--redis must be unix:/path, /path or host:port") }
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else { throw ValidationError("--log-level is not a level") }
+        guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
+    }
+
+    var storeDatabase: StoreDatabase {
+        StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
+    }
+    var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
+    var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
+}

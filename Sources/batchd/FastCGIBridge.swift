@@ -1,0 +1,46 @@
+import BatchAPI
+import FastCGI
+
+/// Connects the FastCGI layer to the API layer on one worker thread: turns CGI
+/// parameters into an `HTTPRequest` and an `HTTPResponse` back into a CGI response.
+final class FastCGIBridge: FastCGIResponder {
+    let application: APIApplication
+
+    init(application: APIApplication) { self.application = application }
+
+    func respond(to request: FastCGIRequest) -> FastCGIResponse {
+        let response = application.respond(to: Self.httpRequest(from: request))
+        return FastCGIResponse(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    static func httpRequest(from request: FastCGIRequest) -> HTTPRequest {
+        let params = request.params
+        var headers: [String: String] = [:]
+        for (name, value) in params where name.hasPrefix("HTTP_") {
+            headers[String(name.dropFirst(5)).lowercased().replacingUnderscoresWithHyphens] = value
+        }
+        if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
+        if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }
+        let path: String
+        if let uri = params["DOCUMENT_URI"], !uri.isEmpty {
+            path = uri
+        } else {
+            path = String((params["REQUEST_URI"] ?? "/").split(separator: "?", maxSplits: 1).first ?? "/")
+        }
+        return HTTPRequest(
+            method: (params["REQUEST_METHOD"] ?? "GET").uppercased(),
+            path: path,
+            query: QueryParameters(parsing: params["QUERY_STRING"] ?? ""),
+            headers: headers,
+            remoteAddress: params["REMOTE_ADDR"] ?? "",
+            requestID: RequestID.sanitized(params["REQUEST_ID"]),
+            body: request.body,
+            bodyTooLarge: request.bodyTooLarge,
+            declaredBodyLength: request.declaredLength,
+            bodyTruncated: request.bodyTruncated)
+    }
+}
+
+extension String {
+    fileprivate var replacingUnderscoresWithHyphens: String { String(map { $0 == "_" ? "-" : $0 }) }
+}

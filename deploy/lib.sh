@@ -1,0 +1,97 @@
+# Shared pieces of deploy/run, deploy/test and deploy/bench. Source it; do not run it.
+# Everything here works as root on a fresh Debian machine and as a developer.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the Debian packages that are missing; runs apt-get update only when needed.
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# What building and running batchd needs.
+RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev nginx redis-server curl ca-certificates procps)
+
+command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the toolchain at /opt/swift)"
+
+# Renders nginx/batchd.conf.in and nginx/nginx.conf.in into $RUN_DIR.
+#   render_nginx STATE_DIR LISTEN SOCKET [EXTRA_SERVER_FILE]
+# Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
+# NGINX_WORKERS (auto), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), MAX_BODY (512m).
+render_nginx() {
+    local state="$1" listen="$2" socket="$3" extra="${4:-}"
+    local run="$state/run" logs="$state/log"
+    mkdir -p "$run" "$logs"
+    local user_directive="# not root: workers run as the invoking user"
+    # Started as root, nginx would run its workers as nobody, who cannot reach the
+    # socket under a private state directory: run them as the invoking user instead.
+    [ "$(id -u)" -eq 0 ] && user_directive="user root root;"
+    local extra_server=""
+    [ -n "$extra" ] && extra_server="$(cat "$extra")"
+    python3 - "$ROOT/nginx" "$run" <<PY
+import sys
+nginx_dir, run = sys.argv[1], sys.argv[2]
+values = {
+    "SOCKET": "$socket", "LISTEN": "$listen", "LOG_DIR": "$logs", "RUN_DIR": run, "NGINX_DIR": nginx_dir,
+    "KEEP_CONN": "${NGINX_KEEP_CONN:-on}", "UPSTREAM_KEEPALIVE": "${NGINX_UPSTREAM_KEEPALIVE:-16}",
+    "PER_ADDRESS_RATE": "${PER_ADDRESS_RATE:-200r/s}", "PER_ADDRESS_BURST": "${PER_ADDRESS_BURST:-400}",
+    "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-auto}", "DAEMON": "${NGINX_DAEMON:-on}",
+    "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
+}
+for name in ("batchd.conf", "nginx.conf"):
+    text = open(f"{nginx_dir}/{name}.in").read()
+    for key, value in values.items():
+        text = text.replace("@" + key + "@", value)
+    open(f"{run}/{name}", "w").write(text)
+PY
+}
+
+# Writes a Redis config that listens on a unix socket only and keeps nothing on disk:
+# Redis holds only what can be lost.
+write_redis_conf() {
+    local state="$1"
+    cat > "$state/run/redis.conf" <<CONF
+port 0
+unixsocket $state/run/redis.sock
+unixsocketperm 700
+pidfile $state/run/redis.pid
+logfile $state/log/redis.log
+dir $state/var
+daemonize yes
+save ""
+appendonly no
+maxmemory 256mb
+maxmemory-policy allkeys-lru
+CONF
+}
+
+# Waits until a command succeeds, up to N tenths of a second.
+wait_for() {
+    local tries="$1"; shift
+    for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+stop_pidfile() {
+    local file="$1"
+    [ -f "$file" ] || return 0
+    local pid; pid="$(cat "$file" 2>/dev/null)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$file"
+}
