@@ -51,22 +51,25 @@ public final class FastCGIServer: Sendable {
         }
     }
 
-    private struct State {
-        var listenFD: Int32 = -1
-        var stopping = false
-        /// Kept-open connections whose worker waits for nginx's next request on them.
-        var idleConnections: [Int: Int32] = [:]
-        var inFlight = 0
+    /// Per-worker slot: the kept-open connection its worker is idle on, or -1.
+    /// Atomics rather than a shared lock: a lock taken per request costs more than
+    /// the request itself under contention (Linux mutexes here are PI futexes).
+    private final class WorkerSlot: Sendable {
+        let idleFD = Atomic<Int32>(-1)
     }
 
     public let configuration: Configuration
     private let makeResponder: @Sendable () -> FastCGIResponder
-    private let state = Mutex(State())
+    private let listenFD = Atomic<Int32>(-1)
+    private let stopping = Atomic<Bool>(false)
+    private let requestsInFlight = Atomic<Int>(0)
+    private let slots: [WorkerSlot]
     private let exited = DispatchSemaphore(value: 0)
 
     public init(configuration: Configuration, makeResponder: @escaping @Sendable () -> FastCGIResponder) {
         self.configuration = configuration
         self.makeResponder = makeResponder
+        self.slots = (0..<configuration.threadCount).map { _ in WorkerSlot() }
     }
 
     /// Calls `FCGX_Init`, which installs libfcgi's own SIGPIPE/SIGTERM handlers;
@@ -82,27 +85,28 @@ public final class FastCGIServer: Sendable {
         let fd = FCGX_OpenSocket(configuration.socketPath, configuration.backlog)
         guard fd >= 0 else { throw .socket("cannot listen on \(configuration.socketPath): \(String(cString: strerror(errno)))") }
         chmod(configuration.socketPath, configuration.socketMode)
-        state.withLock { $0.listenFD = fd }
+        listenFD.store(fd, ordering: .sequentiallyConsistent)
         for index in 0..<configuration.threadCount {
             try spawnWorker(index: index, listenFD: fd)
         }
     }
 
     /// Requests being answered right now.
-    public var inFlight: Int { state.withLock { $0.inFlight } }
+    public var inFlight: Int { requestsInFlight.load(ordering: .relaxed) }
 
     /// Stops accepting and waits up to `grace` seconds for the workers to finish.
     /// Returns true when every worker exited in time.
     @discardableResult
     public func stop(grace: Double) -> Bool {
-        let listenFD = state.withLock { state -> Int32 in
-            state.stopping = true
-            // Wakes idle keep-alive workers with end-of-file; writes still work,
-            // so a request that raced in is still answered.
-            for fd in state.idleConnections.values { shutdown(fd, Int32(SHUT_RD)) }
-            return state.listenFD
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        // Wakes idle keep-alive workers with end-of-file; writes still work, so a
+        // request that raced in is still answered.
+        for slot in slots {
+            let fd = slot.idleFD.load(ordering: .sequentiallyConsistent)
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RD)) }
         }
         // Wakes every worker blocked in accept(): it fails with EINVAL.
+        let listenFD = self.listenFD.load(ordering: .sequentiallyConsistent)
         if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
         let deadline = DispatchTime.now() + grace
         for _ in 0..<configuration.threadCount {
@@ -139,28 +143,24 @@ public final class FastCGIServer: Sendable {
         var request = FCGX_Request()
         FCGX_InitRequest(&request, listenFD, 0)
         defer { FCGX_Free(&request, 1) }
+        let slot = slots[index]
         while true {
-            let keptFD: Int32 = request.ipcFd
-            let stopping = state.withLock { state -> Bool in
-                if !state.stopping, keptFD >= 0 { state.idleConnections[index] = keptFD }
-                return state.stopping
-            }
-            if stopping { return }
+            // Publish the idle kept-open connection before checking for a stop, and
+            // stop() sets its flag before reading slots: one of the two always sees the other.
+            slot.idleFD.store(request.ipcFd, ordering: .sequentiallyConsistent)
+            if stopping.load(ordering: .sequentiallyConsistent) { return }
             let rc = FCGX_Accept_r(&request)
-            let stillRunning = state.withLock { state -> Bool in
-                state.idleConnections[index] = nil
-                if rc >= 0 { state.inFlight += 1 }
-                return !state.stopping
-            }
+            slot.idleFD.store(-1, ordering: .sequentiallyConsistent)
             guard rc >= 0 else {
-                if !stillRunning { return }
+                if stopping.load(ordering: .sequentiallyConsistent) { return }
                 // A failed accept while running (e.g. EMFILE): back off briefly rather than spin.
                 usleep(10_000)
                 continue
             }
+            requestsInFlight.add(1, ordering: .relaxed)
             serve(&request, responder: responder)
             FCGX_Finish_r(&request)
-            state.withLock { $0.inFlight -= 1 }
+            requestsInFlight.subtract(1, ordering: .relaxed)
         }
     }
 

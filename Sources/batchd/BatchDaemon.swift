@@ -18,11 +18,7 @@ struct BatchDaemon: ParsableCommand {
 
     func run() throws {
         let level = settings.level
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level) }
         let logger = Logger(label: "batchd")
 
         for folder in ["var", "run", "log"] {

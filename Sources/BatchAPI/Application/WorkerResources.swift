@@ -9,6 +9,8 @@ public final class WorkerResources {
     public let keyCache: KeyCache
     public let service: ServiceInfo
     private var connection: SQLiteConnection?
+    /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
+    var lastProbe: (at: Int64, sqlite: Bool, redis: Bool)?
 
     public init(database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, keyCache: KeyCache = KeyCache()) {
         self.database = database

@@ -28,7 +28,13 @@ public enum HealthHandlers {
 
 /// Checks the worker's own SQLite and Redis connections with one cheap call each.
 public enum DependencyProbe {
-    public static func check(_ resources: WorkerResources) -> (sqlite: Bool, redis: Bool) {
+    /// Probes now, or reuses this worker's last probe when it is younger than
+    /// `maxAgeMilliseconds` (so a hot status endpoint does not add a Redis round trip).
+    public static func check(_ resources: WorkerResources, maxAgeMilliseconds: Int64 = 0) -> (sqlite: Bool, redis: Bool) {
+        let now = KeyCache.monotonicMilliseconds()
+        if maxAgeMilliseconds > 0, let last = resources.lastProbe, now - last.at < maxAgeMilliseconds {
+            return (last.sqlite, last.redis)
+        }
         var sqlite = false
         do {
             sqlite = try resources.store().statement("SELECT 1").firstRow { $0.int(0) } == 1
@@ -36,6 +42,7 @@ public enum DependencyProbe {
             resources.resetStore()
         }
         let redis = resources.redis?.ping() ?? false
+        resources.lastProbe = (now, sqlite, redis)
         return (sqlite, redis)
     }
 }

@@ -1,11 +1,11 @@
 import BatchModel
 
 /// `GET /v1/status`: who the key belongs to, its tenant's limits, and the
-/// service's version and dependencies.
+/// service's version and dependencies (probed at most once a second per worker).
 public enum ServiceStatusHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
-        let dependencies = DependencyProbe.check(context.resources)
+        let dependencies = DependencyProbe.check(context.resources, maxAgeMilliseconds: 1000)
         let policy = caller.tenant.rateLimit
         let data: JSONValue = [
             "tenant": ["id": .string(caller.tenant.id), "name": .string(caller.tenant.name)],
