@@ -44,6 +44,7 @@ struct BatchDaemon: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
         let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes)
+        let metrics = RequestMetrics()
         let redisEndpoint = settings.redisEndpoint
         let redisTimeout = settings.redisTimeoutMs
         let server = FastCGIServer(
@@ -52,7 +53,7 @@ struct BatchDaemon: ParsableCommand {
                 threadCount: settings.threads, maxBodyBytes: settings.maxBodyBytes),
             makeResponder: {
                 let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
-                let resources = WorkerResources(database: database, redis: redis, service: service)
+                let resources = WorkerResources(database: database, redis: redis, service: service, metrics: metrics)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         do {

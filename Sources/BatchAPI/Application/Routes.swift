@@ -3,6 +3,7 @@ public enum Routes {
     public static let all = Router([
         Route("GET", "/healthz", access: .open, HealthHandlers.healthz),
         Route("GET", "/readyz", access: .open, HealthHandlers.readyz),
+        Route("GET", "/metrics", access: .open, OperationsHandlers.metrics),
 
         Route("GET", "/v1/status", ServiceStatusHandler.handle),
         Route("GET", "/v1/batches/{batch_id}", BatchStatusHandler.handle),
@@ -14,5 +15,6 @@ public enum Routes {
         Route("GET", "/v1/admin/tenants/{tenant_id}/keys", access: .admin, AdminKeyHandlers.list),
         Route("POST", "/v1/admin/tenants/{tenant_id}/keys", access: .admin, AdminKeyHandlers.create),
         Route("DELETE", "/v1/admin/tenants/{tenant_id}/keys/{key_id}", access: .admin, AdminKeyHandlers.revoke),
+        Route("GET", "/v1/admin/diagnostics/sleep", access: .admin, OperationsHandlers.sleep),
     ])
 }

@@ -8,14 +8,17 @@ public final class WorkerResources {
     public let redis: RedisConnection?
     public let keyCache: KeyCache
     public let service: ServiceInfo
+    /// Shared by every worker of the process.
+    public let metrics: RequestMetrics
     private var connection: SQLiteConnection?
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
     var lastProbe: (at: Int64, sqlite: Bool, redis: Bool)?
 
-    public init(database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, keyCache: KeyCache = KeyCache()) {
+    public init(database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache()) {
         self.database = database
         self.redis = redis
         self.service = service
+        self.metrics = metrics
         self.keyCache = keyCache
     }
 

@@ -1,0 +1,66 @@
+import Testing
+@testable import BatchAPI
+
+@Suite struct RouterTests {
+    static let ok: RouteHandler = { _ in HTTPResponse(status: 200) }
+    let router = Router([
+        Route("GET", "/v1/batches/{batch_id}", RouterTests.ok),
+        Route("PUT", "/v1/batches/{batch_id}/state", RouterTests.ok),
+        Route("GET", "/healthz", access: .open, RouterTests.ok),
+    ])
+
+    @Test func capturesPathParameters() {
+        guard case .found(let route, let parameters) = router.match(method: "GET", path: "/v1/batches/batch-abc") else {
+            Issue.record("no match")
+            return
+        }
+        #expect(route.pattern.description == "/v1/batches/{batch_id}")
+        #expect(parameters == ["batch_id": "batch-abc"])
+    }
+
+    @Test func headIsAnsweredLikeGet() {
+        guard case .found = router.match(method: "HEAD", path: "/healthz") else {
+            Issue.record("HEAD did not match GET")
+            return
+        }
+    }
+
+    @Test func wrongMethodListsTheAllowedOnes() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "DELETE", path: "/v1/batches/x") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allowed == ["GET", "HEAD"])
+    }
+
+    @Test(arguments: ["/v1/batches", "/v1/batches/", "/v1/batches/a/b/c", "//healthz", "/healthz/", "healthz", "/v2/batches/x"])
+    func unknownPathsAreNotFound(_ path: String) {
+        guard case .notFound = router.match(method: "GET", path: path) else {
+            Issue.record("\(path) matched")
+            return
+        }
+    }
+}
+
+@Suite struct QueryParametersTests {
+    @Test func decodesPercentAndPlus() {
+        let query = QueryParameters(parsing: "a=1&b=x%20y+z&c&a=2&d=%E2%9C%93&bad=%zz")
+        #expect(query["a"] == "1")
+        #expect(query.values("a") == ["1", "2"])
+        #expect(query["b"] == "x y z")
+        #expect(query["c"] == "")
+        #expect(query["d"] == "✓")
+        #expect(query["bad"] == "%zz")
+        #expect(query["missing"] == nil)
+    }
+}
+
+@Suite struct RequestIDTests {
+    @Test func keepsNginxIdsAndReplacesUnsafeOnes() {
+        #expect(RequestID.sanitized("0123456789abcdef0123456789abcdef") == "0123456789abcdef0123456789abcdef")
+        let replaced = RequestID.sanitized("evil\r\nSet-Cookie: x")
+        #expect(replaced.count == 32 && replaced.allSatisfy(\.isHexDigit))
+        #expect(RequestID.sanitized(nil).count == 32)
+        #expect(RequestID.make() != RequestID.make())
+    }
+}

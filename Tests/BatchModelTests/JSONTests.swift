@@ -1,0 +1,62 @@
+import Testing
+@testable import BatchModel
+
+@Suite struct JSONTests {
+    @Test func writesObjectsInInsertionOrder() {
+        let doc: JSONValue = ["b": 1, "a": "x", "c": [true, nil, 1.5]]
+        #expect(JSONWriter.string(doc) == #"{"b":1,"a":"x","c":[true,null,1.5]}"#)
+    }
+
+    @Test func escapesStrings() {
+        #expect(JSONWriter.string(.string("a\"b\\c\n\u{01}é")) == #""a\"b\\c\n\u0001é""#)
+    }
+
+    @Test func nonFiniteDoublesBecomeNull() {
+        #expect(JSONWriter.string(.double(.nan)) == "null")
+        #expect(JSONWriter.string(.double(.infinity)) == "null")
+    }
+
+    @Test func parsesWhatItWrites() throws {
+        let doc: JSONValue = ["name": "Monthly ✓", "n": -42, "f": 0.25, "list": [1, "two", ["deep": nil]], "ok": false]
+        #expect(try JSONParser.parse(JSONWriter.bytes(doc)) == doc)
+    }
+
+    @Test func parsesEscapesAndSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\u00e9\ud83d\ude00\/\t""#) == .string("é😀/\t"))
+    }
+
+    @Test func keepsIntegersAndDoublesApart() throws {
+        #expect(try JSONParser.parse("12") == .int(12))
+        #expect(try JSONParser.parse("12.0") == .double(12))
+        #expect(try JSONParser.parse("1e3") == .double(1000))
+        #expect(try JSONParser.parse("99999999999999999999") == .double(1e20))
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":}", "01", "-", "1.", "tru", "\"abc", "\"\\x\"", "\"\\ud800\"", "{\"a\" 1}", "[1] x",
+        "\"tab\there\"", "{1:2}", "nan",
+    ])
+    func rejectsMalformedDocuments(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func rejectsInvalidUTF8InStrings() {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
+    }
+
+    @Test func limitsNesting() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+        let fine = String(repeating: "[", count: 10) + String(repeating: "]", count: 10)
+        #expect((try? JSONParser.parse(fine)) != nil)
+    }
+
+    @Test func objectSubscriptReplacesAndRemoves() {
+        var object: JSONObject = ["a": 1, "b": 2]
+        object["a"] = 3
+        object["b"] = nil
+        object["c"] = 4
+        #expect(object.keys == ["a", "c"])
+        #expect(object["a"] == .int(3))
+    }
+}

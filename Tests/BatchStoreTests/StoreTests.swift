@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import BatchModel
+@testable import BatchStore
+
+/// A fresh database file in its own temporary folder, removed at deinit.
+final class TemporaryDatabase {
+    let folder: String
+    let database: StoreDatabase
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "batchd-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        database = StoreDatabase(path: folder + "/test.sqlite3")
+        try database.prepare()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+}
+
+@Suite struct MigrationTests {
+    @Test func appliesAllMigrationsOnceInWALMode() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        #expect(try Migrations.currentVersion(of: connection) == Migrations.latestVersion)
+        #expect(try connection.statement("PRAGMA journal_mode").firstRow { $0.text(0) } == "wal")
+        // A second start finds nothing to do and keeps data.
+        _ = try TenantRecords(connection).create(name: "keep")
+        try temp.database.prepare()
+        #expect(try TenantRecords(connection).list().map(\.name) == ["keep"])
+    }
+
+    @Test func refusesADatabaseFromTheFuture() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        try connection.execute("PRAGMA user_version = \(Migrations.latestVersion + 1)")
+        #expect(throws: StoreError.schemaTooNew(found: Migrations.latestVersion + 1, known: Migrations.latestVersion)) {
+            try temp.database.prepare()
+        }
+    }
+
+    @Test func schemaHoldsWhatLaterWorkNeeds() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        func columns(_ table: String) throws -> Set<String> {
+            Set(try connection.statement("SELECT name FROM pragma_table_info('\(table)')").rows { $0.text(0) })
+        }
+        #expect(try columns("batches").isSuperset(of: ["n_pending", "n_processing", "n_succeeded", "n_failed", "item_time_ms", "cost_cents", "input_tokens", "output_tokens", "version"]))
+        #expect(try columns("items").isSuperset(of: ["seq", "lease_owner", "lease_until", "attempt"]))
+        #expect(try columns("api_keys").isSuperset(of: ["hash", "prefix", "role", "revoked_at"]))
+        #expect(try columns("tenants").isSuperset(of: ["rate_limit", "rate_window", "rate_burst", "max_items"]))
+        for table in ["media", "batch_errors", "batch_media_counts", "settings", "idempotency_keys"] {
+            #expect(try !columns(table).isEmpty, "missing table \(table)")
+        }
+    }
+}
+
+@Suite struct TenantAndKeyTests {
+    @Test func tenantNamesAreUnique() throws {
+        let temp = try TemporaryDatabase()
+        let tenants = TenantRecords(try temp.database.connect())
+        let acme = try tenants.create(name: "acme")
+        #expect(try tenants.find(id: acme.id) == acme)
+        #expect(try tenants.find(idOrName: "acme") == acme)
+        #expect(throws: StoreError.conflict("a tenant named 'acme' already exists")) { try tenants.create(name: "acme") }
+    }
+
+    @Test func updatesLimits() throws {
+        let temp = try TemporaryDatabase()
+        let tenants = TenantRecords(try temp.database.connect())
+        var acme = try tenants.create(name: "acme")
+        acme.rateLimit = RateLimitPolicy(limit: 50, windowSeconds: 60, burst: 5, writeLimit: 10)
+        acme.quota.maxItems = 1000
+        try tenants.update(acme)
+        #expect(try tenants.find(id: acme.id) == acme)
+    }
+
+    @Test func keysAuthenticateUntilRevoked() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "acme")
+        let keys = KeyRecords(connection)
+        let (record, secret) = try keys.create(tenantID: tenant.id, role: .admin, name: "ops")
+        let found = try keys.authenticate(hash: secret.hash)
+        #expect(found?.0 == record)
+        #expect(found?.1 == tenant)
+        #expect(try keys.authenticate(hash: APIKeySecret.hash("bd_wrong")) == nil)
+
+        let revoked = try keys.revoke(id: record.id)
+        #expect(revoked.revokedAt != nil)
+        #expect(try keys.authenticate(hash: secret.hash) == nil)
+        // Revoking again keeps the first time.
+        #expect(try keys.revoke(id: record.id).revokedAt == revoked.revokedAt)
+    }
+
+    @Test func secretsAreNeverStored() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "acme")
+        let (_, secret) = try KeyRecords(connection).create(tenantID: tenant.id, role: .client)
+        let stored = try connection.statement("SELECT group_concat(hash || prefix || name, '') FROM api_keys").firstRow { $0.text(0) } ?? ""
+        #expect(!stored.contains(secret.value))
+        #expect(stored.contains(secret.hash))
+    }
+
+    @Test func keysNeedAnExistingTenant() throws {
+        let temp = try TemporaryDatabase()
+        #expect(throws: StoreError.notFound("tenant ten-missing")) {
+            try KeyRecords(try temp.database.connect()).create(tenantID: "ten-missing", role: .client)
+        }
+    }
+}
+
+@Suite struct BatchLookupTests {
+    @Test func batchesAreScopedToTheirTenant() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let a = try TenantRecords(connection).create(name: "a")
+        let b = try TenantRecords(connection).create(name: "b")
+        try connection.statement(
+            "INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at, total_items, n_pending, n_succeeded) VALUES (?,?,?,?,?,?,?,?,?)"
+        ).bind(.text("batch-one"), .text(a.id), .text("first"), .text("running"), .integer(1000), .integer(2000), .integer(3), .integer(2), .integer(1)).run()
+        let row = try BatchRecords(connection).find(id: "batch-one", tenantID: a.id)
+        #expect(row?.state == .running)
+        #expect(row?.totalItems == 3)
+        #expect(row?.succeeded == 1)
+        #expect(try BatchRecords(connection).find(id: "batch-one", tenantID: b.id) == nil)
+    }
+}

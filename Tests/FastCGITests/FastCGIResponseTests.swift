@@ -1,0 +1,29 @@
+import Testing
+@testable import FastCGI
+
+@Suite struct FastCGIResponseTests {
+    @Test func encodesACGIResponse() {
+        let response = FastCGIResponse(status: 404, headers: [("Content-Type", "application/json"), ("X-Request-Id", "abc")], body: Array("{}".utf8))
+        let expected = "Status: 404 Not Found\r\nContent-Type: application/json\r\nX-Request-Id: abc\r\nContent-Length: 2\r\n\r\n{}"
+        #expect(response.encoded() == Array(expected.utf8))
+    }
+
+    @Test func headerValuesCannotSmuggleHeaders() {
+        let response = FastCGIResponse(status: 200, headers: [("X-Test", "a\r\nSet-Cookie: evil")])
+        let text = String(decoding: response.encoded(), as: UTF8.self)
+        #expect(text.contains("X-Test: aSet-Cookie: evil\r\n"))
+        #expect(!text.contains("\r\nSet-Cookie"))
+    }
+
+    @Test func readsParamsFromEnvp() {
+        let entries = ["REQUEST_METHOD=GET", "QUERY_STRING=a=b&c=d", "EMPTY=", "NOEQUALS"]
+        var pointers: [UnsafeMutablePointer<CChar>?] = entries.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        let params = pointers.withUnsafeMutableBufferPointer { FastCGIServer.readParams($0.baseAddress) }
+        #expect(params == ["REQUEST_METHOD": "GET", "QUERY_STRING": "a=b&c=d", "EMPTY": ""])
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
