@@ -84,14 +84,21 @@ wait_for() {
     return 1
 }
 
+# True while a process runs. A zombie counts as gone: a daemon whose parent
+# exited waits for PID 1 (or a subreaper) to reap it, which can take seconds.
+alive() {
+    [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# Stops the process in a pid file: TERM, up to 15 s to exit, then KILL.
 stop_pidfile() {
     local file="$1"
     [ -f "$file" ] || return 0
     local pid; pid="$(cat "$file" 2>/dev/null)"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        for _ in $(seq 150); do alive "$pid" || break; sleep 0.05; done
+        alive "$pid" && kill -KILL "$pid" 2>/dev/null
     fi
     rm -f "$file"
 }

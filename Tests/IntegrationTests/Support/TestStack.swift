@@ -1,0 +1,213 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real stack for one test: redis-server, batchd and nginx, started on free
+/// ports and sockets in a temporary directory with the same scripts and templates
+/// as `deploy/run`, and always stopped by `stop()` (call it in a `defer`).
+final class TestStack {
+    struct Options {
+        var threads = 8
+        var maxBodyBytes = 1 << 20
+        var nginxMaxBody = "4m"
+        var perAddressRate = "100000r/s"
+        var perAddressBurst = 100_000
+        var graceSeconds = 10.0
+    }
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// Where `swift build` put batchd and batchctl (deploy/test sets BATCHD_BIN_DIR).
+    static let binDirectory: String =
+        ProcessInfo.processInfo.environment["BATCHD_BIN_DIR"] ?? repositoryRoot + "/.build/debug"
+
+    let options: Options
+    let directory: String
+    let port: Int
+    private(set) var batchd: ChildProcess?
+    private(set) var tenantID = ""
+    private(set) var adminKey = ""
+    private(set) var clientKey = ""
+
+    var runDirectory: String { directory + "/run" }
+    var logDirectory: String { directory + "/log" }
+
+    init(_ options: Options = Options()) throws {
+        self.options = options
+        let base = ProcessInfo.processInfo.environment["BATCHD_TEST_TMP"] ?? NSTemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        directory = base + "/stack-" + UUID().uuidString.prefix(8).lowercased()
+        for folder in ["var", "run", "log"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true)
+        }
+        chmod(directory, 0o755)
+        chmod(directory + "/run", 0o755)
+        port = try Self.freePort()
+        do {
+            try startRedis()
+            try startBatchd()
+            tenantID = try batchctl(["tenant", "create", "acme"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "admin", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            clientKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            try startNginx()
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    // MARK: Processes
+
+    func startRedis() throws {
+        try shell("write_redis_conf \"$STACK\" && redis-server \"$STACK/run/redis.conf\" && wait_for 50 redis-cli -s \"$STACK/run/redis.sock\" ping")
+    }
+
+    func stopRedis() throws {
+        try shell("stop_pidfile \"$STACK/run/redis.pid\"")
+    }
+
+    func startBatchd() throws {
+        batchd = try ChildProcess.spawn(
+            Self.binDirectory + "/batchd",
+            [
+                "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
+                "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
+            ],
+            outputPath: logDirectory + "/batchd.log")
+        try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
+    }
+
+    /// Sends SIGTERM to batchd and waits for it to exit; returns its exit status.
+    func terminateBatchd(waitSeconds: Double = 20) throws -> Int32 {
+        guard let process = batchd else { return -1 }
+        process.signal(SIGTERM)
+        guard let status = process.wait(seconds: waitSeconds) else { throw StackError.timeout("batchd exit") }
+        batchd = nil
+        return status
+    }
+
+    func startNginx() throws {
+        try shell(
+            """
+            PER_ADDRESS_RATE='\(options.perAddressRate)' PER_ADDRESS_BURST=\(options.perAddressBurst) MAX_BODY=\(options.nginxMaxBody) \
+            NGINX_WORKERS=2 render_nginx "$STACK" 127.0.0.1:\(port) "$STACK/run/batchd.sock" && \
+            nginx -t -q -c "$STACK/run/nginx.conf" -p "$STACK/run" && nginx -c "$STACK/run/nginx.conf" -p "$STACK/run"
+            """)
+        try waitUntil(seconds: 10, "nginx") { (try? self.get("/healthz").status) == 200 }
+    }
+
+    /// Stops nginx, batchd and Redis and removes the directory. Safe to call twice.
+    func stop() {
+        if let process = batchd {
+            process.signal(SIGTERM)
+            if process.wait(seconds: 15) == nil {
+                process.signal(SIGKILL)
+                _ = process.wait(seconds: 5)
+            }
+        }
+        batchd = nil
+        _ = try? shell("stop_pidfile \"$STACK/run/nginx.pid\"; stop_pidfile \"$STACK/run/redis.pid\"")
+        if ProcessInfo.processInfo.environment["BATCHD_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    // MARK: Requests
+
+    func get(_ path: String, key: String? = nil, headers: [String: String] = [:]) throws -> HTTPResult {
+        try send("GET", path, key: key, headers: headers)
+    }
+
+    func send(_ method: String, _ path: String, key: String? = nil, headers: [String: String] = [:], body: [UInt8] = [], sourceAddress: String? = nil) throws -> HTTPResult {
+        var all = headers
+        if let key { all["X-Api-Key"] = key }
+        if !body.isEmpty, all["Content-Type"] == nil { all["Content-Type"] = "application/json" }
+        return try HTTPClient.send(port: port, method: method, path: path, headers: all, body: body, sourceAddress: sourceAddress)
+    }
+
+    func sendJSON(_ method: String, _ path: String, key: String, _ json: String) throws -> HTTPResult {
+        try send(method, path, key: key, body: Array(json.utf8))
+    }
+
+    // MARK: Helpers
+
+    /// Runs batchctl against this stack's database and returns its standard output.
+    @discardableResult
+    func batchctl(_ arguments: [String]) throws -> String {
+        let split = arguments.firstIndex(where: { $0.hasPrefix("-") }) ?? arguments.count
+        return try run(Self.binDirectory + "/batchctl", Array(arguments[..<split]) + ["--state-dir", directory] + Array(arguments[split...]))
+    }
+
+    /// Runs a snippet with deploy/lib.sh sourced and STACK set to this stack's directory.
+    @discardableResult
+    func shell(_ script: String) throws -> String {
+        try run("/bin/bash", ["-c", "set -e; source \"\(Self.repositoryRoot)/deploy/lib.sh\"; STACK=\"\(directory)\"; \(script)"])
+    }
+
+    /// Runs a command to completion. Output goes through files, not pipes: a daemon
+    /// it starts inherits them, and a pipe would then never reach end-of-file.
+    func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let outputPath = directory + "/run/cmd-" + UUID().uuidString + ".out"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let child = try ChildProcess.spawn(executable, arguments, outputPath: outputPath)
+        guard let status = child.wait(seconds: 60) else {
+            child.signal(SIGKILL)
+            throw StackError.timeout("\(executable) \(arguments.joined(separator: " "))")
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw StackError.command("\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")
+        }
+        return text
+    }
+
+    func waitUntil(seconds: Double, _ what: String, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return }
+            usleep(50_000)
+        }
+        throw StackError.timeout(what)
+    }
+
+    func readLog(_ name: String) -> String {
+        (try? String(contentsOfFile: logDirectory + "/" + name, encoding: .utf8)) ?? ""
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw StackError.command("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+enum StackError: Error, CustomStringConvertible {
+    case command(String)
+    case timeout(String)
+
+    var description: String {
+        switch self {
+        case .command(let text): return text
+        case .timeout(let what): return "timed out waiting for \(what)"
+        }
+    }
+}
+
