@@ -45,11 +45,14 @@ let package = Package(
             ]
         ),
 
+        // Shared by the test targets: spawning real servers with a clean signal mask.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BatchModelTests", dependencies: ["BatchModel"]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
+        .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -99,6 +99,25 @@ import Glibc
         try stack.waitUntil(seconds: 5, "redis back") { (try? stack.get("/readyz").json["status"] as? String) == "ready" }
     }
 
+    @Test func clientsThatHangUpDoNotHurtWorkers() throws {
+        let stack = try TestStack(.init(threads: 2))
+        defer { stack.stop() }
+        for _ in 0..<4 {
+            try HTTPClient.sendAndHangUp(
+                port: stack.port, path: "/v1/admin/diagnostics/sleep?ms=300", headers: ["X-Api-Key": stack.adminKey], afterMilliseconds: 50)
+        }
+        usleep(400_000)
+        for _ in 0..<20 { #expect(try stack.get("/v1/status", key: stack.clientKey).status == 200) }
+        #expect(stack.batchd?.exitStatus() == nil, "batchd must still run")
+    }
+
+    @Test func sigintStopsLikeSigterm() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        #expect(try stack.get("/v1/status", key: stack.clientKey).status == 200)
+        #expect(try stack.stopBatchd(signal: SIGINT) == 0)
+    }
+
     @Test func sigtermFinishesRequestsInFlight() throws {
         let stack = try TestStack(.init(threads: 8, graceSeconds: 10))
         defer { stack.stop() }
@@ -118,7 +137,7 @@ import Glibc
             }
         }
         usleep(400_000)
-        let exitStatus = try stack.terminateBatchd()
+        let exitStatus = try stack.stopBatchd()
         #expect(done.wait(timeout: .now() + 20) == .success)
         #expect(exitStatus == 0)
         let answered = results.withLock { $0 }

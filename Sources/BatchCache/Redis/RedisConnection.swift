@@ -25,7 +25,13 @@ public final class RedisConnection {
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
         self.reconnectIntervalMilliseconds = reconnectIntervalMilliseconds
+        _ = Self.ignoreBrokenPipes
     }
+
+    /// hiredis writes with plain write(2): a Redis that went away would raise
+    /// SIGPIPE and kill the process. Ignored once per process, so the failure
+    /// arrives as EPIPE and becomes a reconnect instead.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     deinit { disconnect() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -84,10 +85,10 @@ final class TestStack {
         try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
     }
 
-    /// Sends SIGTERM to batchd and waits for it to exit; returns its exit status.
-    func terminateBatchd(waitSeconds: Double = 20) throws -> Int32 {
+    /// Sends `signal` to batchd and waits for it to exit; returns its exit status.
+    func stopBatchd(signal: Int32 = SIGTERM, waitSeconds: Double = 20) throws -> Int32 {
         guard let process = batchd else { return -1 }
-        process.signal(SIGTERM)
+        process.signal(signal)
         guard let status = process.wait(seconds: waitSeconds) else { throw StackError.timeout("batchd exit") }
         batchd = nil
         return status

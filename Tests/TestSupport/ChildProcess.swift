@@ -4,15 +4,21 @@ import Foundation
 import Glibc
 #endif
 
+/// Why a child could not be started or did not finish.
+public enum ChildProcessError: Error {
+    case spawn(String, Int32)
+    case failed(String, Int32?)
+}
+
 /// A child process started with posix_spawn and reaped with waitpid.
 ///
 /// Not Foundation's `Process`: on Linux its exit monitoring can stall while the
 /// test's cooperative threads are blocked, and these tests block them on purpose.
-struct ChildProcess {
-    let pid: pid_t
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
 
     /// Starts `executable` with its output and errors appended to `outputPath`.
-    static func spawn(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]) throws -> ChildProcess {
+    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,12 +48,12 @@ struct ChildProcess {
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw StackError.command("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw ChildProcessError.spawn(executable, rc) }
         return ChildProcess(pid: pid)
     }
 
     /// The exit status once the child has exited, or nil while it runs (reaps it).
-    func exitStatus() -> Int32? {
+    public func exitStatus() -> Int32? {
         var status: Int32 = 0
         let rc = waitpid(pid, &status, WNOHANG)
         guard rc == pid else { return nil }
@@ -56,7 +62,7 @@ struct ChildProcess {
     }
 
     /// Waits up to `seconds` for the child to exit and returns its status.
-    func wait(seconds: Double) -> Int32? {
+    public func wait(seconds: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
             if let status = exitStatus() { return status }
@@ -65,5 +71,15 @@ struct ChildProcess {
         return nil
     }
 
-    func signal(_ number: Int32) { kill(pid, number) }
+    public func signal(_ number: Int32) { kill(pid, number) }
+}
+
+extension ChildProcess {
+    /// Runs `bash -c script` to completion; throws unless it exits 0 within `seconds`.
+    public static func bash(_ script: String, outputPath: String = "/dev/null", seconds: Double = 60) throws {
+        let child = try spawn("/bin/bash", ["-c", script], outputPath: outputPath)
+        let status = child.wait(seconds: seconds)
+        if status == nil { child.signal(SIGKILL) }
+        guard status == 0 else { throw ChildProcessError.failed(script, status) }
+    }
 }
