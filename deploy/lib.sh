@@ -29,7 +29,7 @@ command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the tool
 # Renders nginx/batchd.conf.in and nginx/nginx.conf.in into $RUN_DIR.
 #   render_nginx STATE_DIR LISTEN SOCKET [EXTRA_SERVER_FILE]
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
-# NGINX_WORKERS (auto), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), MAX_BODY (512m).
+# NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), MAX_BODY (512m).
 render_nginx() {
     local state="$1" listen="$2" socket="$3" extra="${4:-}"
     local run="$state/run" logs="$state/log"
@@ -47,7 +47,7 @@ values = {
     "SOCKET": "$socket", "LISTEN": "$listen", "LOG_DIR": "$logs", "RUN_DIR": run, "NGINX_DIR": nginx_dir,
     "KEEP_CONN": "${NGINX_KEEP_CONN:-on}", "UPSTREAM_KEEPALIVE": "${NGINX_UPSTREAM_KEEPALIVE:-16}",
     "PER_ADDRESS_RATE": "${PER_ADDRESS_RATE:-200r/s}", "PER_ADDRESS_BURST": "${PER_ADDRESS_BURST:-400}",
-    "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-auto}", "DAEMON": "${NGINX_DAEMON:-on}",
+    "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-$(nproc)}", "DAEMON": "${NGINX_DAEMON:-on}",
     "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
 }
 for name in ("batchd.conf", "nginx.conf"):
@@ -56,6 +56,16 @@ for name in ("batchd.conf", "nginx.conf"):
         text = text.replace("@" + key + "@", value)
     open(f"{run}/{name}", "w").write(text)
 PY
+}
+
+# FastCGI worker threads for batchd in front of an nginx with N workers: every idle
+# kept-open upstream connection pins a thread, so threads must exceed the total
+# keepalive pool (workers x keepalive) with room for requests in flight.
+recommended_threads() {
+    local workers="${NGINX_WORKERS:-$(nproc)}" keepalive="${NGINX_UPSTREAM_KEEPALIVE:-16}"
+    local needed=$(( 2 * workers * keepalive + 32 ))
+    [ "$needed" -lt 128 ] && needed=128
+    echo "$needed"
 }
 
 # Writes a Redis config that listens on a unix socket only and keeps nothing on disk:

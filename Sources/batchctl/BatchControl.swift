@@ -19,11 +19,11 @@ struct StoreLocation: ParsableArguments {
     var stateDir: String = ProcessInfo.processInfo.environment["BATCHD_STATE_DIR"] ?? "./.batchd"
 
     @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
-    var database: String? = ProcessInfo.processInfo.environment["BATCHD_DATABASE"]
+    var database: String = ProcessInfo.processInfo.environment["BATCHD_DATABASE"] ?? ""
 
     /// Opens the database, creating and migrating it when needed.
     func open() throws -> SQLiteConnection {
-        let path = database ?? stateDir + "/var/batchd.sqlite3"
+        let path = database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let store = StoreDatabase(path: path)

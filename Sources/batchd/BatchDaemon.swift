@@ -19,6 +19,8 @@ struct BatchDaemon: ParsableCommand {
     func run() throws {
         let level = settings.level
         LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level) }
+        LogBuffer.startFlushing()
+        defer { LogBuffer.flushAll() }
         let logger = Logger(label: "batchd")
 
         for folder in ["var", "run", "log"] {

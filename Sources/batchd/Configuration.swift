@@ -13,16 +13,16 @@ struct Configuration: ParsableArguments {
     var stateDir: String = environment["BATCHD_STATE_DIR"] ?? "./.batchd"
 
     @Option(help: "FastCGI unix socket path (env BATCHD_SOCKET; default <state-dir>/run/batchd.sock).")
-    var socket: String? = environment["BATCHD_SOCKET"]
+    var socket: String = environment["BATCHD_SOCKET"] ?? ""
 
     @Option(help: "Octal file mode of the socket (env BATCHD_SOCKET_MODE).")
     var socketMode: String = environment["BATCHD_SOCKET_MODE"] ?? "0660"
 
     @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
-    var database: String? = environment["BATCHD_DATABASE"]
+    var database: String = environment["BATCHD_DATABASE"] ?? ""
 
     @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
-    var redis: String? = environment["BATCHD_REDIS"]
+    var redis: String = environment["BATCHD_REDIS"] ?? ""
 
     @Option(help: "FastCGI worker threads; must exceed nginx's upstream keepalive pool (env BATCHD_THREADS).")
     var threads: Int = Int(environment["BATCHD_THREADS"] ?? "") ?? 128
@@ -42,9 +42,9 @@ struct Configuration: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env BATCHD_LOG_LEVEL).")
     var logLevel: String = environment["BATCHD_LOG_LEVEL"] ?? "info"
 
-    var socketPath: String { socket ?? stateDir + "/run/batchd.sock" }
-    var databasePath: String { database ?? stateDir + "/var/batchd.sqlite3" }
-    var redisSpec: String { redis ?? "unix:" + stateDir + "/run/redis.sock" }
+    var socketPath: String { socket.isEmpty ? stateDir + "/run/batchd.sock" : socket }
+    var databasePath: String { database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database }
+    var redisSpec: String { redis.isEmpty ? "unix:" + stateDir + "/run/redis.sock" : redis }
 
     mutating func validate() throws {
         guard threads >= 1, threads <= 4096 else { throw ValidationError("--threads must be between 1 and 4096") }

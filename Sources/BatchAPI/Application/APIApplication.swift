@@ -1,19 +1,6 @@
 import BatchModel
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Monotonic microseconds for timing requests.
-enum RequestClock {
-    static func microseconds() -> Int {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return spec.tv_sec * 1_000_000 + spec.tv_nsec / 1000
-    }
-}
-
 /// The request pipeline of one worker thread: body limit, routing, 404/405,
 /// authentication, the handler, and the error envelope, with one log line per
 /// request carrying its request id.
@@ -32,7 +19,7 @@ public final class APIApplication {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let started = RequestClock.microseconds()
+        let started = MonotonicClock.microseconds()
         var requestLogger = logger
         requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
         var response: HTTPResponse
@@ -42,7 +29,7 @@ public final class APIApplication {
             response = NativeErrorEnvelope.response(error, requestID: request.requestID)
         }
         response.setHeader("X-Request-Id", request.requestID)
-        let elapsed = RequestClock.microseconds() - started
+        let elapsed = Int(MonotonicClock.microseconds() - started)
         resources.metrics.record(status: response.status, microseconds: elapsed)
         requestLogger.info(
             "request",

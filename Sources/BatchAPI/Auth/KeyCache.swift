@@ -1,9 +1,5 @@
 import BatchModel
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A per-thread cache of key lookups, so a hot client costs no SQLite query per
 /// request. Entries live `ttlMilliseconds` (default 2 s): a revoked key stops
 /// working within that time on every thread, well inside the 5 s promise.
@@ -19,7 +15,7 @@ public final class KeyCache {
     }
 
     /// `.some(principal)` or `.some(nil)` (known bad) when fresh; nil when not cached.
-    public func lookup(hash: String, now: Int64 = KeyCache.monotonicMilliseconds()) -> Principal?? {
+    public func lookup(hash: String, now: Int64 = MonotonicClock.milliseconds()) -> Principal?? {
         guard let entry = entries[hash] else { return nil }
         if entry.expiresAt <= now {
             entries[hash] = nil
@@ -28,7 +24,7 @@ public final class KeyCache {
         return .some(entry.principal)
     }
 
-    public func store(hash: String, principal: Principal?, now: Int64 = KeyCache.monotonicMilliseconds()) {
+    public func store(hash: String, principal: Principal?, now: Int64 = MonotonicClock.milliseconds()) {
         // Bounded: when full, start over rather than track recency; refills cost one query each.
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[hash] = (principal, now + ttlMilliseconds)
@@ -36,9 +32,4 @@ public final class KeyCache {
 
     public func removeAll() { entries.removeAll() }
 
-    public static func monotonicMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
 }

@@ -31,7 +31,7 @@ public enum DependencyProbe {
     /// Probes now, or reuses this worker's last probe when it is younger than
     /// `maxAgeMilliseconds` (so a hot status endpoint does not add a Redis round trip).
     public static func check(_ resources: WorkerResources, maxAgeMilliseconds: Int64 = 0) -> (sqlite: Bool, redis: Bool) {
-        let now = KeyCache.monotonicMilliseconds()
+        let now = MonotonicClock.milliseconds()
         if maxAgeMilliseconds > 0, let last = resources.lastProbe, now - last.at < maxAgeMilliseconds {
             return (last.sqlite, last.redis)
         }

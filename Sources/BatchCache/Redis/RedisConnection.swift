@@ -1,3 +1,4 @@
+import BatchModel
 import CHiredis
 
 #if canImport(Glibc)
@@ -81,7 +82,7 @@ public final class RedisConnection {
 
     private func connectedContext() throws(CacheError) -> UnsafeMutablePointer<redisContext> {
         if let context { return context }
-        let now = Self.monotonicMilliseconds()
+        let now = MonotonicClock.milliseconds()
         guard now >= nextAttemptAt else { throw .unavailable(lastError) }
         nextAttemptAt = now + Int64(reconnectIntervalMilliseconds)
         let connectTimeout = Self.timeval(milliseconds: connectTimeoutMilliseconds)
@@ -113,7 +114,7 @@ public final class RedisConnection {
         lastError = "\(operation): " + Self.errorString(context)
         disconnect()
         // A failure right after a good connection may be a blip: allow one immediate retry.
-        nextAttemptAt = Self.monotonicMilliseconds()
+        nextAttemptAt = MonotonicClock.milliseconds()
         return .io(lastError)
     }
 
@@ -165,11 +166,5 @@ public final class RedisConnection {
 
     static func timeval(milliseconds: Int) -> Glibc.timeval {
         Glibc.timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
-    }
-
-    static func monotonicMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -43,14 +43,7 @@ enum HTTPClient {
             }
             guard rc == 0 else { throw HTTPClientError.connect(errno) }
         }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw HTTPClientError.connect(errno) }
+        try connectLoopback(fd, port: port)
 
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -74,6 +67,15 @@ enum HTTPClient {
     static func sendAndHangUp(port: Int, path: String, headers: [String: String], afterMilliseconds: Int) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPClientError.connect(errno) }
+        try connectLoopback(fd, port: port)
+        var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        try writeAll(fd, Array((head + "\r\n").utf8))
+        usleep(useconds_t(afterMilliseconds * 1000))
+        close(fd)
+    }
+
+    private static func connectLoopback(_ fd: Int32, port: Int) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -82,11 +84,6 @@ enum HTTPClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { throw HTTPClientError.connect(errno) }
-        var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        try writeAll(fd, Array((head + "\r\n").utf8))
-        usleep(useconds_t(afterMilliseconds * 1000))
-        close(fd)
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
