@@ -22,6 +22,4 @@ public struct FastCGIRequest: Sendable {
         self.bodyTooLarge = bodyTooLarge
         self.bodyTruncated = bodyTruncated
     }
-
-    public subscript(param name: String) -> String? { params[name] }
 }

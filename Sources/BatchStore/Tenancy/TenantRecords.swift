@@ -76,13 +76,6 @@ public struct TenantRecords {
 
     static func read(_ row: SQLiteStatement) -> Tenant { read(row, from: 0) }
 
-    static var prefixedColumns: String {
-        columns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: " ") }.joined(separator: ", ")
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in character: Character) -> String {
-        String(self.drop(while: { $0 == character }).reversed().drop(while: { $0 == character }).reversed())
-    }
+    /// `columns` qualified with the alias `t`, for joins.
+    static let prefixedColumns = columns.split(separator: ",").map { "t." + $0.filter { $0 != " " } }.joined(separator: ", ")
 }
