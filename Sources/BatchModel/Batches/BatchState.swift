@@ -1,5 +1,10 @@
-/// A batch's state as stored. Moves between states arrive with the scheduler;
-/// this type fixes the names and how the native API spells them.
+/// A batch's state and the moves between them (`shared/API.md` "State machine"):
+/// `accumulating → queued → running ⇄ paused → completed | failed | cancelled`;
+/// `accumulating` and `queued` may also be cancelled.
+///
+/// Client actions go through `applying(_:context:)`; the scheduler's own moves
+/// (start, finish) through `starting()` and `finishing()`. Every move not listed
+/// there is refused, and the refusal names what is allowed.
 public enum BatchState: String, Sendable, CaseIterable {
     case accumulating
     case queued
@@ -17,11 +22,73 @@ public enum BatchState: String, Sendable, CaseIterable {
         }
     }
 
-    /// Final states never change again.
+    /// Final states change only through `retry_failed` (completed) or never.
     public var isFinal: Bool {
         switch self {
         case .completed, .failed, .cancelled: return true
         default: return false
         }
     }
+
+    /// Whether the scheduler may claim this batch's items.
+    public var isRunnable: Bool { self == .queued || self == .running }
+
+    /// What a transition needs to know about the batch beyond its state.
+    public struct Facts: Sendable, Equatable {
+        /// An item has started at some point (`started_at` is set).
+        public var hasStarted: Bool
+        /// Items that `retry_failed` would run again (failed or expired).
+        public var retryableItems: Int
+
+        public init(hasStarted: Bool, retryableItems: Int) {
+            self.hasStarted = hasStarted
+            self.retryableItems = retryableItems
+        }
+    }
+
+    /// The state after a client's action, or nil when the action is not allowed.
+    /// Cancelling a cancelled batch is allowed and changes nothing (idempotent).
+    public func applying(_ action: BatchAction, facts: Facts) -> BatchState? {
+        switch (action, self) {
+        case (.cancel, .accumulating), (.cancel, .queued), (.cancel, .running), (.cancel, .paused), (.cancel, .cancelled):
+            return .cancelled
+        case (.submit, .accumulating):
+            return .queued
+        case (.pause, .queued), (.pause, .running):
+            return .paused
+        case (.resume, .paused):
+            return facts.hasStarted ? .running : .queued
+        case (.retryFailed, .completed) where facts.retryableItems > 0:
+            return .queued
+        default:
+            return nil
+        }
+    }
+
+    /// The actions a client may take now, for a 409's `allowed_actions`.
+    public func allowedActions(facts: Facts) -> [BatchAction] {
+        BatchAction.allCases.filter { applying($0, facts: facts) != nil }
+    }
+
+    /// The scheduler claimed the first item: queued becomes running.
+    public func starting() -> BatchState? { self == .queued ? .running : nil }
+
+    /// Every item reached a final state: running (or queued, for a batch whose items
+    /// all expired or were empty) becomes completed. Paused batches finish too: their
+    /// last running items may complete while paused.
+    public func finishing() -> BatchState? {
+        switch self {
+        case .queued, .running, .paused: return .completed
+        default: return nil
+        }
+    }
+}
+
+/// What a client may ask of a batch through `PUT /v1/batches/{id}/state`.
+public enum BatchAction: String, Sendable, CaseIterable {
+    case cancel
+    case pause
+    case resume
+    case submit
+    case retryFailed = "retry_failed"
 }

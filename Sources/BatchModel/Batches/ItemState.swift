@@ -1,0 +1,47 @@
+/// An item's state and its moves: `pending → processing → succeeded | failed`,
+/// `pending | processing → cancelled`, `pending → expired`, and back to pending
+/// when a lease is rescued or a failed or expired item is retried.
+public enum ItemState: String, Sendable, CaseIterable {
+    case pending
+    case processing
+    case succeeded
+    case failed
+    case cancelled
+    case expired
+
+    public var isFinal: Bool {
+        switch self {
+        case .succeeded, .failed, .cancelled, .expired: return true
+        case .pending, .processing: return false
+        }
+    }
+
+    /// The state after `event`, or nil when the move is not allowed.
+    public func applying(_ event: ItemEvent) -> ItemState? {
+        switch (event, self) {
+        case (.claim, .pending): return .processing
+        case (.succeed, .processing): return .succeeded
+        case (.fail, .processing): return .failed
+        case (.cancel, .pending), (.cancel, .processing): return .cancelled
+        case (.expire, .pending): return .expired
+        case (.rescue, .processing): return .pending
+        case (.retry, .failed), (.retry, .expired): return .pending
+        default: return nil
+        }
+    }
+}
+
+/// What happens to an item.
+public enum ItemEvent: String, Sendable, CaseIterable {
+    /// A scheduler worker leased it.
+    case claim
+    case succeed
+    case fail
+    case cancel
+    /// Its batch's completion window passed before it started.
+    case expire
+    /// Its lease ran out (the worker died); it goes back to pending.
+    case rescue
+    /// `retry_failed` runs it again.
+    case retry
+}
