@@ -16,7 +16,7 @@ final class ApplicationFixture {
     let clientKey: String
     let adminKey: String
 
-    init(maxBodyBytes: Int = 1 << 20) throws {
+    init(maxBodyBytes: Int = 1 << 20, batchLimits: BatchLimits = BatchLimits()) throws {
         folder = NSTemporaryDirectory() + "batchd-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let database = StoreDatabase(path: folder + "/test.sqlite3")
@@ -27,16 +27,20 @@ final class ApplicationFixture {
         adminKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .admin).1.value
         let redis = RedisConnection(endpoint: .unix(path: folder + "/no-redis.sock"), connectTimeoutMilliseconds: 50)
         let resources = WorkerResources(
-            database: database, redis: redis, service: ServiceInfo(maxBodyBytes: maxBodyBytes), metrics: RequestMetrics(),
+            database: database, redis: redis, service: ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits), metrics: RequestMetrics(),
             keyCache: KeyCache(ttlMilliseconds: 0))
         app = APIApplication(resources: resources, logger: Logger(label: "test"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-    func send(_ method: String, _ path: String, key: String? = nil, query: String = "", body: String = "", requestID: String = "req-test-1") -> (HTTPResponse, JSONValue) {
-        var headers: [String: String] = [:]
+    func send(
+        _ method: String, _ path: String, key: String? = nil, query: String = "", body: String = "", requestID: String = "req-test-1",
+        headers extra: [String: String] = [:]
+    ) -> (HTTPResponse, JSONValue) {
+        var headers = extra
         if let key { headers["x-api-key"] = key }
+        if !body.isEmpty, headers["content-type"] == nil { headers["content-type"] = "application/json" }
         let request = HTTPRequest(
             method: method, path: path, query: QueryParameters(parsing: query), headers: headers, requestID: requestID,
             body: Array(body.utf8), declaredBodyLength: body.utf8.count)

@@ -6,7 +6,12 @@ public enum Routes {
         Route("GET", "/metrics", access: .open, OperationsHandlers.metrics),
 
         Route("GET", "/v1/status", ServiceStatusHandler.handle),
+        Route("POST", "/v1/batches", BatchCreateHandler.handle),
+        Route("GET", "/v1/batches", BatchListHandler.handle),
         Route("GET", "/v1/batches/{batch_id}", BatchStatusHandler.handle),
+        Route("DELETE", "/v1/batches/{batch_id}", BatchDeleteHandler.handle),
+        Route("PUT", "/v1/batches/{batch_id}/state", BatchStateHandler.handle),
+        Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
         Route("GET", "/v1/admin/tenants", access: .admin, AdminTenantHandlers.list),
         Route("POST", "/v1/admin/tenants", access: .admin, AdminTenantHandlers.create),

@@ -10,9 +10,11 @@ public struct ServiceInfo: Sendable {
     public var startedAt: Timestamp
     /// Bodies larger than this are refused with 413 before they are read.
     public var maxBodyBytes: Int
+    public var batchLimits: BatchLimits
 
-    public init(startedAt: Timestamp = .now(), maxBodyBytes: Int) {
+    public init(startedAt: Timestamp = .now(), maxBodyBytes: Int, batchLimits: BatchLimits = BatchLimits()) {
         self.startedAt = startedAt
         self.maxBodyBytes = maxBodyBytes
+        self.batchLimits = batchLimits
     }
 }

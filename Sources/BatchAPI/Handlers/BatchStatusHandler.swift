@@ -6,8 +6,7 @@ import BatchStore
 public enum BatchStatusHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
-        let id = context.parameter("batch_id")
-        if let problem = ResourceID.problem(with: id) { throw .invalidBatchID(id, problem) }
+        let id = try validatedID(context)
         let row = try context.withStore("get_batch_status", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
             try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id)
         }
@@ -36,5 +35,12 @@ public enum BatchStatusHandler {
         return NativeEnvelope.response(
             message: "Batch status retrieved successfully", data: data, requestID: context.request.requestID,
             metadata: ["cache_ttl": 0, "cache_remaining": 0])
+    }
+
+    /// The `batch_id` capture, or spec 000's 400 for an id of the wrong shape.
+    static func validatedID(_ context: RequestContext) throws(APIError) -> String {
+        let id = context.parameter("batch_id")
+        if let problem = ResourceID.problem(with: id) { throw .invalidBatchID(id, problem) }
+        return id
     }
 }

@@ -32,6 +32,57 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         return text + "Z"
     }
 
+    /// Parses `2024-12-18`, `2024-12-18T10:01:15Z`, with optional fraction and a
+    /// `Z` or `±HH:MM` offset. Nil for anything else, including impossible dates.
+    public init?(iso8601 text: String) {
+        let bytes = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[start..<start + count] {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+            (1...12).contains(month), day >= 1, day <= CivilTime.daysIn(month: month, year: year)
+        else { return nil }
+        var seconds = Int64(CivilTime.days(year: year, month: month, day: day)) * 86_400
+        var milliseconds: Int64 = 0
+        if bytes.count > 10 {
+            guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+                let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2), hour < 24, minute < 60, second < 60
+            else { return nil }
+            seconds += Int64(hour * 3600 + minute * 60 + second)
+            var index = 19
+            if bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                var digits = 0
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                    if digits < 3 { milliseconds = milliseconds * 10 + Int64(bytes[index] - 0x30) }
+                    digits += 1
+                    index += 1
+                }
+                guard digits > 0 else { return nil }
+                for _ in digits..<max(digits, 3) { milliseconds *= 10 }
+            }
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "Z") {
+                guard index + 1 == bytes.count else { return nil }
+            } else {
+                guard index + 6 == bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"),
+                    bytes[index + 3] == UInt8(ascii: ":"), let hours = number(index + 1, 2), let minutes = number(index + 4, 2),
+                    hours < 24, minutes < 60
+                else { return nil }
+                let offset = Int64(hours * 3600 + minutes * 60)
+                seconds += bytes[index] == UInt8(ascii: "+") ? -offset : offset
+            }
+        }
+        self.milliseconds = seconds * 1000 + milliseconds
+    }
+
     private func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
@@ -58,5 +109,23 @@ struct CivilTime {
         day = doy - (153 * mp + 2) / 5 + 1
         month = mp < 10 ? mp + 3 : mp - 9
         year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    /// Days since 1970-01-01 of a civil date (the inverse of the above).
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 }

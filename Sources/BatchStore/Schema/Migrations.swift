@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1]
+    public static let all: [String] = [migration1, migration2]
 
     public static var latestVersion: Int { all.count }
 
@@ -31,6 +31,12 @@ public enum Migrations {
         let statement = try connection.statement("PRAGMA user_version")
         return Int(try statement.firstRow { $0.int(0) } ?? 0)
     }
+
+    /// Custom ids are unique within a batch; idempotency lookups by batch.
+    static let migration2 = """
+        CREATE UNIQUE INDEX items_custom_id ON items(batch_id, custom_id) WHERE custom_id IS NOT NULL;
+        CREATE INDEX batches_tenant_status ON batches(tenant_id, status, created_at, id);
+        """
 
     static let migration1 = """
         CREATE TABLE tenants (

@@ -1,0 +1,13 @@
+/// Configured limits on what one create or append request may hold.
+public struct BatchLimits: Sendable {
+    /// Items in one batch (`shared/API.md`: 100,000).
+    public var maxItems: Int = 100_000
+    /// Bytes of one inline item (Wickson's document limit: 20 MB).
+    public var maxItemBytes: Int = 20 << 20
+    /// Processors this server can run; others leave the batch `failed`.
+    public var processors: Set<String> = ["noop"]
+    /// Where `file_path` items are read from; nil refuses `file_path`.
+    public var ingestRoot: String?
+
+    public init() {}
+}

@@ -1,0 +1,60 @@
+import BatchModel
+import BatchStore
+
+/// `POST /v1/batches`: creates a batch from a JSON body (`shared/API.md`
+/// "Creating a batch"). Answers 201 with the batch's summary and a `Location`.
+/// With `Idempotency-Key`, a retry with the same body answers the first response
+/// again and creates nothing; the same key with another body is a 409.
+public enum BatchCreateHandler {
+    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        try requireJSON(context.request)
+        let parser = BatchRequestParser(limits: context.resources.service.batchLimits)
+        let batch = try parser.parseCreate(try context.jsonObjectBody())
+        let claim = try idempotencyClaim(context.request)
+        let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
+            try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
+                JSONWriter.bytes(BatchSummaryDocument.render(row))
+            }
+        }
+        let data: [UInt8]
+        var headers: [(name: String, value: String)] = []
+        switch outcome {
+        case .created(let row, let response):
+            data = response
+            context.logger.info("batch created", metadata: ["batch_id": "\(row.id)", "items": "\(row.totalItems)", "status": "\(row.state.rawValue)"])
+        case .replayed(let response):
+            data = response
+            headers.append(("Idempotent-Replayed", "true"))
+        }
+        let document = (try? JSONParser.parse(data)) ?? .null
+        if let id = document["batch_id"]?.stringValue { headers.append(("Location", "/v1/batches/\(id)")) }
+        return NativeEnvelope.response(201, message: "Batch created successfully", data: document, requestID: context.request.requestID, headers: headers)
+    }
+
+    static func requireJSON(_ request: HTTPRequest) throws(APIError) {
+        let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        guard type == "application/json" else {
+            throw APIError(
+                .unsupportedMediaType, "Content-Type must be application/json (multipart/form-data, text/csv and application/x-ndjson are not supported yet)",
+                details: ["content_type": .string(type), "supported": ["application/json"]])
+        }
+    }
+
+    static func idempotencyClaim(_ request: HTTPRequest) throws(APIError) -> IdempotencyClaim? {
+        guard let key = request.header("idempotency-key") else { return nil }
+        guard !key.isEmpty, key.utf8.count <= 255, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
+            throw APIError(.validationError, "Idempotency-Key must be 1 to 255 visible ASCII characters", details: ["header": "Idempotency-Key"])
+        }
+        var hasher = SHA256()
+        hasher.update(Array("\(request.method) \(request.path)\n".utf8))
+        hasher.update(request.body)
+        return IdempotencyClaim(key: key, requestHash: Hex.encode(hasher.finalize()))
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,16 @@
+import BatchModel
+import BatchStore
+
+/// `DELETE /v1/batches/{batch_id}`: removes a finished batch with its items and
+/// results; 409 while it is open, queued, running or paused.
+public enum BatchDeleteHandler {
+    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        let id = try BatchStatusHandler.validatedID(context)
+        try context.withStore("delete_batch", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
+            try BatchRecords(connection).delete(id: id, tenantID: caller.tenant.id)
+        }
+        context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])
+        return NativeEnvelope.response(message: "Batch deleted successfully", data: ["batch_id": .string(id), "deleted": true], requestID: context.request.requestID)
+    }
+}

@@ -1,0 +1,23 @@
+import BatchModel
+import BatchStore
+
+/// `POST /v1/batches/{batch_id}/items`: appends items to an accumulating batch
+/// (409 in any other state). Answers with the batch's summary.
+public enum BatchItemsHandler {
+    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        let id = try BatchStatusHandler.validatedID(context)
+        try BatchCreateHandler.requireJSON(context.request)
+        let limits = context.resources.service.batchLimits
+        let items = try BatchRequestParser(limits: limits).parseAppend(try context.jsonObjectBody())
+        let batch = try context.withStore("append_items", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> BatchRow in
+            let records = BatchRecords(connection)
+            if let existing = try records.find(id: id, tenantID: caller.tenant.id), existing.totalItems + items.count > limits.maxItems {
+                throw .conflict("A batch holds at most \(limits.maxItems) items; it has \(existing.totalItems)")
+            }
+            return try records.append(items, batchID: id, tenantID: caller.tenant.id)
+        }
+        return NativeEnvelope.response(
+            message: "\(items.count) item(s) appended", data: BatchSummaryDocument.render(batch), requestID: context.request.requestID)
+    }
+}

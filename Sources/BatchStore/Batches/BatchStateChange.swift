@@ -1,0 +1,81 @@
+import BatchModel
+
+/// A client's action that the state machine refused: the batch's state and what
+/// would have been allowed, for a 409's details.
+public struct RefusedAction: Error, Sendable, Equatable {
+    public var current: BatchState
+    public var allowed: [BatchAction]
+}
+
+/// The result of an applied action.
+public struct StateChange: Sendable, Equatable {
+    public var previous: BatchState
+    public var current: BatchState
+    public var batch: BatchRow
+}
+
+extension BatchRecords {
+    /// Applies a client's action in one transaction, with its effect on items and
+    /// counters: cancel turns pending and processing items to cancelled (a worker's
+    /// late result is then fenced off), retry_failed turns failed and expired items
+    /// back to pending. A move the state machine refuses is `.failure`, with what is allowed.
+    public func apply(
+        _ action: BatchAction, batchID: String, tenantID: String, now: Timestamp = .now()
+    ) throws(StoreError) -> Result<StateChange, RefusedAction> {
+        try connection.transaction {
+            () throws(StoreError) -> Result<StateChange, RefusedAction> in
+            guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
+            guard let next = batch.state.applying(action, facts: batch.facts) else {
+                return .failure(RefusedAction(current: batch.state, allowed: batch.state.allowedActions(facts: batch.facts)))
+            }
+            if next == batch.state {
+                return .success(StateChange(previous: batch.state, current: next, batch: batch))
+            }
+            let ms = SQLiteValue.integer(now.milliseconds)
+            switch action {
+            case .cancel:
+                try connection.statement(
+                    "UPDATE items SET status = 'cancelled', completed_at = ?, lease_owner = NULL, lease_until = NULL WHERE batch_id = ? AND status IN ('pending', 'processing')"
+                ).bind(ms, .text(batchID)).run()
+                try connection.statement(
+                    """
+                    UPDATE batches SET n_cancelled = n_cancelled + n_pending + n_processing, n_pending = 0, n_processing = 0,
+                        completed_at = ? WHERE id = ?
+                    """
+                ).bind(ms, .text(batchID)).run()
+            case .retryFailed:
+                try connection.statement(
+                    """
+                    UPDATE items SET status = 'pending', started_at = NULL, completed_at = NULL, duration_ms = NULL, result = NULL,
+                        error_type = NULL, error_message = NULL, error_details = NULL WHERE batch_id = ? AND status IN ('failed', 'expired')
+                    """
+                ).bind(.text(batchID)).run()
+                try connection.statement(
+                    "UPDATE batches SET n_pending = n_pending + n_failed + n_expired, n_failed = 0, n_expired = 0, completed_at = NULL WHERE id = ?"
+                ).bind(.text(batchID)).run()
+                try connection.statement("DELETE FROM batch_errors WHERE batch_id = ?").bind(.text(batchID)).run()
+            case .pause, .resume, .submit:
+                break
+            }
+            try connection.statement("UPDATE batches SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?")
+                .bind(.text(next.rawValue), ms, .text(batchID)).run()
+            try finishIfDone(batchID: batchID, now: now)
+            guard let updated = try find(id: batchID) else { throw .notFound("batch \(batchID)") }
+            return .success(StateChange(previous: batch.state, current: updated.state, batch: updated))
+        }
+    }
+
+    /// Completes a queued, running or paused batch that has no pending or
+    /// processing item left. Call inside the transaction that moved the last item.
+    /// Returns true when the batch was completed.
+    @discardableResult
+    public func finishIfDone(batchID: String, now: Timestamp = .now()) throws(StoreError) -> Bool {
+        try connection.statement(
+            """
+            UPDATE batches SET status = 'completed', completed_at = ?1, updated_at = ?1, version = version + 1
+            WHERE id = ?2 AND status IN ('queued', 'running', 'paused') AND n_pending = 0 AND n_processing = 0
+            """
+        ).bind(.integer(now.milliseconds), .text(batchID)).run()
+        return connection.changes > 0
+    }
+}
