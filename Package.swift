@@ -29,10 +29,14 @@ let package = Package(
             ]
         ),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(
+            name: "BatchScheduler",
+            dependencies: ["BatchModel", "BatchStore", "BatchCache", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "batchd",
             dependencies: [
-                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI",
+                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ArgumentParser
 import BatchAPI
 import BatchCache
 import BatchModel
+import BatchScheduler
 import BatchStore
 import FastCGI
 import Foundation
@@ -45,7 +46,15 @@ struct BatchDaemon: ParsableCommand {
         // only the sigwait below ever sees these signals.
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes)
+        let catalog = ProcessorCatalog([NoopProcessor()])
+        var limits = BatchLimits()
+        limits.maxItems = settings.maxItems
+        limits.processors = catalog.names
+        limits.ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
+        let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes, batchLimits: limits)
+        var schedulerConfiguration = Scheduler.Configuration()
+        schedulerConfiguration.workers = settings.schedulerWorkers
+        let scheduler = Scheduler(configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"))
         let metrics = RequestMetrics()
         let redisEndpoint = settings.redisEndpoint
         let redisTimeout = settings.redisTimeoutMs
@@ -59,9 +68,10 @@ struct BatchDaemon: ParsableCommand {
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         do {
+            try scheduler.start()
             try server.start()
         } catch {
-            logger.critical("cannot start FastCGI server", metadata: ["error": "\(error)"])
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
         logger.notice(
@@ -74,7 +84,9 @@ struct BatchDaemon: ParsableCommand {
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
         logger.notice("stopping", metadata: ["signal": "\(received)", "in_flight": "\(server.inFlight)"])
-        let clean = server.stop(grace: settings.graceSeconds)
+        let serverStopped = server.stop(grace: settings.graceSeconds)
+        let schedulerStopped = scheduler.stop(grace: settings.graceSeconds)
+        let clean = serverStopped && schedulerStopped
         if clean {
             logger.notice("stopped")
         } else {

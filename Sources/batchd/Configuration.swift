@@ -42,6 +42,15 @@ struct Configuration: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env BATCHD_LOG_LEVEL).")
     var logLevel: String = environment["BATCHD_LOG_LEVEL"] ?? "info"
 
+    @Option(help: "Scheduler worker threads (env BATCHD_SCHEDULER_WORKERS).")
+    var schedulerWorkers: Int = Int(environment["BATCHD_SCHEDULER_WORKERS"] ?? "") ?? 2
+
+    @Option(help: "Folder that file_path items are read from; unset refuses file_path (env BATCHD_INGEST_ROOT).")
+    var ingestRoot: String = environment["BATCHD_INGEST_ROOT"] ?? ""
+
+    @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
+    var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
+
     var socketPath: String { socket.isEmpty ? stateDir + "/run/batchd.sock" : socket }
     var databasePath: String { database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database }
     var redisSpec: String { redis.isEmpty ? "unix:" + stateDir + "/run/redis.sock" : redis }
@@ -56,6 +65,8 @@ struct Configuration: ParsableArguments {
         }
         guard RedisEndpoint(parsing: redisSpec) != nil else { throw ValidationError("--redis must be unix:/path, /path or host:port") }
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else { throw ValidationError("--log-level is not a level") }
+        guard (1...64).contains(schedulerWorkers) else { throw ValidationError("--scheduler-workers must be between 1 and 64") }
+        guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
     }
 

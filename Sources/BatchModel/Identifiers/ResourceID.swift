@@ -1,5 +1,5 @@
 /// Identifiers of batches (`batch-…`), items (`job-…`), media (`vec-…`),
-/// tenants (`ten-…`) and keys (`key-…`): a prefix and lowercase base32 from a
+/// tenants (`ten-…`), keys (`key-…`) and lease owners (`lease-…`): a prefix and lowercase base32 from a
 /// cryptographic random source.
 public enum ResourceID {
     /// The longest id a client may send; longer ones are rejected before any lookup.
@@ -12,6 +12,8 @@ public enum ResourceID {
         case media = "vec"
         case tenant = "ten"
         case key = "key"
+        /// A scheduler process: the owner prefix of its leases.
+        case lease = "lease"
     }
 
     /// Why a client-supplied id is not acceptable.

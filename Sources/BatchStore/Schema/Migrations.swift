@@ -32,10 +32,11 @@ public enum Migrations {
         return Int(try statement.firstRow { $0.int(0) } ?? 0)
     }
 
-    /// Custom ids are unique within a batch; idempotency lookups by batch.
+    /// Custom ids unique within a batch; listing by state; round-robin claiming.
     static let migration2 = """
         CREATE UNIQUE INDEX items_custom_id ON items(batch_id, custom_id) WHERE custom_id IS NOT NULL;
         CREATE INDEX batches_tenant_status ON batches(tenant_id, status, created_at, id);
+        ALTER TABLE batches ADD COLUMN last_claimed_at INTEGER NOT NULL DEFAULT 0;
         """
 
     static let migration1 = """

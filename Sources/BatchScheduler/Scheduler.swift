@@ -1,0 +1,142 @@
+import BatchModel
+import BatchStore
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The internal scheduler: worker threads (never the FastCGI workers) that claim
+/// items under a lease, run them through their batch's processor, and commit the
+/// results behind the lease fence; and a rescuer that hands back the items of
+/// leases that ran out, at start and periodically.
+///
+/// Stopping: no new claims; each worker finishes what it holds within the grace
+/// period, and anything claimed but not started is handed back.
+public final class Scheduler: Sendable {
+    public struct Configuration: Sendable {
+        /// Worker threads, each with its own SQLite connection.
+        public var workers: Int = 2
+        /// Items one worker claims at once; their results commit in one transaction.
+        public var claimBatch: Int = 32
+        public var leaseSeconds: Int = 60
+        /// Attempts before a rescued item fails with `processing_error`.
+        public var maxAttempts: Int = 3
+        /// Sleep when nothing is runnable.
+        public var idleMilliseconds: Int = 50
+        public var rescueIntervalSeconds: Int = 5
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let database: StoreDatabase
+    private let catalog: ProcessorCatalog
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let exited = DispatchSemaphore(value: 0)
+    private let instance: String
+
+    public init(configuration: Configuration, database: StoreDatabase, catalog: ProcessorCatalog, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.catalog = catalog
+        self.logger = logger
+        self.instance = ResourceID.make(.lease)
+    }
+
+    /// Rescues expired leases once, then starts the workers and the rescuer.
+    public func start() throws(StoreError) {
+        let connection = try database.connect()
+        let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
+        if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+        for index in 0..<configuration.workers {
+            startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)") }
+        }
+        startThread(name: "rescuer") { [self] in runRescuer() }
+    }
+
+    /// Stops claiming and waits up to `grace` seconds for the threads to finish.
+    @discardableResult
+    public func stop(grace: Double) -> Bool {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        let deadline = DispatchTime.now() + grace
+        for _ in 0..<(configuration.workers + 1) {
+            if exited.wait(timeout: deadline) == .timedOut { return false }
+        }
+        return true
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    private func runWorker(owner: String) {
+        defer { exited.signal() }
+        var connection: SQLiteConnection?
+        while !isStopping {
+            do {
+                let store = try connection ?? database.connect()
+                connection = store
+                let leases = ItemLeases(store)
+                let claimed = try leases.claim(owner: owner, limit: configuration.claimBatch, leaseSeconds: configuration.leaseSeconds)
+                if claimed.isEmpty {
+                    usleep(useconds_t(configuration.idleMilliseconds * 1000))
+                    continue
+                }
+                var completions: [ItemCompletion] = []
+                completions.reserveCapacity(claimed.count)
+                for (index, item) in claimed.enumerated() {
+                    if isStopping {
+                        try leases.complete(completions)
+                        try leases.release(Array(claimed[index...]))
+                        return
+                    }
+                    completions.append(run(item))
+                }
+                try leases.complete(completions)
+            } catch {
+                // The store failed (busy past its timeout, disk full): leases
+                // expire and the rescuer hands the items back.
+                logger.error("scheduler worker error", metadata: ["owner": "\(owner)", "error": "\(error)"])
+                connection = nil
+                usleep(200_000)
+            }
+        }
+    }
+
+    private func run(_ item: ClaimedItem) -> ItemCompletion {
+        let started = Timestamp.now()
+        let clock = MonotonicClock.milliseconds()
+        let outcome: ItemOutcome
+        if let processor = catalog.processor(named: item.processor) {
+            outcome = processor.process(item)
+        } else {
+            outcome = .failed(errorType: "processing_error", message: "Unknown processor '\(item.processor)'", details: nil)
+        }
+        return ItemCompletion(item: item, outcome: outcome, startedAt: started, durationMilliseconds: MonotonicClock.milliseconds() - clock)
+    }
+
+    private func runRescuer() {
+        defer { exited.signal() }
+        var lastRun = MonotonicClock.milliseconds()
+        while !isStopping {
+            usleep(100_000)
+            guard MonotonicClock.milliseconds() - lastRun >= Int64(configuration.rescueIntervalSeconds) * 1000 else { continue }
+            lastRun = MonotonicClock.milliseconds()
+            do {
+                let (rescued, failed) = try ItemLeases(try database.connect()).rescueExpired(maxAttempts: configuration.maxAttempts)
+                if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+            } catch {
+                logger.error("lease rescue failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.start()
+    }
+}

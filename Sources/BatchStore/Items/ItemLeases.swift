@@ -1,0 +1,202 @@
+import BatchModel
+
+/// Claiming items under a lease, committing their results behind a fence, and
+/// rescuing leases whose worker died. Every method is one `BEGIN IMMEDIATE`
+/// transaction that moves items and their batch's counters together, so status
+/// documents never need to count items.
+public struct ItemLeases {
+    let connection: SQLiteConnection
+
+    public init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    /// The most errors' file names an error summary keeps per type.
+    public static let affectedFilesCap = 10
+
+    /// Leases up to `limit` pending items of one runnable batch to `owner` until
+    /// `now + leaseSeconds`. The batch is the first by priority (high first), then
+    /// by its tenant's items in flight (fewest first: fairness between tenants),
+    /// then the one served least recently; `max_concurrent` is never exceeded.
+    /// Returns no items when nothing is runnable.
+    public func claim(owner: String, limit: Int, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> [ClaimedItem] {
+        try connection.transaction {
+            () throws(StoreError) -> [ClaimedItem] in
+            let candidate = try connection.statement(
+                """
+                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing
+                FROM batches b
+                WHERE b.status IN ('queued', 'running') AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
+                ORDER BY b.priority DESC,
+                    (SELECT coalesce(sum(o.n_processing), 0) FROM batches o WHERE o.tenant_id = b.tenant_id AND o.status = 'running') ASC,
+                    b.last_claimed_at ASC, b.created_at ASC
+                LIMIT 1
+                """
+            ).firstRow { row in (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5))) }
+            guard let (batchID, tenantID, processor, collection, timeout, free) = candidate else { return [] }
+            let ms = now.milliseconds
+            let items = try connection.statement(
+                """
+                UPDATE items SET status = 'processing', lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
+                WHERE id IN (SELECT id FROM items WHERE batch_id = ?4 AND status = 'pending' ORDER BY seq LIMIT ?5)
+                RETURNING id, seq, attempt, content, file_path, filename, custom_id, context
+                """
+            ).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(min(limit, free)))
+                .rows { row in
+                    ClaimedItem(
+                        id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
+                        processor: processor, collection: collection, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
+                        filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7))
+                }
+            try connection.statement(
+                """
+                UPDATE batches SET n_pending = n_pending - ?1, n_processing = n_processing + ?1, started_at = coalesce(started_at, ?2),
+                    status = CASE status WHEN 'queued' THEN 'running' ELSE status END, last_claimed_at = ?2, updated_at = ?2,
+                    version = version + 1
+                WHERE id = ?3
+                """
+            ).bind(.int(items.count), .integer(ms), .text(batchID)).run()
+            return items.sorted { $0.seq < $1.seq }
+        }
+    }
+
+    /// Commits results in one transaction. A result counts only while its worker
+    /// still holds the lease (same owner and attempt, still processing): a late,
+    /// duplicate or cancelled finish changes nothing. Returns how many counted.
+    @discardableResult
+    public func complete(_ completions: [ItemCompletion], now: Timestamp = .now()) throws(StoreError) -> Int {
+        guard !completions.isEmpty else { return 0 }
+        return try connection.transaction {
+            () throws(StoreError) -> Int in
+            var counted = 0
+            var touched: Set<String> = []
+            let update = try connection.statement(
+                """
+                UPDATE items SET status = ?1, completed_at = ?2, duration_ms = ?3, result = ?4, error_type = ?5, error_message = ?6,
+                    error_details = ?7, media_type = ?8, cost_cents = ?9, input_tokens = ?10, output_tokens = ?11,
+                    lease_owner = NULL, lease_until = NULL
+                WHERE id = ?12 AND status = 'processing' AND lease_owner = ?13 AND attempt = ?14
+                """)
+            for completion in completions {
+                let item = completion.item
+                var values: [SQLiteValue]
+                var usage = Usage.none
+                switch completion.outcome {
+                case .succeeded(let result, let mediaType, let reported):
+                    usage = reported
+                    values = [.text(ItemState.succeeded.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .optionalText(result.map(JSONWriter.string)), .null, .null, .null, .optionalText(mediaType)]
+                case .failed(let type, let message, let details):
+                    values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null]
+                }
+                values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .text(item.id),
+                    .text(item.leaseOwner), .int(item.attempt)]
+                try update.bind(values).run()
+                guard connection.changes == 1 else { continue }
+                counted += 1
+                touched.insert(item.batchID)
+                let succeeded = if case .succeeded = completion.outcome { 1 } else { 0 }
+                try connection.statement(
+                    """
+                    UPDATE batches SET n_processing = n_processing - 1, n_succeeded = n_succeeded + ?1, n_failed = n_failed + 1 - ?1,
+                        item_time_ms = item_time_ms + ?2, cost_cents = cost_cents + ?3, input_tokens = input_tokens + ?4,
+                        output_tokens = output_tokens + ?5, updated_at = ?6, version = version + 1
+                    WHERE id = ?7
+                    """
+                ).bind(.int(succeeded), .integer(completion.durationMilliseconds), .integer(usage.costCents), .integer(usage.inputTokens),
+                    .integer(usage.outputTokens), .integer(now.milliseconds), .text(item.batchID)).run()
+                if case .failed(let type, _, _) = completion.outcome {
+                    try recordError(type: type, file: item.displayName, batchID: item.batchID)
+                }
+            }
+            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
+            return counted
+        }
+    }
+
+    /// Adds one failure to the batch's summary for its type, keeping at most
+    /// `affectedFilesCap` file names.
+    private func recordError(type: String, file: String, batchID: String) throws(StoreError) {
+        try connection.statement(
+            """
+            INSERT INTO batch_errors (batch_id, error_type, count, affected_files) VALUES (?1, ?2, 1, json_array(?3))
+            ON CONFLICT (batch_id, error_type) DO UPDATE SET count = count + 1,
+                affected_files = CASE WHEN json_array_length(affected_files) < ?4
+                    THEN json_insert(affected_files, '$[#]', ?3) ELSE affected_files END
+            """
+        ).bind(.text(batchID), .text(type), .text(file), .int(Self.affectedFilesCap)).run()
+    }
+
+    /// Extends a lease; false when it is no longer held (cancelled, rescued or finished).
+    public func renew(_ item: ClaimedItem, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> Bool {
+        try connection.statement(
+            "UPDATE items SET lease_until = ? WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?"
+        ).bind(.integer(now.milliseconds + Int64(leaseSeconds) * 1000), .text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
+        return connection.changes == 1
+    }
+
+    /// Whether `item`'s lease is still held, without changing it.
+    public func isHeld(_ item: ClaimedItem) throws(StoreError) -> Bool {
+        try connection.statement("SELECT 1 FROM items WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?")
+            .bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).firstRow { _ in true } ?? false
+    }
+
+    /// Gives back leases: items go to pending with their attempt undone, as if
+    /// never claimed. For a graceful stop with claimed items not yet started.
+    public func release(_ items: [ClaimedItem], now: Timestamp = .now()) throws(StoreError) {
+        guard !items.isEmpty else { return }
+        try connection.transaction {
+            () throws(StoreError) in
+            for item in items {
+                try connection.statement(
+                    """
+                    UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, attempt = attempt - 1, started_at = NULL
+                    WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?
+                    """
+                ).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
+                if connection.changes == 1 {
+                    try connection.statement("UPDATE batches SET n_pending = n_pending + 1, n_processing = n_processing - 1, version = version + 1 WHERE id = ?")
+                        .bind(.text(item.batchID)).run()
+                }
+            }
+        }
+    }
+
+    /// Items whose lease ran out (their worker died or hung) go back to pending,
+    /// attempt kept; after `maxAttempts` they fail with `processing_error`.
+    /// Returns how many were rescued and how many failed.
+    @discardableResult
+    public func rescueExpired(maxAttempts: Int, limit: Int = 1000, now: Timestamp = .now()) throws(StoreError) -> (rescued: Int, failed: Int) {
+        try connection.transaction {
+            () throws(StoreError) -> (rescued: Int, failed: Int) in
+            let expired = try connection.statement(
+                "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE status = 'processing' AND lease_until < ? LIMIT ?"
+            ).bind(.integer(now.milliseconds), .int(limit)).rows { ($0.text(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
+            var rescued = 0
+            var failed = 0
+            var touched: Set<String> = []
+            for (id, batchID, attempt, name) in expired {
+                touched.insert(batchID)
+                if attempt >= maxAttempts {
+                    try connection.statement(
+                        """
+                        UPDATE items SET status = 'failed', completed_at = ?, error_type = 'processing_error',
+                            error_message = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?
+                        """
+                    ).bind(.integer(now.milliseconds), .text("Processing did not finish after \(attempt) attempts"), .text(id)).run()
+                    try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_failed = n_failed + 1, version = version + 1 WHERE id = ?")
+                        .bind(.text(batchID)).run()
+                    try recordError(type: "processing_error", file: name, batchID: batchID)
+                    failed += 1
+                } else {
+                    try connection.statement("UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE id = ?")
+                        .bind(.text(id)).run()
+                    try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_pending = n_pending + 1, version = version + 1 WHERE id = ?")
+                        .bind(.text(batchID)).run()
+                    rescued += 1
+                }
+            }
+            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
+            return (rescued, failed)
+        }
+    }
+}

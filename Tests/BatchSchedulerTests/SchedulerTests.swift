@@ -1,0 +1,90 @@
+import BatchModel
+import BatchStore
+import Foundation
+import Logging
+import Testing
+@testable import BatchScheduler
+
+/// The scheduler's threads over a real SQLite file with the noop processor.
+@Suite(.serialized) struct SchedulerTests {
+    final class Fixture {
+        let folder: String
+        let database: StoreDatabase
+        let connection: SQLiteConnection
+        let tenant: Tenant
+
+        init() throws {
+            folder = NSTemporaryDirectory() + "batchd-scheduler-" + UUID().uuidString.prefix(8).lowercased()
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            database = StoreDatabase(path: folder + "/test.sqlite3")
+            try database.prepare()
+            connection = try database.connect()
+            tenant = try TenantRecords(connection).create(name: "acme")
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+        func createBatch(items: Int, processor: String = "noop", maxConcurrent: Int = 5) throws -> String {
+            var configuration = BatchConfiguration()
+            configuration.maxConcurrent = maxConcurrent
+            let batch = NewBatch(name: "b", processor: processor, configuration: configuration, items: (1...items).map { NewItem(content: [1, 2, 3], row: $0) })
+            guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+                throw StoreError.notFound("batch")
+            }
+            return row.id
+        }
+
+        func waitForState(_ id: String, _ state: BatchState, seconds: Double = 20) throws -> BatchRow {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let row = try BatchRecords(connection).find(id: id), row.state == state { return row }
+                usleep(20_000)
+            }
+            throw StoreError.notFound("batch \(id) in state \(state)")
+        }
+    }
+
+    func scheduler(_ fixture: Fixture, workers: Int = 2) -> Scheduler {
+        var configuration = Scheduler.Configuration()
+        configuration.workers = workers
+        configuration.idleMilliseconds = 10
+        return Scheduler(configuration: configuration, database: fixture.database, catalog: ProcessorCatalog([NoopProcessor()]), logger: Logger(label: "test"))
+    }
+
+    @Test func runsEveryItemOnceToCompletion() throws {
+        let fixture = try Fixture()
+        let first = try fixture.createBatch(items: 500, maxConcurrent: 50)
+        let second = try fixture.createBatch(items: 20)
+        let running = scheduler(fixture)
+        try running.start()
+        defer { running.stop(grace: 5) }
+        for id in [first, second] {
+            let done = try fixture.waitForState(id, .completed)
+            #expect(done.succeeded == done.totalItems)
+            #expect(done.pending == 0 && done.processing == 0 && done.failed == 0)
+            #expect(done.completedAt != nil && done.startedAt != nil)
+        }
+        // Counters agree with the items themselves, and each ran exactly once.
+        let check = try fixture.connection.statement("SELECT count(*), sum(attempt), sum(status = 'succeeded') FROM items").firstRow { [$0.int(0), $0.int(1), $0.int(2)] }
+        #expect(check == [520, 520, 520])
+    }
+
+    @Test func unknownProcessorItemsFailWithProcessingError() throws {
+        let fixture = try Fixture()
+        let id = try fixture.createBatch(items: 3, processor: "gone")
+        let running = scheduler(fixture)
+        try running.start()
+        defer { running.stop(grace: 5) }
+        let done = try fixture.waitForState(id, .completed)
+        #expect(done.failed == 3)
+        let summary = try fixture.connection.statement("SELECT error_type, count FROM batch_errors WHERE batch_id = ?").bind(.text(id)).firstRow { "\($0.text(0))=\($0.int(1))" }
+        #expect(summary == "processing_error=3")
+    }
+
+    @Test func stopsWithinTheGracePeriod() throws {
+        let fixture = try Fixture()
+        let running = scheduler(fixture, workers: 3)
+        try running.start()
+        #expect(running.stop(grace: 5))
+    }
+}

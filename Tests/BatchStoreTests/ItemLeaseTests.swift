@@ -1,0 +1,144 @@
+import Testing
+@testable import BatchModel
+@testable import BatchStore
+
+@Suite struct ItemLeaseTests {
+    /// A tenant with one queued batch of `items` noop items.
+    func seed(_ connection: SQLiteConnection, tenant: String = "acme", items: Int, maxConcurrent: Int = 5, priority: BatchConfiguration.Priority = .normal) throws -> (Tenant, BatchRow) {
+        let owner = try TenantRecords(connection).find(idOrName: tenant) ?? TenantRecords(connection).create(name: tenant)
+        var configuration = BatchConfiguration()
+        configuration.maxConcurrent = maxConcurrent
+        configuration.priority = priority
+        let batch = NewBatch(
+            name: "b", processor: "noop", configuration: configuration,
+            items: (1...items).map { NewItem(content: Array("item \($0)".utf8), filename: "f\($0).txt", row: $0) })
+        guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: owner.id, render: { _ in [] }) else {
+            throw StoreError.notFound("created batch")
+        }
+        return (owner, row)
+    }
+
+    func succeed(_ items: [ClaimedItem]) -> [ItemCompletion] {
+        items.map { ItemCompletion(item: $0, outcome: .succeeded(result: nil, mediaType: nil, usage: Usage(costCents: 2, inputTokens: 10, outputTokens: 5)), startedAt: .now(), durationMilliseconds: 100) }
+    }
+
+    func batch(_ connection: SQLiteConnection, _ id: String) throws -> BatchRow {
+        try #require(try BatchRecords(connection).find(id: id))
+    }
+
+    @Test func claimsRespectMaxConcurrentAndOrder() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try seed(connection, items: 10, maxConcurrent: 3)
+        let leases = ItemLeases(connection)
+        let first = try leases.claim(owner: "w1", limit: 32, leaseSeconds: 60)
+        #expect(first.map(\.seq) == [1, 2, 3])
+        #expect(first.allSatisfy { $0.attempt == 1 && $0.leaseOwner == "w1" })
+        #expect(try leases.claim(owner: "w2", limit: 32, leaseSeconds: 60).isEmpty)
+        let running = try batch(connection, row.id)
+        #expect(running.state == .running)
+        #expect(running.pending == 7 && running.processing == 3)
+        #expect(running.startedAt != nil)
+        #expect(try leases.complete(succeed(first)) == 3)
+        #expect(try leases.claim(owner: "w2", limit: 2, leaseSeconds: 60).map(\.seq) == [4, 5])
+    }
+
+    @Test func resultsCountOnceAndOnlyUnderTheLease() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (tenant, row) = try seed(connection, items: 3)
+        let leases = ItemLeases(connection)
+        let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
+        #expect(try leases.complete(succeed([claimed[0]])) == 1)
+        // The same finish again, and a finish from a worker that does not hold the lease.
+        #expect(try leases.complete(succeed([claimed[0]])) == 0)
+        var stranger = claimed[1]
+        stranger.leaseOwner = "w9"
+        #expect(try leases.complete(succeed([stranger])) == 0)
+        var stale = claimed[1]
+        stale.attempt = 0
+        #expect(try leases.complete(succeed([stale])) == 0)
+        // Cancelled while running: the late result is fenced off.
+        _ = try BatchRecords(connection).apply(.cancel, batchID: row.id, tenantID: tenant.id)
+        #expect(try leases.complete(succeed([claimed[1], claimed[2]])) == 0)
+        let final = try batch(connection, row.id)
+        #expect(final.succeeded == 1 && final.cancelled == 2 && final.processing == 0 && final.pending == 0)
+        #expect(final.state == .cancelled)
+        let sums = try connection.statement("SELECT item_time_ms, cost_cents, input_tokens, output_tokens FROM batches WHERE id = ?")
+            .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1), $0.int(2), $0.int(3)] }
+        #expect(sums == [100, 2, 10, 5])
+    }
+
+    @Test func lastResultCompletesTheBatchAndErrorsAreSummarized() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try seed(connection, items: 14, maxConcurrent: 20)
+        let leases = ItemLeases(connection)
+        let claimed = try leases.claim(owner: "w1", limit: 20, leaseSeconds: 60)
+        let failures = claimed.dropFirst(2).map {
+            ItemCompletion(item: $0, outcome: .failed(errorType: "format_error", message: "bad", details: nil), startedAt: .now(), durationMilliseconds: 1)
+        }
+        #expect(try leases.complete(succeed(Array(claimed.prefix(2))) + failures) == 14)
+        let done = try batch(connection, row.id)
+        #expect(done.state == .completed)
+        #expect(done.completedAt != nil)
+        #expect(done.succeeded == 2 && done.failed == 12)
+        let summary = try connection.statement("SELECT count, json_array_length(affected_files) FROM batch_errors WHERE batch_id = ? AND error_type = 'format_error'")
+            .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1)] }
+        #expect(summary == [12, Int64(ItemLeases.affectedFilesCap)])
+    }
+
+    @Test func expiredLeasesAreRescuedThenFailed() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try seed(connection, items: 1)
+        let leases = ItemLeases(connection)
+        let start = Timestamp(milliseconds: 1_000_000)
+        var now = start
+        for attempt in 1...2 {
+            let claimed = try leases.claim(owner: "w\(attempt)", limit: 1, leaseSeconds: 10, now: now)
+            #expect(claimed.first?.attempt == attempt)
+            now.milliseconds += 11_000
+            #expect(try leases.rescueExpired(maxAttempts: 2, now: now) == (attempt < 2 ? (1, 0) : (0, 1)))
+            // The dead worker's late result does not count.
+            #expect(try leases.complete(succeed(claimed), now: now) == 0)
+        }
+        let final = try batch(connection, row.id)
+        #expect(final.failed == 1 && final.state == .completed)
+    }
+
+    @Test func releasedItemsGoBackUntouched() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try seed(connection, items: 3)
+        let leases = ItemLeases(connection)
+        let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
+        try leases.release(claimed)
+        let back = try batch(connection, row.id)
+        #expect(back.pending == 3 && back.processing == 0)
+        #expect(try leases.claim(owner: "w2", limit: 3, leaseSeconds: 60).map(\.attempt) == [1, 1, 1])
+    }
+
+    @Test func pausedBatchesAreNotClaimed() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (tenant, row) = try seed(connection, items: 3)
+        _ = try BatchRecords(connection).apply(.pause, batchID: row.id, tenantID: tenant.id)
+        #expect(try ItemLeases(connection).claim(owner: "w1", limit: 3, leaseSeconds: 60).isEmpty)
+        _ = try BatchRecords(connection).apply(.resume, batchID: row.id, tenantID: tenant.id)
+        #expect(try ItemLeases(connection).claim(owner: "w1", limit: 3, leaseSeconds: 60).count == 3)
+    }
+
+    @Test func highPriorityFirstThenFairBetweenTenants() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, big) = try seed(connection, tenant: "big", items: 1000, maxConcurrent: 1000)
+        let (_, urgent) = try seed(connection, tenant: "big", items: 2, maxConcurrent: 10, priority: .high)
+        let leases = ItemLeases(connection)
+        #expect(try leases.claim(owner: "w", limit: 10, leaseSeconds: 60).first?.batchID == urgent.id)
+        // The big tenant has work in flight; a small tenant's new batch goes next.
+        #expect(try leases.claim(owner: "w", limit: 10, leaseSeconds: 60).first?.batchID == big.id)
+        let (_, small) = try seed(connection, tenant: "small", items: 10, maxConcurrent: 10)
+        #expect(try leases.claim(owner: "w", limit: 10, leaseSeconds: 60).first?.batchID == small.id)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Batches through the real stack: created over HTTP, run by batchd's own
+/// scheduler, controlled and listed through nginx.
+@Suite(.serialized) struct BatchFlowTests {
+    func items(_ count: Int) -> String {
+        "[" + (1...count).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
+    }
+
+    func waitForStatus(_ stack: TestStack, _ id: String, _ status: String, seconds: Double = 20) throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        try stack.waitUntil(seconds: seconds, "batch \(id) \(status)") {
+            guard let result = try? stack.get("/v1/batches/\(id)", key: stack.clientKey), result.status == 200 else { return false }
+            last = result.json["data"] as? [String: Any] ?? [:]
+            return last["status"] as? String == status
+        }
+        return last
+    }
+
+    @Test func aNoopBatchRunsToCompletion() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"batch_name":"flow","processor":"noop","items":\#(items(300)),"configuration":{"max_concurrent":20}}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        #expect(created.headers["location"] == "/v1/batches/\(id)")
+        let done = try waitForStatus(stack, id, "completed")
+        let progress = try #require(done["progress"] as? [String: Any])
+        #expect(progress["completed"] as? Int == 300)
+        #expect(progress["total"] as? Int == 300)
+        #expect(progress["percentage"] as? Double == 100)
+        #expect((done["timing"] as? [String: Any])?["completed_at"] is String)
+
+        let list = try stack.get("/v1/batches?status=completed&limit=5", key: stack.clientKey)
+        #expect(list.status == 200)
+        #expect(((list.json["data"] as? [[String: Any]])?.first)?["batch_id"] as? String == id)
+        #expect(try stack.send("DELETE", "/v1/batches/\(id)", key: stack.clientKey).status == 200)
+        #expect(try stack.get("/v1/batches/\(id)", key: stack.clientKey).status == 404)
+    }
+
+    @Test func accumulateSubmitPauseResumeCancel() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","submit":false}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        #expect((created.json["data"] as? [String: Any])?["status"] as? String == "accumulating")
+        #expect(try stack.sendJSON("POST", "/v1/batches/\(id)/items", key: stack.clientKey, #"{"items":\#(items(5))}"#).status == 200)
+        // Paused before it starts: nothing runs until resumed.
+        let refused = try stack.sendJSON("PUT", "/v1/batches/\(id)/state", key: stack.clientKey, #"{"action":"pause"}"#)
+        #expect(refused.status == 409)
+        #expect((refused.json["details"] as? [String: Any])?["allowed_actions"] as? [String] == ["cancel", "submit"])
+        #expect(try stack.sendJSON("PUT", "/v1/batches/\(id)/state", key: stack.clientKey, #"{"action":"submit"}"#).status == 200)
+        _ = try waitForStatus(stack, id, "completed")
+
+        let second = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":\#(items(3)),"submit":false}"#)
+        let secondID = try #require((second.json["data"] as? [String: Any])?["batch_id"] as? String)
+        // Cancel with no body (spec 003), then again: idempotent.
+        for previous in ["accumulating", "cancelled"] {
+            let cancelled = try stack.send("PUT", "/v1/batches/\(secondID)/state", key: stack.clientKey)
+            #expect(cancelled.status == 200)
+            let data = try #require(cancelled.json["data"] as? [String: Any])
+            #expect(data["previous_state"] as? String == previous)
+            #expect(data["current_state"] as? String == "cancelled")
+        }
+        #expect(try stack.send("PUT", "/v1/batches/\(id)/state", key: stack.clientKey).status == 409)
+    }
+}
