@@ -6,16 +6,31 @@ import BatchModel
 public protocol Processor: Sendable {
     /// The name batches give in `processor` (`noop`, `ingest`, `exec:NAME`).
     var name: String { get }
-    func process(_ item: ClaimedItem) -> ItemOutcome
+    /// Items a worker claims at once for this processor: many for instant work,
+    /// one for slow work, so a claim never holds items it is not running.
+    var claimBatch: Int { get }
+    /// Runs one item. `control` says when to stop early (cancelled, lease lost, shutting down).
+    func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome
+}
+
+/// What a processor may ask while it runs. `shouldStop()` also renews the item's
+/// lease; call it about once a second from long work.
+public struct ProcessingControl: Sendable {
+    public let shouldStop: @Sendable () -> Bool
+
+    public init(shouldStop: @escaping @Sendable () -> Bool) { self.shouldStop = shouldStop }
+
+    public static let never = ProcessingControl(shouldStop: { false })
 }
 
 /// Finishes every item at once with an empty result: for measuring the
 /// scheduler and the store themselves.
 public struct NoopProcessor: Processor {
     public let name = "noop"
+    public let claimBatch = 32
     public init() {}
 
-    public func process(_ item: ClaimedItem) -> ItemOutcome {
+    public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
         .succeeded(result: ["bytes": .integer(item.content?.count ?? 0)], mediaType: nil, usage: .none)
     }
 }
@@ -33,4 +48,7 @@ public struct ProcessorCatalog: Sendable {
     public var names: Set<String> { Set(processors.keys) }
 
     public func processor(named name: String) -> (any Processor)? { processors[name] }
+
+    /// How many items to claim at once for a batch of this processor.
+    public func claimBatch(for name: String) -> Int { processors[name]?.claimBatch ?? 1 }
 }

@@ -20,8 +20,6 @@ public final class Scheduler: Sendable {
     public struct Configuration: Sendable {
         /// Worker threads, each with its own SQLite connection.
         public var workers: Int = 2
-        /// Items one worker claims at once; their results commit in one transaction.
-        public var claimBatch: Int = 32
         public var leaseSeconds: Int = 60
         /// Attempts before a rescued item fails with `processing_error`.
         public var maxAttempts: Int = 3
@@ -80,7 +78,7 @@ public final class Scheduler: Sendable {
                 let store = try connection ?? database.connect()
                 connection = store
                 let leases = ItemLeases(store)
-                let claimed = try leases.claim(owner: owner, limit: configuration.claimBatch, leaseSeconds: configuration.leaseSeconds)
+                let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
                 if claimed.isEmpty {
                     usleep(useconds_t(configuration.idleMilliseconds * 1000))
                     continue
@@ -93,7 +91,7 @@ public final class Scheduler: Sendable {
                         try leases.release(Array(claimed[index...]))
                         return
                     }
-                    completions.append(run(item))
+                    completions.append(run(item, control: control(for: item)))
                 }
                 try leases.complete(completions)
             } catch {
@@ -106,12 +104,19 @@ public final class Scheduler: Sendable {
         }
     }
 
-    private func run(_ item: ClaimedItem) -> ItemCompletion {
+    /// Stop when the item's lease is gone (cancelled, rescued): checked, and the
+    /// lease renewed, at most once a second.
+    private func control(for item: ClaimedItem) -> ProcessingControl {
+        let check = LeaseCheck(item: item, database: database, leaseSeconds: configuration.leaseSeconds)
+        return ProcessingControl { check.leaseLost() }
+    }
+
+    private func run(_ item: ClaimedItem, control: ProcessingControl) -> ItemCompletion {
         let started = Timestamp.now()
         let clock = MonotonicClock.milliseconds()
         let outcome: ItemOutcome
         if let processor = catalog.processor(named: item.processor) {
-            outcome = processor.process(item)
+            outcome = processor.process(item, control: control)
         } else {
             outcome = .failed(errorType: "processing_error", message: "Unknown processor '\(item.processor)'", details: nil)
         }
@@ -138,5 +143,37 @@ public final class Scheduler: Sendable {
         let thread = Thread(block: body)
         thread.name = name
         thread.start()
+    }
+}
+
+/// Renews one item's lease while a processor works on it, and says when it is lost.
+/// Called only from the worker thread running the item, which is why it may keep
+/// a connection of its own without a lock.
+private final class LeaseCheck: @unchecked Sendable {
+    let item: ClaimedItem
+    let database: StoreDatabase
+    let leaseSeconds: Int
+    private var checkedAt = MonotonicClock.milliseconds()
+    private var lost = false
+    private var connection: SQLiteConnection?
+
+    init(item: ClaimedItem, database: StoreDatabase, leaseSeconds: Int) {
+        self.item = item
+        self.database = database
+        self.leaseSeconds = leaseSeconds
+    }
+
+    func leaseLost() -> Bool {
+        let now = MonotonicClock.milliseconds()
+        guard !lost, now - checkedAt >= 1000 else { return lost }
+        checkedAt = now
+        do {
+            let store = try connection ?? database.connect()
+            connection = store
+            lost = try !ItemLeases(store).renew(item, leaseSeconds: leaseSeconds)
+        } catch {
+            // A busy store is no reason to abandon work; the next check retries.
+        }
+        return lost
     }
 }

@@ -46,7 +46,18 @@ struct BatchDaemon: ParsableCommand {
         // only the sigwait below ever sees these signals.
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let catalog = ProcessorCatalog([NoopProcessor()])
+        var processors: [any Processor] = [NoopProcessor()]
+        if !settings.processorsFile.isEmpty {
+            let workDirectory = settings.stateDir + "/run/exec"
+            try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+            do {
+                processors += try ProcessorRegistry.load(path: settings.processorsFile, workDirectory: workDirectory)
+            } catch {
+                logger.critical("cannot load processors", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
+        }
+        let catalog = ProcessorCatalog(processors)
         var limits = BatchLimits()
         limits.maxItems = settings.maxItems
         limits.processors = catalog.names
@@ -78,7 +89,7 @@ struct BatchDaemon: ParsableCommand {
             "batchd started",
             metadata: [
                 "version": "\(ServiceInfo.version)", "socket": "\(settings.socketPath)", "threads": "\(settings.threads)",
-                "database": "\(database.path)", "redis": "\(redisEndpoint)",
+                "database": "\(database.path)", "redis": "\(redisEndpoint)", "processors": "\(catalog.names.sorted().joined(separator: ","))",
             ])
 
         var received: Int32 = 0

@@ -48,6 +48,9 @@ struct Configuration: ParsableArguments {
     @Option(help: "Folder that file_path items are read from; unset refuses file_path (env BATCHD_INGEST_ROOT).")
     var ingestRoot: String = environment["BATCHD_INGEST_ROOT"] ?? ""
 
+    @Option(help: "JSON file registering exec:NAME processors (env BATCHD_PROCESSORS_FILE).")
+    var processorsFile: String = environment["BATCHD_PROCESSORS_FILE"] ?? ""
+
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 

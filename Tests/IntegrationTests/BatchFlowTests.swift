@@ -65,4 +65,33 @@ import Testing
         }
         #expect(try stack.send("PUT", "/v1/batches/\(id)/state", key: stack.clientKey).status == 409)
     }
+
+    @Test func execBatchesRunCommandsAndCancelKillsThem() throws {
+        let marker = "batchd-exec-marker-\(UUID().uuidString.prefix(8).lowercased())"
+        var options = TestStack.Options()
+        options.processors = #"""
+            {"exec": {
+              "count": {"command": ["/bin/sh", "-c", "n=$(wc -c); printf '{\"bytes\": %d, \"usage\": {\"cost_cents\": 1}}' \"$n\""]},
+              "slow": {"command": ["/bin/sh", "-c", "sleep 30; echo \#(marker)"]}
+            }}
+            """#
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:count","items":\#(items(6)),"configuration":{"max_concurrent":2}}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let done = try waitForStatus(stack, id, "completed")
+        #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 6)
+
+        let slow = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":[{"content":"x"}],"configuration":{"timeout":60}}"#)
+        let slowID = try #require((slow.json["data"] as? [String: Any])?["batch_id"] as? String)
+        _ = try waitForStatus(stack, slowID, "running")
+        try stack.waitUntil(seconds: 10, "the command to start") { (try? stack.run("/usr/bin/pgrep", ["-f", marker])) != nil }
+        let cancelled = try stack.send("PUT", "/v1/batches/\(slowID)/state", key: stack.clientKey)
+        #expect(cancelled.status == 200)
+        // Running items are stopped within about a second of the cancel.
+        try stack.waitUntil(seconds: 5, "the command to be killed") { (try? stack.run("/usr/bin/pgrep", ["-f", marker])) == nil }
+        let final = try stack.get("/v1/batches/\(slowID)", key: stack.clientKey)
+        #expect((final.json["data"] as? [String: Any])?["status"] as? String == "cancelled")
+    }
 }

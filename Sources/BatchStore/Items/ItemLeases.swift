@@ -18,6 +18,11 @@ public struct ItemLeases {
     /// then the one served least recently; `max_concurrent` is never exceeded.
     /// Returns no items when nothing is runnable.
     public func claim(owner: String, limit: Int, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> [ClaimedItem] {
+        try claim(owner: owner, leaseSeconds: leaseSeconds, now: now) { _ in limit }
+    }
+
+    /// As above, with the number of items to claim chosen by the batch's processor.
+    public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), limitFor: (String) -> Int) throws(StoreError) -> [ClaimedItem] {
         try connection.transaction {
             () throws(StoreError) -> [ClaimedItem] in
             let candidate = try connection.statement(
@@ -39,7 +44,7 @@ public struct ItemLeases {
                 WHERE id IN (SELECT id FROM items WHERE batch_id = ?4 AND status = 'pending' ORDER BY seq LIMIT ?5)
                 RETURNING id, seq, attempt, content, file_path, filename, custom_id, context
                 """
-            ).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(min(limit, free)))
+            ).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free))))
                 .rows { row in
                     ClaimedItem(
                         id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,

@@ -17,6 +17,8 @@ final class TestStack {
         var perAddressRate = "100000r/s"
         var perAddressBurst = 100_000
         var graceSeconds = 10.0
+        /// A processors file's JSON, written into the stack's directory.
+        var processors: String?
     }
 
     static let repositoryRoot: String = {
@@ -75,12 +77,17 @@ final class TestStack {
     }
 
     func startBatchd() throws {
+        var arguments = [
+            "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
+            "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
+        ]
+        if let processors = options.processors {
+            try processors.write(toFile: directory + "/processors.json", atomically: true, encoding: .utf8)
+            arguments += ["--processors-file", directory + "/processors.json"]
+        }
         batchd = try ChildProcess.spawn(
             Self.binDirectory + "/batchd",
-            [
-                "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
-                "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
-            ],
+            arguments,
             outputPath: logDirectory + "/batchd.log")
         try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
     }

@@ -1,0 +1,163 @@
+import BatchModel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `exec:NAME`: a command an admin registered, run once per item in its own
+/// process group. The item's content (or its `file_path` file) is its standard
+/// input; its standard output must be JSON and becomes the item's result; an
+/// object output may report `usage` (`cost_cents`, `input_tokens`, `output_tokens`).
+/// The whole process group is killed when the batch's timeout passes
+/// (`timeout_error`) or the item's lease is lost (cancelled).
+///
+/// The item is described to the command in its environment: `BATCHD_ITEM_ID`,
+/// `BATCHD_BATCH_ID`, `BATCHD_ATTEMPT`, `BATCHD_FILENAME`, `BATCHD_CUSTOM_ID`,
+/// `BATCHD_CONTEXT` (JSON).
+public struct ExecProcessor: Processor {
+    public let name: String
+    public let claimBatch = 1
+    /// The program and its arguments; no shell is involved.
+    public let command: [String]
+    /// Where input and output files live while a command runs.
+    public let workDirectory: String
+    /// Output beyond this is an error: results are documents, not payloads.
+    public static let maxOutputBytes = 16 << 20
+
+    public init(name: String, command: [String], workDirectory: String) {
+        self.name = "exec:" + name
+        self.command = command
+        self.workDirectory = workDirectory
+    }
+
+    public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
+        let base = workDirectory + "/" + item.id + "-\(item.attempt)"
+        let inputPath = item.filePath ?? base + ".in"
+        let outputPath = base + ".out"
+        let errorPath = base + ".err"
+        defer {
+            if item.filePath == nil { unlink(inputPath) }
+            unlink(outputPath)
+            unlink(errorPath)
+        }
+        if item.filePath == nil {
+            guard FileManager.default.createFile(atPath: inputPath, contents: Data(item.content ?? [])) else {
+                return .failed(errorType: "storage_error", message: "Cannot stage the item's input", details: nil)
+            }
+        }
+        let pid: pid_t
+        do {
+            pid = try spawn(item: item, input: inputPath, output: outputPath, errors: errorPath)
+        } catch {
+            return .failed(errorType: "processing_error", message: "Cannot start \(command.first ?? "command"): \(error)", details: nil)
+        }
+        let deadline = MonotonicClock.milliseconds() + Int64(item.timeoutSeconds) * 1000
+        var status: Int32 = 0
+        var pause: useconds_t = 2_000
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if MonotonicClock.milliseconds() >= deadline {
+                kill(-pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                return .failed(
+                    errorType: "timeout_error", message: "Processing exceeded the timeout of \(item.timeoutSeconds) seconds",
+                    details: ["timeout": .integer(item.timeoutSeconds)])
+            }
+            if control.shouldStop() {
+                kill(-pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                return .failed(errorType: "processing_error", message: "Stopped: the item was cancelled", details: nil)
+            }
+            usleep(pause)
+            pause = min(pause * 2, 50_000)
+        }
+        // Children the command left behind in its group go with it.
+        kill(-pid, SIGKILL)
+        let exitCode = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+        guard exitCode == 0 else {
+            return .failed(
+                errorType: "processing_error", message: "\(name) exited with status \(exitCode)",
+                details: ["exit_status": .integer(exitCode), "stderr": .string(Self.tail(of: errorPath))])
+        }
+        return Self.outcome(fromOutputAt: outputPath, processor: name)
+    }
+
+    /// Reads the command's JSON output and its `usage`.
+    static func outcome(fromOutputAt path: String, processor: String) -> ItemOutcome {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = attributes[.size] as? Int, size <= maxOutputBytes,
+            let data = FileManager.default.contents(atPath: path)
+        else {
+            return .failed(errorType: "processing_error", message: "\(processor) wrote no output or more than \(maxOutputBytes) bytes", details: nil)
+        }
+        let result: JSONValue
+        do {
+            result = try JSONParser.parse(Array(data))
+        } catch {
+            return .failed(errorType: "processing_error", message: "\(processor) did not write JSON: \(error)", details: nil)
+        }
+        var usage = Usage.none
+        if let reported = result["usage"] {
+            usage = Usage(
+                costCents: max(0, reported["cost_cents"]?.intValue ?? 0), inputTokens: max(0, reported["input_tokens"]?.intValue ?? 0),
+                outputTokens: max(0, reported["output_tokens"]?.intValue ?? 0))
+        }
+        return .succeeded(result: result, mediaType: nil, usage: usage)
+    }
+
+    static func tail(of path: String, bytes: Int = 2000) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+        return String(decoding: data.suffix(bytes), as: UTF8.self)
+    }
+
+    private func spawn(item: ClaimedItem, input: String, output: String, errors: String) throws -> pid_t {
+        guard let program = command.first else { throw ExecError.noCommand }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so a timeout kills everything it started; and no
+        // blocked signals (batchd's threads block SIGTERM for sigwait).
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "BATCHD_ITEM_ID=\(item.id)", "BATCHD_BATCH_ID=\(item.batchID)", "BATCHD_ATTEMPT=\(item.attempt)"]
+        if let filename = item.filename { environment.append("BATCHD_FILENAME=\(filename)") }
+        if let customID = item.customID { environment.append("BATCHD_CUSTOM_ID=\(customID)") }
+        if let context = item.context { environment.append("BATCHD_CONTEXT=\(context)") }
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw ExecError.spawn(String(cString: strerror(rc))) }
+        return pid
+    }
+}
+
+enum ExecError: Error, CustomStringConvertible {
+    case noCommand
+    case spawn(String)
+
+    var description: String {
+        switch self {
+        case .noCommand: return "no command configured"
+        case .spawn(let reason): return reason
+        }
+    }
+}
