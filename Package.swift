@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,10 +36,12 @@ public struct ExecProcessor: Processor {
         let inputPath = item.filePath ?? base + ".in"
         let outputPath = base + ".out"
         let errorPath = base + ".err"
+        let groupPath = base + ".pgid"
         defer {
             if item.filePath == nil { unlink(inputPath) }
             unlink(outputPath)
             unlink(errorPath)
+            unlink(groupPath)
         }
         if item.filePath == nil {
             guard FileManager.default.createFile(atPath: inputPath, contents: Data(item.content ?? [])) else {
@@ -52,6 +54,8 @@ public struct ExecProcessor: Processor {
         } catch {
             return .failed(errorType: "processing_error", message: "Cannot start \(command.first ?? "command"): \(error)", details: nil)
         }
+        // Remembered so that a batchd killed while this runs can end it at its next start.
+        FileManager.default.createFile(atPath: groupPath, contents: Data("\(pid)".utf8))
         let deadline = MonotonicClock.milliseconds() + Int64(item.timeoutSeconds) * 1000
         var status: Int32 = 0
         var pause: useconds_t = 2_000
@@ -80,6 +84,26 @@ public struct ExecProcessor: Processor {
                 details: ["exit_status": .integer(exitCode), "stderr": .string(Self.tail(of: errorPath))])
         }
         return Self.outcome(fromOutputAt: outputPath, processor: name)
+    }
+
+    /// Kills the process groups of commands a previous batchd left running (it was
+    /// killed before it could), so their items, rescued later, never run twice at
+    /// once. Only groups whose leader still runs one of `programs` are touched.
+    public static func killOrphans(workDirectory: String, programs: Set<String>) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: workDirectory) else { return 0 }
+        var killed = 0
+        for name in names {
+            let path = workDirectory + "/" + name
+            if name.hasSuffix(".pgid"), let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = pid_t(text), pid > 1,
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                let program = cmdline.split(separator: 0).first.map({ String(decoding: $0, as: UTF8.self) }), programs.contains(program)
+            {
+                kill(-pid, SIGKILL)
+                killed += 1
+            }
+            unlink(path)
+        }
+        return killed
     }
 
     /// Reads the command's JSON output and its `usage`.

@@ -49,6 +49,10 @@ public struct ProcessorCatalog: Sendable {
 
     public func processor(named name: String) -> (any Processor)? { processors[name] }
 
+    /// Where exec processors keep their files, and the programs they run.
+    var execWorkDirectories: Set<String> { Set(processors.values.compactMap { ($0 as? ExecProcessor)?.workDirectory }) }
+    var execPrograms: Set<String> { Set(processors.values.compactMap { ($0 as? ExecProcessor)?.command.first }) }
+
     /// How many items to claim at once for a batch of this processor.
     public func claimBatch(for name: String) -> Int { processors[name]?.claimBatch ?? 1 }
 }

@@ -46,8 +46,13 @@ public final class Scheduler: Sendable {
         self.instance = ResourceID.make(.lease)
     }
 
-    /// Rescues expired leases once, then starts the workers and the rescuer.
+    /// Ends commands a killed predecessor left running, rescues expired leases
+    /// once, then starts the workers and the rescuer.
     public func start() throws(StoreError) {
+        for directory in catalog.execWorkDirectories {
+            let killed = ExecProcessor.killOrphans(workDirectory: directory, programs: catalog.execPrograms)
+            if killed > 0 { logger.notice("orphaned commands killed", metadata: ["count": "\(killed)"]) }
+        }
         let connection = try database.connect()
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }

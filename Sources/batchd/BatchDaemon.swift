@@ -65,6 +65,8 @@ struct BatchDaemon: ParsableCommand {
         let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes, batchLimits: limits)
         var schedulerConfiguration = Scheduler.Configuration()
         schedulerConfiguration.workers = settings.schedulerWorkers
+        schedulerConfiguration.leaseSeconds = settings.leaseSeconds
+        schedulerConfiguration.rescueIntervalSeconds = settings.rescueSeconds
         let scheduler = Scheduler(configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"))
         let metrics = RequestMetrics()
         let redisEndpoint = settings.redisEndpoint

@@ -48,6 +48,12 @@ struct Configuration: ParsableArguments {
     @Option(help: "Folder that file_path items are read from; unset refuses file_path (env BATCHD_INGEST_ROOT).")
     var ingestRoot: String = environment["BATCHD_INGEST_ROOT"] ?? ""
 
+    @Option(help: "Seconds a scheduler lease lasts without renewal (env BATCHD_LEASE_SECONDS).")
+    var leaseSeconds: Int = Int(environment["BATCHD_LEASE_SECONDS"] ?? "") ?? 60
+
+    @Option(help: "Seconds between rescues of expired leases (env BATCHD_RESCUE_SECONDS).")
+    var rescueSeconds: Int = Int(environment["BATCHD_RESCUE_SECONDS"] ?? "") ?? 5
+
     @Option(help: "JSON file registering exec:NAME processors (env BATCHD_PROCESSORS_FILE).")
     var processorsFile: String = environment["BATCHD_PROCESSORS_FILE"] ?? ""
 
@@ -69,6 +75,8 @@ struct Configuration: ParsableArguments {
         guard RedisEndpoint(parsing: redisSpec) != nil else { throw ValidationError("--redis must be unix:/path, /path or host:port") }
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else { throw ValidationError("--log-level is not a level") }
         guard (1...64).contains(schedulerWorkers) else { throw ValidationError("--scheduler-workers must be between 1 and 64") }
+        guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be between 2 and 3600") }
+        guard (1...3600).contains(rescueSeconds) else { throw ValidationError("--rescue-seconds must be between 1 and 3600") }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
     }

@@ -19,6 +19,7 @@ final class TestStack {
         var graceSeconds = 10.0
         /// A processors file's JSON, written into the stack's directory.
         var processors: String?
+        var extraArguments: [String] = []
     }
 
     static let repositoryRoot: String = {
@@ -85,11 +86,22 @@ final class TestStack {
             try processors.write(toFile: directory + "/processors.json", atomically: true, encoding: .utf8)
             arguments += ["--processors-file", directory + "/processors.json"]
         }
+        arguments += options.extraArguments
+        // A socket left by a killed batchd must not pass for the new one.
+        unlink(runDirectory + "/batchd.sock")
         batchd = try ChildProcess.spawn(
             Self.binDirectory + "/batchd",
             arguments,
             outputPath: logDirectory + "/batchd.log")
         try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
+    }
+
+    /// Kills batchd with SIGKILL, as a crash would, and reaps it.
+    func killBatchd() {
+        guard let process = batchd else { return }
+        process.signal(SIGKILL)
+        _ = process.wait(seconds: 10)
+        batchd = nil
     }
 
     /// Sends `signal` to batchd and waits for it to exit; returns its exit status.
