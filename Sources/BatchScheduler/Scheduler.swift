@@ -12,7 +12,8 @@ import Glibc
 /// The internal scheduler: worker threads (never the FastCGI workers) that claim
 /// items under a lease, run them through their batch's processor, and commit the
 /// results behind the lease fence; and a rescuer that hands back the items of
-/// leases that ran out, at start and periodically.
+/// leases that ran out, expires items past their batch's completion window and
+/// purges batches past their retention, at start and periodically.
 ///
 /// Stopping: no new claims; each worker finishes what it holds within the grace
 /// period, and anything claimed but not started is handed back.
@@ -136,10 +137,15 @@ public final class Scheduler: Sendable {
             guard MonotonicClock.milliseconds() - lastRun >= Int64(configuration.rescueIntervalSeconds) * 1000 else { continue }
             lastRun = MonotonicClock.milliseconds()
             do {
-                let (rescued, failed) = try ItemLeases(try database.connect()).rescueExpired(maxAttempts: configuration.maxAttempts)
+                let connection = try database.connect()
+                let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
                 if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+                let maintenance = BatchMaintenance(connection)
+                let expired = try maintenance.expireOverdue()
+                if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
+                for id in try maintenance.purgeExpired() { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
             } catch {
-                logger.error("lease rescue failed", metadata: ["error": "\(error)"])
+                logger.error("maintenance failed", metadata: ["error": "\(error)"])
             }
         }
     }

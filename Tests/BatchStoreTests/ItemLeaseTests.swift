@@ -142,3 +142,60 @@ import Testing
         #expect(try leases.claim(owner: "w", limit: 10, leaseSeconds: 60).first?.batchID == small.id)
     }
 }
+
+@Suite struct BatchMaintenanceTests {
+    func seed(_ connection: SQLiteConnection, window: Int?, retention: Int = 30, created: Timestamp) throws -> (Tenant, String) {
+        let tenant = try TenantRecords(connection).find(idOrName: "acme") ?? TenantRecords(connection).create(name: "acme")
+        var configuration = BatchConfiguration()
+        configuration.completionWindowSeconds = window
+        configuration.retentionDays = retention
+        let batch = NewBatch(name: "b", processor: "noop", configuration: configuration, items: (1...3).map { NewItem(content: [1], row: $0) })
+        guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, now: created, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        return (tenant, row.id)
+    }
+
+    @Test func itemsMissingTheWindowExpireAndTheBatchCompletes() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let created = Timestamp(milliseconds: 1_000_000_000)
+        let (_, id) = try seed(connection, window: 3600, created: created)
+        let leases = ItemLeases(connection)
+        let running = try leases.claim(owner: "w", limit: 1, leaseSeconds: 60, now: Timestamp(milliseconds: created.milliseconds + 1000))
+        #expect(running.count == 1)
+        let late = Timestamp(milliseconds: created.milliseconds + 3_600_000)
+        // Past the window nothing more is claimed, and what waits expires.
+        #expect(try leases.claim(owner: "w", limit: 5, leaseSeconds: 60, now: late).isEmpty)
+        #expect(try BatchMaintenance(connection).expireOverdue(now: late) == 2)
+        var row = try #require(try BatchRecords(connection).find(id: id))
+        #expect(row.expired == 2 && row.pending == 0 && row.state == .running)
+        // The running item still finishes and counts; then the batch completes.
+        try leases.complete([ItemCompletion(item: running[0], outcome: .succeeded(result: nil, mediaType: nil, usage: .none), startedAt: late, durationMilliseconds: 5)], now: late)
+        row = try #require(try BatchRecords(connection).find(id: id))
+        #expect(row.state == .completed && row.succeeded == 1)
+    }
+
+    @Test func batchesWithoutAWindowNeverExpire() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        _ = try seed(connection, window: nil, created: Timestamp(milliseconds: 0))
+        #expect(try BatchMaintenance(connection).expireOverdue(now: .now()) == 0)
+    }
+
+    @Test func finishedBatchesArePurgedAfterTheirRetention() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let created = Timestamp(milliseconds: 1_000_000_000)
+        let (tenant, id) = try seed(connection, window: nil, retention: 2, created: created)
+        let (_, running) = try seed(connection, window: nil, retention: 1, created: created)
+        _ = try BatchRecords(connection).apply(.cancel, batchID: id, tenantID: tenant.id, now: created)
+        let maintenance = BatchMaintenance(connection)
+        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 86_400_000)) == [])
+        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 2 * 86_400_000)) == [id])
+        #expect(try BatchRecords(connection).find(id: id) == nil)
+        #expect(try connection.statement("SELECT count(*) FROM items WHERE batch_id = ?").bind(.text(id)).firstRow { $0.int(0) } == 0)
+        // A batch still running is never purged, whatever its retention.
+        #expect(try BatchRecords(connection).find(id: running) != nil)
+    }
+}

@@ -15,7 +15,8 @@ public struct ItemLeases {
     /// Leases up to `limit` pending items of one runnable batch to `owner` until
     /// `now + leaseSeconds`. The batch is the first by priority (high first), then
     /// by its tenant's items in flight (fewest first: fairness between tenants),
-    /// then the one served least recently; `max_concurrent` is never exceeded.
+    /// then the one served least recently; `max_concurrent` is never exceeded, and
+    /// nothing is claimed from a batch whose completion window has passed.
     /// Returns no items when nothing is runnable.
     public func claim(owner: String, limit: Int, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> [ClaimedItem] {
         try claim(owner: owner, leaseSeconds: leaseSeconds, now: now) { _ in limit }
@@ -30,12 +31,13 @@ public struct ItemLeases {
                 SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing
                 FROM batches b
                 WHERE b.status IN ('queued', 'running') AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
+                    AND (b.completion_window IS NULL OR b.created_at + b.completion_window * 1000 > ?1)
                 ORDER BY b.priority DESC,
                     (SELECT coalesce(sum(o.n_processing), 0) FROM batches o WHERE o.tenant_id = b.tenant_id AND o.status = 'running') ASC,
                     b.last_claimed_at ASC, b.created_at ASC
                 LIMIT 1
                 """
-            ).firstRow { row in (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5))) }
+            ).bind(.integer(now.milliseconds)).firstRow { row in (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5))) }
             guard let (batchID, tenantID, processor, collection, timeout, free) = candidate else { return [] }
             let ms = now.milliseconds
             let items = try connection.statement(

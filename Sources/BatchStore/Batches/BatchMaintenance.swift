@@ -1,0 +1,58 @@
+import BatchModel
+
+/// Periodic upkeep of batches, run by the scheduler's maintenance thread:
+/// items that missed their batch's completion window expire, and finished
+/// batches past their retention are purged.
+public struct BatchMaintenance {
+    let connection: SQLiteConnection
+
+    public init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    /// Pending items of batches whose `completion_window` has passed become
+    /// `expired`; a batch with nothing left running then completes. Returns the
+    /// number of items expired.
+    @discardableResult
+    public func expireOverdue(now: Timestamp = .now()) throws(StoreError) -> Int {
+        try connection.transaction {
+            () throws(StoreError) -> Int in
+            let overdue = try connection.statement(
+                """
+                SELECT id FROM batches WHERE status IN ('queued', 'running', 'paused') AND completion_window IS NOT NULL
+                    AND n_pending > 0 AND created_at + completion_window * 1000 <= ?
+                """
+            ).bind(.integer(now.milliseconds)).rows { $0.text(0) }
+            var expired = 0
+            for batchID in overdue {
+                try connection.statement("UPDATE items SET status = 'expired', completed_at = ? WHERE batch_id = ? AND status = 'pending'")
+                    .bind(.integer(now.milliseconds), .text(batchID)).run()
+                let count = connection.changes
+                expired += count
+                try connection.statement(
+                    "UPDATE batches SET n_pending = n_pending - ?1, n_expired = n_expired + ?1, updated_at = ?2, version = version + 1 WHERE id = ?3"
+                ).bind(.int(count), .integer(now.milliseconds), .text(batchID)).run()
+                try BatchRecords(connection).finishIfDone(batchID: batchID, now: now)
+            }
+            return expired
+        }
+    }
+
+    /// Deletes finished batches whose `retention_days` have passed since they
+    /// finished, with their items: their ids then answer 404. Returns the ids purged.
+    @discardableResult
+    public func purgeExpired(now: Timestamp = .now(), limit: Int = 100) throws(StoreError) -> [String] {
+        try connection.transaction {
+            () throws(StoreError) -> [String] in
+            let due = try connection.statement(
+                """
+                SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+                    AND completed_at + retention_days * 86400000 <= ? LIMIT ?
+                """
+            ).bind(.integer(now.milliseconds), .int(limit)).rows { $0.text(0) }
+            for id in due {
+                try connection.statement("DELETE FROM items WHERE batch_id = ?").bind(.text(id)).run()
+                try connection.statement("DELETE FROM batches WHERE id = ?").bind(.text(id)).run()
+            }
+            return due
+        }
+    }
+}
