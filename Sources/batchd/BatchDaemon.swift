@@ -46,7 +46,7 @@ struct BatchDaemon: ParsableCommand {
         // only the sigwait below ever sees these signals.
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        var processors: [any Processor] = [NoopProcessor()]
+        var processors: [any Processor] = [IngestProcessor(), NoopProcessor()]
         if !settings.processorsFile.isEmpty {
             let workDirectory = settings.stateDir + "/run/exec"
             try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)

@@ -25,7 +25,7 @@ import Testing
     @Test func outputIsTheResultAndUsageIsReported() {
         let outcome = processor(#"n=$(wc -c); printf '{"bytes": %d, "custom_id": "%s", "usage": {"cost_cents": 3, "input_tokens": 7, "output_tokens": 2}}' "$n" "$BATCHD_CUSTOM_ID""#)
             .process(item("hello"), control: .never)
-        guard case .succeeded(let result, _, let usage) = outcome else {
+        guard case .succeeded(let result, _, let usage, _) = outcome else {
             Issue.record("expected success, got \(outcome)")
             return
         }

@@ -1,3 +1,4 @@
+import BatchStore
 import Foundation
 import Testing
 
@@ -93,5 +94,34 @@ import Testing
         try stack.waitUntil(seconds: 5, "the command to be killed") { (try? stack.run("/usr/bin/pgrep", ["-f", marker])) == nil }
         let final = try stack.get("/v1/batches/\(slowID)", key: stack.clientKey)
         #expect((final.json["data"] as? [String: Any])?["status"] as? String == "cancelled")
+    }
+
+    @Test func ingestChecksFilesAndRecordsMediaOncePerContent() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        // A 1x1 PNG, the same PNG again, a truncated copy, a text file and bytes of no known format.
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        let truncated = String(png.prefix(56))
+        let body = #"{"batch_name":"media","collection":"docs","items":[{"content_base64":"\#(png)","filename":"a.png"},{"content_base64":"\#(png)","filename":"copy.png"},{"content_base64":"\#(truncated)","filename":"broken.png"},{"content":"plain words here","filename":"notes.txt"},{"content_base64":"AAECAw==","filename":"data.xlsx"}]}"#
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, body)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let done = try waitForStatus(stack, id, "completed")
+        let progress = try #require(done["progress"] as? [String: Any])
+        #expect(progress["completed"] as? Int == 3)
+        #expect(progress["failed"] as? Int == 2)
+
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        let media = try db.statement("SELECT media_type, mime FROM media WHERE batch_id = ? ORDER BY mime").bind(.text(id)).rows { "\($0.text(0)):\($0.text(1))" }
+        #expect(media == ["image:image/png", "document:text/plain"])
+        let items = try db.statement("SELECT filename, status, coalesce(error_type, ''), media_id IS NOT NULL FROM items WHERE batch_id = ? ORDER BY seq")
+            .bind(.text(id)).rows { "\($0.text(0)) \($0.text(1)) \($0.text(2)) \($0.int(3))" }
+        #expect(items == ["a.png succeeded  1", "copy.png succeeded  1", "broken.png failed corrupted_file 0", "notes.txt succeeded  1", "data.xlsx failed format_error 0"])
+        let duplicate = try db.statement("SELECT json_extract(result, '$.duplicate') FROM items WHERE batch_id = ? AND filename = 'copy.png'")
+            .bind(.text(id)).firstRow { $0.int(0) }
+        #expect(duplicate == 1)
+        let errors = try db.statement("SELECT error_type, count, affected_files FROM batch_errors WHERE batch_id = ? ORDER BY error_type")
+            .bind(.text(id)).rows { "\($0.text(0)) \($0.int(1)) \($0.text(2))" }
+        #expect(errors == [#"corrupted_file 1 ["broken.png"]"#, #"format_error 1 ["data.xlsx"]"#])
     }
 }

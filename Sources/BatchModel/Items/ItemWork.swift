@@ -42,7 +42,7 @@ public struct ClaimedItem: Sendable, Equatable {
 
 /// What processing an item came to.
 public enum ItemOutcome: Sendable, Equatable {
-    case succeeded(result: JSONValue?, mediaType: String?, usage: Usage)
+    case succeeded(result: JSONValue?, mediaType: String?, usage: Usage, media: NewMedia? = nil)
     /// `errorType` is one of the spec's types (`format_error`, `timeout_error`, …).
     case failed(errorType: String, message: String, details: JSONValue?)
 }

@@ -78,25 +78,35 @@ public struct ItemLeases {
             let update = try connection.statement(
                 """
                 UPDATE items SET status = ?1, completed_at = ?2, duration_ms = ?3, result = ?4, error_type = ?5, error_message = ?6,
-                    error_details = ?7, media_type = ?8, cost_cents = ?9, input_tokens = ?10, output_tokens = ?11,
+                    error_details = ?7, media_type = ?8, cost_cents = ?9, input_tokens = ?10, output_tokens = ?11, media_id = ?12,
                     lease_owner = NULL, lease_until = NULL
-                WHERE id = ?12 AND status = 'processing' AND lease_owner = ?13 AND attempt = ?14
+                WHERE id = ?13 AND status = 'processing' AND lease_owner = ?14 AND attempt = ?15
                 """)
             for completion in completions {
                 let item = completion.item
                 var values: [SQLiteValue]
                 var usage = Usage.none
+                var mediaID: String?
                 switch completion.outcome {
-                case .succeeded(let result, let mediaType, let reported):
+                case .succeeded(var result, let mediaType, let reported, let media):
                     usage = reported
+                    if let media, try isHeld(item) {
+                        let (id, duplicate) = try recordMedia(media, item: item, now: now)
+                        mediaID = id
+                        if case .object(var object) = result {
+                            object["media_id"] = .string(id)
+                            object["duplicate"] = .bool(duplicate)
+                            result = .object(object)
+                        }
+                    }
                     values = [.text(ItemState.succeeded.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .optionalText(result.map(JSONWriter.string)), .null, .null, .null, .optionalText(mediaType)]
                 case .failed(let type, let message, let details):
                     values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null]
                 }
-                values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .text(item.id),
-                    .text(item.leaseOwner), .int(item.attempt)]
+                values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
+                    .text(item.id), .text(item.leaseOwner), .int(item.attempt)]
                 try update.bind(values).run()
                 guard connection.changes == 1 else { continue }
                 counted += 1
@@ -118,6 +128,37 @@ public struct ItemLeases {
             for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
             return counted
         }
+    }
+
+    /// Creates the media record of an ingested item, or finds the collection's
+    /// existing one with the same content (skipped as a duplicate unless the batch
+    /// forces overwrites). Returns the media id and whether it was a duplicate.
+    private func recordMedia(_ media: NewMedia, item: ClaimedItem, now: Timestamp) throws(StoreError) -> (String, Bool) {
+        let force = try connection.statement("SELECT force_overwrite FROM batches WHERE id = ?").bind(.text(item.batchID)).firstRow { $0.int(0) == 1 } ?? false
+        if !force,
+            let existing = try connection.statement("SELECT id FROM media WHERE tenant_id = ? AND collection = ? AND sha256 = ? LIMIT 1")
+                .bind(.text(item.tenantID), .text(item.collection), .text(media.sha256)).firstRow({ $0.text(0) })
+        {
+            return (existing, true)
+        }
+        let id = ResourceID.make(.media)
+        try connection.statement(
+            """
+            INSERT INTO media (id, tenant_id, collection, batch_id, item_id, media_type, mime, filename, size_bytes, sha256, metadata, created_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """
+        ).bind(
+            .text(id), .text(item.tenantID), .text(item.collection), .text(item.batchID), .text(item.id), .text(media.mediaType), .text(media.mime),
+            .optionalText(item.filename ?? item.filePath), .integer(media.sizeBytes), .text(media.sha256), .text(JSONWriter.string(.object(media.metadata))),
+            .integer(now.milliseconds)
+        ).run()
+        try connection.statement(
+            """
+            INSERT INTO batch_media_counts (batch_id, media_type, count, bytes) VALUES (?1, ?2, 1, ?3)
+            ON CONFLICT (batch_id, media_type) DO UPDATE SET count = count + 1, bytes = bytes + ?3
+            """
+        ).bind(.text(item.batchID), .text(media.mediaType), .integer(media.sizeBytes)).run()
+        return (id, false)
     }
 
     /// Adds one failure to the batch's summary for its type, keeping at most

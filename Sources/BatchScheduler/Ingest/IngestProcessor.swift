@@ -1,0 +1,45 @@
+import BatchModel
+import Foundation
+
+/// `ingest`, the default processor: media ingestion of one file. The type comes
+/// from the bytes (`MediaInspector`), the file must be whole, within its type's
+/// size limit, and yields a media record (`vec-…`, created by the store when the
+/// result commits, unless the collection already holds the same content).
+public struct IngestProcessor: Processor {
+    public let name = "ingest"
+    public let claimBatch = 4
+
+    public init() {}
+
+    public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
+        let bytes: [UInt8]
+        if let content = item.content {
+            bytes = content
+        } else if let path = item.filePath {
+            // The largest accepted file plus one byte is enough to refuse anything larger.
+            let limit = MediaFormat.allCases.map(\.maxBytes).max()! + 1
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName)", details: ["file_path": .string(path)])
+            }
+            defer { try? handle.close() }
+            bytes = Array((try? handle.read(upToCount: limit)) ?? Data())
+        } else {
+            return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
+        }
+        switch MediaInspector.inspect(bytes, filename: item.filename ?? item.filePath) {
+        case .failure(let failure):
+            return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
+        case .success(let inspection):
+            let sha = SHA256.hexHash(bytes)
+            var metadata = inspection.metadata
+            metadata["format"] = .string(inspection.format.fileExtension)
+            let media = NewMedia(
+                mediaType: inspection.format.mediaType, mime: inspection.format.mime, sizeBytes: Int64(bytes.count), sha256: sha, metadata: metadata)
+            let result: JSONValue = [
+                "media_type": .string(media.mediaType), "mime_type": .string(media.mime), "size_bytes": .integer(bytes.count),
+                "sha256": .string(sha), "metadata": .object(metadata),
+            ]
+            return .succeeded(result: result, mediaType: media.mediaType, usage: .none, media: media)
+        }
+    }
+}
