@@ -143,7 +143,9 @@ public final class Scheduler: Sendable {
                 let maintenance = BatchMaintenance(connection)
                 let expired = try maintenance.expireOverdue()
                 if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
-                for id in try maintenance.purgeExpired() { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
+                let purged = try maintenance.purgeExpired()
+                for blob in purged.blobs { unlink(blob) }
+                for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
             } catch {
                 logger.error("maintenance failed", metadata: ["error": "\(error)"])
             }

@@ -5,8 +5,10 @@
 public struct FastCGIRequest: Sendable {
     /// Every FastCGI parameter (`REQUEST_METHOD`, `DOCUMENT_URI`, `HTTP_*`, …).
     public var params: [String: String]
-    /// The body, read whole when it fits the server's `maxBodyBytes`; empty otherwise.
+    /// The body, read whole when it fits the server's `maxBufferedBodyBytes`; empty otherwise.
     public var body: [UInt8]
+    /// A larger body (up to `maxBodyBytes`), left for the responder to read in pieces.
+    public var bodyStream: FastCGIBodyStream?
     /// `CONTENT_LENGTH` as nginx declared it (0 when absent or malformed).
     public var declaredLength: Int
     /// The declared length was over `maxBodyBytes`: the body was not read, and is
@@ -15,9 +17,13 @@ public struct FastCGIRequest: Sendable {
     /// The stream ended before `declaredLength` bytes arrived.
     public var bodyTruncated: Bool
 
-    public init(params: [String: String], body: [UInt8] = [], declaredLength: Int = 0, bodyTooLarge: Bool = false, bodyTruncated: Bool = false) {
+    public init(
+        params: [String: String], body: [UInt8] = [], bodyStream: FastCGIBodyStream? = nil, declaredLength: Int = 0, bodyTooLarge: Bool = false,
+        bodyTruncated: Bool = false
+    ) {
         self.params = params
         self.body = body
+        self.bodyStream = bodyStream
         self.declaredLength = declaredLength
         self.bodyTooLarge = bodyTooLarge
         self.bodyTruncated = bodyTruncated

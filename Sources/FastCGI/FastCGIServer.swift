@@ -39,10 +39,16 @@ public final class FastCGIServer: Sendable {
         public var socketMode: mode_t
         public var backlog: Int32
         public var threadCount: Int
-        /// Bodies up to this size are read whole; larger ones get `bodyTooLarge`.
+        /// Larger bodies are refused (`bodyTooLarge`) without being read.
         public var maxBodyBytes: Int
+        /// Bodies up to this size are read whole; larger ones come as a stream.
+        public var maxBufferedBodyBytes: Int
 
-        public init(socketPath: String, socketMode: mode_t = 0o666, backlog: Int32 = 1024, threadCount: Int = 64, maxBodyBytes: Int = 16 << 20) {
+        public init(
+            socketPath: String, socketMode: mode_t = 0o666, backlog: Int32 = 1024, threadCount: Int = 64, maxBodyBytes: Int = 512 << 20,
+            maxBufferedBodyBytes: Int = 1 << 20
+        ) {
+            self.maxBufferedBodyBytes = maxBufferedBodyBytes
             self.socketPath = socketPath
             self.socketMode = socketMode
             self.backlog = backlog
@@ -170,6 +176,8 @@ public final class FastCGIServer: Sendable {
         var incoming = FastCGIRequest(params: params, declaredLength: max(0, declared))
         if declared > configuration.maxBodyBytes {
             incoming.bodyTooLarge = true
+        } else if declared > configuration.maxBufferedBodyBytes {
+            incoming.bodyStream = FastCGIBodyStream(stream: request.in, length: declared)
         } else if declared > 0 {
             incoming.body = Self.read(request.in, count: declared)
             incoming.bodyTruncated = incoming.body.count < declared
@@ -180,7 +188,8 @@ public final class FastCGIServer: Sendable {
         _ = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
         }
-        if incoming.bodyTooLarge { Self.discard(request.in) }
+        // Whatever the responder left unread is dropped, so the connection stays in step.
+        if incoming.bodyTooLarge || (incoming.bodyStream?.remaining ?? 0) > 0 { Self.discard(request.in) }
     }
 
     static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {

@@ -62,7 +62,10 @@ struct BatchDaemon: ParsableCommand {
         limits.maxItems = settings.maxItems
         limits.processors = catalog.names
         limits.ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
-        let service = ServiceInfo(maxBodyBytes: settings.maxBodyBytes, batchLimits: limits)
+        let blobDirectory = settings.stateDir + "/var/blobs"
+        try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
+        let service = ServiceInfo(
+            maxBodyBytes: settings.maxBodyBytes, maxInMemoryBodyBytes: settings.maxJsonBytes, batchLimits: limits, blobDirectory: blobDirectory)
         var schedulerConfiguration = Scheduler.Configuration()
         schedulerConfiguration.workers = settings.schedulerWorkers
         schedulerConfiguration.leaseSeconds = settings.leaseSeconds

@@ -27,8 +27,11 @@ struct Configuration: ParsableArguments {
     @Option(help: "FastCGI worker threads; must exceed nginx's upstream keepalive pool (env BATCHD_THREADS).")
     var threads: Int = Int(environment["BATCHD_THREADS"] ?? "") ?? 128
 
-    @Option(help: "Largest request body read into memory; larger ones get 413 (env BATCHD_MAX_BODY_BYTES).")
-    var maxBodyBytes: Int = Int(environment["BATCHD_MAX_BODY_BYTES"] ?? "") ?? 64 << 20
+    @Option(help: "Largest request body; larger ones get 413 unread. Uploads stream (env BATCHD_MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = Int(environment["BATCHD_MAX_BODY_BYTES"] ?? "") ?? 512 << 20
+
+    @Option(help: "Largest body parsed in memory, e.g. a JSON batch (env BATCHD_MAX_JSON_BYTES).")
+    var maxJsonBytes: Int = Int(environment["BATCHD_MAX_JSON_BYTES"] ?? "") ?? 64 << 20
 
     @Option(help: "Seconds in-flight requests get to finish on SIGTERM (env BATCHD_GRACE_SECONDS).")
     var graceSeconds: Double = Double(environment["BATCHD_GRACE_SECONDS"] ?? "") ?? 10

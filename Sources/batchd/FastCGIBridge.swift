@@ -35,6 +35,7 @@ final class FastCGIBridge: FastCGIResponder {
             remoteAddress: params["REMOTE_ADDR"] ?? "",
             requestID: RequestID.sanitized(params["REQUEST_ID"]),
             body: request.body,
+            bodyStream: request.bodyStream,
             bodyTooLarge: request.bodyTooLarge,
             declaredBodyLength: request.declaredLength,
             bodyTruncated: request.bodyTruncated)
@@ -44,3 +45,6 @@ final class FastCGIBridge: FastCGIResponder {
 extension String {
     fileprivate var replacingUnderscoresWithHyphens: String { String(map { $0 == "_" ? "-" : $0 }) }
 }
+
+/// libfcgi's stream is the API layer's body stream: read in pieces on the worker thread.
+extension FastCGIBodyStream: RequestBodyStream {}

@@ -27,7 +27,7 @@ final class ApplicationFixture {
         adminKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .admin).1.value
         let redis = RedisConnection(endpoint: .unix(path: folder + "/no-redis.sock"), connectTimeoutMilliseconds: 50)
         let resources = WorkerResources(
-            database: database, redis: redis, service: ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits), metrics: RequestMetrics(),
+            database: database, redis: redis, service: ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits, blobDirectory: folder), metrics: RequestMetrics(),
             keyCache: KeyCache(ttlMilliseconds: 0))
         app = APIApplication(resources: resources, logger: Logger(label: "test"))
     }

@@ -124,4 +124,42 @@ import Testing
             .bind(.text(id)).rows { "\($0.text(0)) \($0.int(1)) \($0.text(2))" }
         #expect(errors == [#"corrupted_file 1 ["broken.png"]"#, #"format_error 1 ["data.xlsx"]"#])
     }
+
+    @Test func uploadsStreamWithoutGrowingMemory() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let png = Array(Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")!)
+        func form(_ files: [(String, [UInt8])]) -> [UInt8] {
+            var body = Array("--XB\r\nContent-Disposition: form-data; name=\"collection_id\"\r\n\r\nuploads\r\n".utf8)
+            for (name, bytes) in files {
+                body += Array("--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+                body += bytes + Array("\r\n".utf8)
+            }
+            return body + Array("--XB--\r\n".utf8)
+        }
+        // Warm up, then measure the peak while 90 MB streams through.
+        #expect(try stack.get("/v1/status", key: stack.clientKey).status == 200)
+        let before = try #require(stack.batchdPeakMemoryKB())
+        let big = [UInt8](repeating: 0x20, count: 90 << 20)
+        let created = try stack.send("POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: form([("pixel.png", png), ("big.txt", big)]))
+        #expect(created.status == 201, "\(created.text)")
+        let after = try #require(stack.batchdPeakMemoryKB())
+        #expect(after - before < 16 << 10, "a 90 MB upload raised batchd's peak memory by \(after - before) kB")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let done = try waitForStatus(stack, id, "completed", seconds: 60)
+        let progress = try #require(done["progress"] as? [String: Any])
+        // The PNG is ingested; 90 MB of text is over the 20 MB document limit.
+        #expect(progress["completed"] as? Int == 1)
+        #expect(progress["failed"] as? Int == 1)
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        let errorType = try db.statement("SELECT error_type FROM items WHERE batch_id = ? AND filename = 'big.txt'").bind(.text(id)).firstRow { $0.text(0) }
+        #expect(errorType == "resource_error")
+
+        // Over the batch limit of 100 MB: refused, nothing kept.
+        let tooBig = try stack.send("POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: form([("a.bin", [UInt8](repeating: 1, count: 101 << 20))]))
+        #expect(tooBig.status == 413)
+        #expect(tooBig.json["code"] as? String == "payload_too_large")
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")
+        #expect(blobs.count == 2)
+    }
 }

@@ -10,6 +10,8 @@ public final class RequestContext {
     public let resources: WorkerResources
     public internal(set) var principal: Principal?
     public var logger: Logger
+    /// A streamed body once read whole, so it can be read again.
+    private var bodyCache: [UInt8]?
 
     public init(request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger) {
         self.request = request
@@ -51,12 +53,39 @@ public final class RequestContext {
     /// The route capture `name`; routes always define the captures their handlers read.
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }
 
+    /// The whole body in memory: the buffered body, or a streamed one read to its
+    /// end when it is at most `limit` bytes (413 otherwise, before reading it).
+    public func wholeBody(limit: Int) throws(APIError) -> [UInt8] {
+        if let bodyCache { return bodyCache }
+        guard let stream = request.bodyStream else { return request.body }
+        guard stream.remaining <= limit else {
+            throw APIError(
+                .payloadTooLarge, "This request's body may be at most \(limit) bytes; it has \(request.declaredBodyLength)",
+                details: ["limit_bytes": .integer(limit), "content_length": .integer(request.declaredBodyLength)])
+        }
+        var bytes = [UInt8](repeating: 0, count: stream.remaining)
+        var filled = 0
+        bytes.withUnsafeMutableBytes { buffer in
+            while filled < buffer.count {
+                let n = stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                if n <= 0 { break }
+                filled += n
+            }
+        }
+        guard filled == bytes.count else {
+            throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
+        }
+        bodyCache = bytes
+        return bytes
+    }
+
     /// The request body as a JSON object, or a 400 that says why not.
     public func jsonObjectBody() throws(APIError) -> JSONObject {
-        if request.body.isEmpty { return JSONObject() }
+        let body = try wholeBody(limit: resources.service.maxInMemoryBodyBytes)
+        if body.isEmpty { return JSONObject() }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(request.body)
+            value = try JSONParser.parse(body)
         } catch {
             throw APIError(.validationError, "Request body is not valid JSON: \(error)", details: ["error": .string(error.description)])
         }

@@ -10,11 +10,20 @@ public struct ServiceInfo: Sendable {
     public var startedAt: Timestamp
     /// Bodies larger than this are refused with 413 before they are read.
     public var maxBodyBytes: Int
+    /// Bodies parsed in memory (JSON) may be at most this large; uploads stream.
+    public var maxInMemoryBodyBytes: Int
     public var batchLimits: BatchLimits
+    /// Where uploaded files are kept (`<state>/var/blobs`); nil refuses uploads.
+    public var blobDirectory: String?
 
-    public init(startedAt: Timestamp = .now(), maxBodyBytes: Int, batchLimits: BatchLimits = BatchLimits()) {
+    public init(
+        startedAt: Timestamp = .now(), maxBodyBytes: Int, maxInMemoryBodyBytes: Int = 64 << 20, batchLimits: BatchLimits = BatchLimits(),
+        blobDirectory: String? = nil
+    ) {
         self.startedAt = startedAt
         self.maxBodyBytes = maxBodyBytes
+        self.maxInMemoryBodyBytes = maxInMemoryBodyBytes
         self.batchLimits = batchLimits
+        self.blobDirectory = blobDirectory
     }
 }

@@ -4,6 +4,10 @@ public struct BatchLimits: Sendable {
     public var maxItems: Int = 100_000
     /// Bytes of one inline item (Wickson's document limit: 20 MB).
     public var maxItemBytes: Int = 20 << 20
+    /// Files in one upload (Wickson: 25).
+    public var maxUploadFiles: Int = 25
+    /// Bytes of all files in one upload (Wickson: 100 MB).
+    public var maxUploadBytes: Int = 100 << 20
     /// Processors this server can run; others leave the batch `failed`.
     public var processors: Set<String> = ["noop"]
     /// Where `file_path` items are read from; nil refuses `file_path`.

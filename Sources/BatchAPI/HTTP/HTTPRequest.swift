@@ -12,6 +12,8 @@ public struct HTTPRequest: Sendable {
     /// nginx's `$request_id`, or one made here when the request did not come through nginx.
     public var requestID: String
     public var body: [UInt8]
+    /// A body too large to buffer, to be read in pieces (then `body` is empty).
+    public var bodyStream: (any RequestBodyStream)?
     /// The body was over the configured limit and was not read.
     public var bodyTooLarge: Bool
     /// The declared body length, useful in a 413's details.
@@ -21,7 +23,8 @@ public struct HTTPRequest: Sendable {
 
     public init(
         method: String, path: String, query: QueryParameters = QueryParameters(), headers: [String: String] = [:],
-        remoteAddress: String = "", requestID: String = RequestID.make(), body: [UInt8] = [], bodyTooLarge: Bool = false,
+        remoteAddress: String = "", requestID: String = RequestID.make(), body: [UInt8] = [], bodyStream: (any RequestBodyStream)? = nil,
+        bodyTooLarge: Bool = false,
         declaredBodyLength: Int = 0, bodyTruncated: Bool = false
     ) {
         self.method = method
@@ -31,6 +34,7 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
         self.requestID = requestID
         self.body = body
+        self.bodyStream = bodyStream
         self.bodyTooLarge = bodyTooLarge
         self.declaredBodyLength = declaredBodyLength
         self.bodyTruncated = bodyTruncated

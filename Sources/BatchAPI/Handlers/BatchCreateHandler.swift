@@ -8,15 +8,24 @@ import BatchStore
 public enum BatchCreateHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
+        if let boundary = MultipartReader.boundary(fromContentType: context.request.header("content-type") ?? "") {
+            return try BatchUploadHandler.handle(context, boundary: boundary)
+        }
         try requireJSON(context.request)
         let parser = BatchRequestParser(limits: context.resources.service.batchLimits)
         let batch = try parser.parseCreate(try context.jsonObjectBody())
-        let claim = try idempotencyClaim(context.request)
+        let claim = try idempotencyClaim(
+            context.request, bodyHash: SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)))
         let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
             try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
                 JSONWriter.bytes(BatchSummaryDocument.render(row))
             }
         }
+        return response(outcome, context: context)
+    }
+
+    /// 201 with the batch's summary, or the first response again for a replayed key.
+    static func response(_ outcome: CreationOutcome, context: RequestContext) -> HTTPResponse {
         let data: [UInt8]
         var headers: [(name: String, value: String)] = []
         switch outcome {
@@ -36,20 +45,18 @@ public enum BatchCreateHandler {
         let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
         guard type == "application/json" else {
             throw APIError(
-                .unsupportedMediaType, "Content-Type must be application/json (multipart/form-data, text/csv and application/x-ndjson are not supported yet)",
-                details: ["content_type": .string(type), "supported": ["application/json"]])
+                .unsupportedMediaType, "Content-Type must be application/json or multipart/form-data (text/csv and application/x-ndjson are not supported yet)",
+                details: ["content_type": .string(type), "supported": ["application/json", "multipart/form-data"]])
         }
     }
 
-    static func idempotencyClaim(_ request: HTTPRequest) throws(APIError) -> IdempotencyClaim? {
+    /// The request's `Idempotency-Key` with a hash of the method, path and body.
+    static func idempotencyClaim(_ request: HTTPRequest, bodyHash: String) throws(APIError) -> IdempotencyClaim? {
         guard let key = request.header("idempotency-key") else { return nil }
         guard !key.isEmpty, key.utf8.count <= 255, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
             throw APIError(.validationError, "Idempotency-Key must be 1 to 255 visible ASCII characters", details: ["header": "Idempotency-Key"])
         }
-        var hasher = SHA256()
-        hasher.update(Array("\(request.method) \(request.path)\n".utf8))
-        hasher.update(request.body)
-        return IdempotencyClaim(key: key, requestHash: Hex.encode(hasher.finalize()))
+        return IdempotencyClaim(key: key, requestHash: SHA256.hexHash(Array("\(request.method) \(request.path)\n\(bodyHash)".utf8)))
     }
 }
 

@@ -7,9 +7,11 @@ public enum BatchDeleteHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = try BatchStatusHandler.validatedID(context)
-        try context.withStore("delete_batch", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
+        let blobs = try context.withStore("delete_batch", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
             try BatchRecords(connection).delete(id: id, tenantID: caller.tenant.id)
         }
+        // After the commit: a crash in between leaves an orphaned file, never a batch without its files.
+        BlobWriter.remove(blobs)
         context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])
         return NativeEnvelope.response(message: "Batch deleted successfully", data: ["batch_id": .string(id), "deleted": true], requestID: context.request.requestID)
     }

@@ -58,6 +58,10 @@ public struct NewItem: Sendable, Equatable {
     public var context: JSONValue?
     /// 1-based row in the request, for error messages.
     public var row: Int
+    /// The file is an upload in the blob store that the item owns (deleted with it).
+    public var ownsFile = false
+    /// The size of `filePath`'s file when known at creation.
+    public var sizeOverride: Int?
 
     public init(content: [UInt8]? = nil, filePath: String? = nil, filename: String? = nil, customID: String? = nil, context: JSONValue? = nil, row: Int) {
         self.content = content
@@ -68,7 +72,7 @@ public struct NewItem: Sendable, Equatable {
         self.row = row
     }
 
-    public var sizeBytes: Int { content?.count ?? 0 }
+    public var sizeBytes: Int { sizeOverride ?? content?.count ?? 0 }
 }
 
 /// A row that failed validation.

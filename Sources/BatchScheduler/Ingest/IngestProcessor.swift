@@ -16,13 +16,19 @@ public struct IngestProcessor: Processor {
         if let content = item.content {
             bytes = content
         } else if let path = item.filePath {
-            // The largest accepted file plus one byte is enough to refuse anything larger.
-            let limit = MediaFormat.allCases.map(\.maxBytes).max()! + 1
-            guard let handle = FileHandle(forReadingAtPath: path) else {
+            guard let handle = FileHandle(forReadingAtPath: path), let size = (try? handle.seekToEnd()).map(Int.init) else {
                 return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName)", details: ["file_path": .string(path)])
             }
             defer { try? handle.close() }
-            bytes = Array((try? handle.read(upToCount: limit)) ?? Data())
+            // Refuse an oversized file from its first bytes, before reading it all.
+            try? handle.seek(toOffset: 0)
+            let head = Array((try? handle.read(upToCount: 4096)) ?? Data())
+            if let format = MediaInspector.detect(head, prefixOf: size), size > format.maxBytes {
+                let failure = MediaInspector.tooLarge(format, size: size)
+                return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
+            }
+            try? handle.seek(toOffset: 0)
+            bytes = Array((try? handle.read(upToCount: MediaFormat.allCases.map(\.maxBytes).max()! + 1)) ?? Data())
         } else {
             return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
         }

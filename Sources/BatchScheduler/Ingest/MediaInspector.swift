@@ -18,17 +18,32 @@ public enum MediaInspector {
                 "format_error", "Unsupported file format",
                 details: ["format": .string(ext), "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))]))
         }
-        guard bytes.count <= format.maxBytes else {
-            return .failure(IngestFailure(
-                "resource_error", "\(format.fileExtension) files may be at most \(format.maxBytes) bytes; this one has \(bytes.count)",
-                details: ["format": .string(format.fileExtension), "limit_bytes": .integer(format.maxBytes), "size_bytes": .integer(bytes.count)]))
-        }
+        guard bytes.count <= format.maxBytes else { return .failure(tooLarge(format, size: bytes.count)) }
         do {
             let metadata = try check(format, Reader(bytes))
             return .success(Inspection(format: format, metadata: metadata))
         } catch {
             return .failure(error)
         }
+    }
+
+    static func tooLarge(_ format: MediaFormat, size: Int) -> IngestFailure {
+        IngestFailure(
+            "resource_error", "\(format.fileExtension) files may be at most \(format.maxBytes) bytes; this one has \(size)",
+            details: ["format": .string(format.fileExtension), "limit_bytes": .integer(format.maxBytes), "size_bytes": .integer(size)])
+    }
+
+    /// The format announced by the first bytes of a file of `size` bytes. Text is
+    /// judged on the prefix alone (a multi-byte character may be cut at its end).
+    static func detect(_ head: [UInt8], prefixOf size: Int) -> MediaFormat? {
+        if head.count == size { return detect(head) }
+        if let format = detect(head), format != .text { return format }
+        guard !head.isEmpty, !head.contains(0) else { return nil }
+        // Drop a trailing partial UTF-8 sequence before validating.
+        var end = head.count
+        while end > 0, head.count - end < 4, head[end - 1] & 0xC0 == 0x80 { end -= 1 }
+        if end > 0, head[end - 1] >= 0xC0 { end -= 1 }
+        return String(validating: head[0..<end], as: UTF8.self) != nil ? .text : nil
     }
 
     /// The format the magic bytes announce, or nil.

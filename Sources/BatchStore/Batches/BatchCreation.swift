@@ -115,11 +115,12 @@ extension BatchRecords {
 
     private func insertItems(_ items: [NewItem], batchID: String, firstSeq: Int) throws(StoreError) {
         let insert = try connection.statement(
-            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,'pending')")
+            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
         for (offset, item) in items.enumerated() {
             try insert.bind(
                 .text(ResourceID.make(.item)), .text(batchID), .int(firstSeq + offset), .optionalText(item.customID),
-                .optionalText(item.filename), .optionalText(item.filePath), item.content.map(SQLiteValue.blob) ?? .null,
+                .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
+                item.content.map(SQLiteValue.blob) ?? .null,
                 .optionalText(item.context.map(JSONWriter.string)), .int(item.sizeBytes)
             ).run()
         }
@@ -127,15 +128,24 @@ extension BatchRecords {
 
     /// Deletes a finished batch with its items (and, through the schema, its
     /// counters and error summaries). A batch still open or running is `.conflict`.
-    public func delete(id: String, tenantID: String) throws(StoreError) {
+    /// Returns the paths of the uploaded files its items owned, for the caller to remove.
+    @discardableResult
+    public func delete(id: String, tenantID: String) throws(StoreError) -> [String] {
         try connection.transaction {
-            () throws(StoreError) in
+            () throws(StoreError) -> [String] in
             guard let batch = try find(id: id, tenantID: tenantID) else { throw .notFound("batch \(id)") }
             guard batch.state.isFinal else {
                 throw .conflict("Batch \(id) is \(batch.state.nativeName); only completed, failed or cancelled batches can be deleted")
             }
-            try connection.statement("DELETE FROM items WHERE batch_id = ?").bind(.text(id)).run()
-            try connection.statement("DELETE FROM batches WHERE id = ?").bind(.text(id)).run()
+            return try deleteRows(batchID: id)
         }
+    }
+
+    /// Removes a batch's rows; returns its owned blob paths. Call inside a transaction.
+    func deleteRows(batchID id: String) throws(StoreError) -> [String] {
+        let blobs = try connection.statement("SELECT blob_path FROM items WHERE batch_id = ? AND blob_path IS NOT NULL").bind(.text(id)).rows { $0.text(0) }
+        try connection.statement("DELETE FROM items WHERE batch_id = ?").bind(.text(id)).run()
+        try connection.statement("DELETE FROM batches WHERE id = ?").bind(.text(id)).run()
+        return blobs
     }
 }

@@ -37,22 +37,21 @@ public struct BatchMaintenance {
     }
 
     /// Deletes finished batches whose `retention_days` have passed since they
-    /// finished, with their items: their ids then answer 404. Returns the ids purged.
+    /// finished, with their items: their ids then answer 404. Returns the ids
+    /// purged and the uploaded files they owned, for the caller to remove.
     @discardableResult
-    public func purgeExpired(now: Timestamp = .now(), limit: Int = 100) throws(StoreError) -> [String] {
+    public func purgeExpired(now: Timestamp = .now(), limit: Int = 100) throws(StoreError) -> (ids: [String], blobs: [String]) {
         try connection.transaction {
-            () throws(StoreError) -> [String] in
+            () throws(StoreError) -> (ids: [String], blobs: [String]) in
             let due = try connection.statement(
                 """
                 SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
                     AND completed_at + retention_days * 86400000 <= ? LIMIT ?
                 """
             ).bind(.integer(now.milliseconds), .int(limit)).rows { $0.text(0) }
-            for id in due {
-                try connection.statement("DELETE FROM items WHERE batch_id = ?").bind(.text(id)).run()
-                try connection.statement("DELETE FROM batches WHERE id = ?").bind(.text(id)).run()
-            }
-            return due
+            var blobs: [String] = []
+            for id in due { blobs += try BatchRecords(connection).deleteRows(batchID: id) }
+            return (due, blobs)
         }
     }
 }

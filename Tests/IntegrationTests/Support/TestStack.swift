@@ -12,8 +12,8 @@ import Glibc
 final class TestStack {
     struct Options {
         var threads = 8
-        var maxBodyBytes = 1 << 20
-        var nginxMaxBody = "4m"
+        var maxBodyBytes = 512 << 20
+        var nginxMaxBody = "512m"
         var perAddressRate = "100000r/s"
         var perAddressBurst = 100_000
         var graceSeconds = 10.0
@@ -195,6 +195,13 @@ final class TestStack {
             usleep(50_000)
         }
         throw StackError.timeout(what)
+    }
+
+    /// batchd's peak resident memory so far, in kB (VmHWM).
+    func batchdPeakMemoryKB() -> Int? {
+        guard let pid = batchd?.pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
     }
 
     func readLog(_ name: String) -> String {

@@ -1,0 +1,132 @@
+import BatchModel
+import BatchStore
+
+/// `POST /v1/batches` with Wickson's `multipart/form-data` form: repeated `file`
+/// parts (one item each), `collection_id` (default `default`), `batch_name`,
+/// `batch_options` (a JSON string: `processor` and the configuration fields) and
+/// `force_overwrite`. Files stream into the blob store as they arrive: memory
+/// stays bounded whatever their size. Limits: `maxUploadFiles` files and
+/// `maxUploadBytes` bytes a batch (Wickson: 25 and 100 MB), 413 beyond.
+enum BatchUploadHandler {
+    static let fields: Set<String> = ["file", "collection_id", "batch_name", "batch_options", "force_overwrite"]
+    static let maxFieldBytes = 64 << 10
+
+    static func handle(_ context: RequestContext, boundary: String) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        let limits = context.resources.service.batchLimits
+        guard let directory = context.resources.service.blobDirectory else {
+            throw APIError(.unsupportedMediaType, "Uploads are not enabled on this server", details: ["supported": ["application/json"]])
+        }
+        let body = context.request.bodyStream ?? InMemoryBodyStream(context.request.body)
+        // Hashing costs time per byte: only a request that may be replayed needs it.
+        let hashing = context.request.header("idempotency-key") != nil ? HashingBodyStream(body) : nil
+        let reader = MultipartReader(boundary: boundary, source: hashing ?? body)
+        var written: [String] = []
+        do throws(APIError) {
+            var items: [NewItem] = []
+            var text: [String: String] = [:]
+            var total = 0
+            while let part = try reader.nextPart() {
+                guard fields.contains(part.name) else {
+                    throw APIError.invalidField(part.name, "unknown form field; allowed: \(fields.sorted().joined(separator: ", "))")
+                }
+                if part.name == "file" {
+                    guard items.count < limits.maxUploadFiles else {
+                        throw APIError(.payloadTooLarge, "A batch holds at most \(limits.maxUploadFiles) files", details: ["limit_files": .integer(limits.maxUploadFiles)])
+                    }
+                    let blob = try BlobWriter(directory: directory)
+                    written.append(blob.path)
+                    try reader.readBody { bytes throws(APIError) in
+                        total += bytes.count
+                        guard total <= limits.maxUploadBytes else {
+                            throw APIError(
+                                .payloadTooLarge, "A batch's files may total at most \(limits.maxUploadBytes) bytes",
+                                details: ["limit_bytes": .integer(limits.maxUploadBytes)])
+                        }
+                        try blob.write(bytes)
+                    }
+                    try blob.finish()
+                    var item = NewItem(filePath: blob.path, filename: part.filename ?? "file\(items.count + 1)", row: items.count + 1)
+                    item.ownsFile = true
+                    item.sizeOverride = blob.size
+                    items.append(item)
+                } else {
+                    guard text[part.name] == nil else { throw APIError.invalidField(part.name, "given more than once") }
+                    var bytes: [UInt8] = []
+                    try reader.readBody { piece throws(APIError) in
+                        bytes.append(contentsOf: piece)
+                        if bytes.count > maxFieldBytes { throw APIError.invalidField(part.name, "may be at most \(maxFieldBytes) bytes") }
+                    }
+                    guard let value = String(validating: bytes, as: UTF8.self) else { throw APIError.invalidField(part.name, "must be UTF-8 text") }
+                    text[part.name] = value
+                }
+            }
+            guard !items.isEmpty else { throw APIError.invalidField("file", "at least one file part is required") }
+            let batch = try newBatch(items: items, text: text, limits: limits)
+            let claim = try BatchCreateHandler.idempotencyClaim(context.request, bodyHash: hashing?.hex ?? "")
+            let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
+                try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
+                    JSONWriter.bytes(BatchSummaryDocument.render(row))
+                }
+            }
+            if case .replayed = outcome { BlobWriter.remove(written) }
+            return BatchCreateHandler.response(outcome, context: context)
+        } catch {
+            BlobWriter.remove(written)
+            throw error
+        }
+    }
+
+    static func newBatch(items: [NewItem], text: [String: String], limits: BatchLimits) throws(APIError) -> NewBatch {
+        let parser = BatchRequestParser(limits: limits)
+        var processor = "ingest"
+        var configuration = BatchConfiguration()
+        if let options = text["batch_options"], !options.isEmpty {
+            guard case .object(var object)? = try? JSONParser.parse(options) else {
+                throw APIError.invalidField("batch_options", "must be a JSON object")
+            }
+            if let value = object["processor"] {
+                guard let name = value.stringValue else { throw APIError.invalidField("batch_options.processor", "must be a string") }
+                processor = name
+                object["processor"] = nil
+            }
+            configuration = try parser.parseConfiguration(BodyFields(object, path: "batch_options"))
+        }
+        let forceOverwrite: Bool
+        switch text["force_overwrite"]?.lowercased() {
+        case nil, "", "false", "0": forceOverwrite = false
+        case "true", "1": forceOverwrite = true
+        default: throw APIError.invalidField("force_overwrite", "must be true or false")
+        }
+        let collection = text["collection_id"] ?? "default"
+        if collection.isEmpty || collection.count > 100 { throw APIError.invalidField("collection_id", "must be 1 to 100 characters") }
+        let name = text["batch_name"] ?? ""
+        if name.count > 200 { throw APIError.invalidField("batch_name", "must be at most 200 characters") }
+        var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: items, forceOverwrite: forceOverwrite)
+        if !limits.processors.contains(processor) {
+            batch.batchError = "Unknown processor '\(processor)'; available: \(limits.processors.sorted().joined(separator: ", "))"
+        }
+        return batch
+    }
+}
+
+/// Passes a body through while hashing it, for `Idempotency-Key` on uploads.
+final class HashingBodyStream: RequestBodyStream, @unchecked Sendable {
+    private let inner: any RequestBodyStream
+    private var hasher = SHA256()
+
+    init(_ inner: any RequestBodyStream) { self.inner = inner }
+
+    var remaining: Int { inner.remaining }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = inner.read(into: buffer)
+        if n > 0 { hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+        return n
+    }
+
+    var hex: String {
+        var copy = hasher
+        return Hex.encode(copy.finalize())
+    }
+}
