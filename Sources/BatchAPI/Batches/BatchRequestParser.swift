@@ -66,7 +66,8 @@ public struct BatchRequestParser {
         for (index, row) in rows.enumerated() {
             let number = index + 1
             guard case .object(let fields) = row else {
-                errors.append(RowError(row: number, error: "item must be an object"))
+                // Row bodies (CSV, NDJSON) hand their unreadable rows over as a reason.
+                errors.append(RowError(row: number, error: row.stringValue ?? "item must be an object"))
                 continue
             }
             let item = BodyFields(fields, path: "items[\(index)]")

@@ -11,9 +11,15 @@ public enum BatchCreateHandler {
         if let boundary = MultipartReader.boundary(fromContentType: context.request.header("content-type") ?? "") {
             return try BatchUploadHandler.handle(context, boundary: boundary)
         }
-        try requireJSON(context.request)
         let parser = BatchRequestParser(limits: context.resources.service.batchLimits)
-        let batch = try parser.parseCreate(try context.jsonObjectBody())
+        let batch: NewBatch
+        if let rows = RowBodyParser.format(ofContentType: context.request.header("content-type") ?? "") {
+            let body = try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)
+            batch = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query))
+        } else {
+            try requireJSON(context.request)
+            batch = try parser.parseCreate(try context.jsonObjectBody())
+        }
         let claim = try idempotencyClaim(
             context.request, bodyHash: SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)))
         let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
@@ -45,8 +51,8 @@ public enum BatchCreateHandler {
         let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
         guard type == "application/json" else {
             throw APIError(
-                .unsupportedMediaType, "Content-Type must be application/json or multipart/form-data (text/csv and application/x-ndjson are not supported yet)",
-                details: ["content_type": .string(type), "supported": ["application/json", "multipart/form-data"]])
+                .unsupportedMediaType, "Content-Type must be application/json, multipart/form-data, text/csv or application/x-ndjson",
+                details: ["content_type": .string(type), "supported": ["application/json", "multipart/form-data", "text/csv", "application/x-ndjson"]])
         }
     }
 

@@ -1,0 +1,64 @@
+import BatchModel
+import BatchStore
+import Testing
+@testable import BatchAPI
+
+/// CSV and NDJSON batch bodies (Check's inputFormat csv/json).
+@Suite struct RowBodyTests {
+    func post(_ f: ApplicationFixture, _ body: String, type: String, query: String = "processor=noop") -> (HTTPResponse, JSONValue) {
+        f.send("POST", "/v1/batches", key: f.clientKey, query: query, body: body, headers: ["content-type": type])
+    }
+
+    @Test func csvRowsBecomeItemsWithContext() throws {
+        let f = try ApplicationFixture()
+        let csv = "content,filename,custom_id,context.lang\r\nhello,a.txt,r1,en\r\n\"quoted, with \"\"quotes\"\"\nand a newline\",b.txt,r2,fr\r\n"
+        let (response, body) = post(f, csv, type: "text/csv", query: "processor=noop&batch_name=Imported&max_concurrent=7")
+        #expect(response.status == 201, "\(body)")
+        #expect(body["data"]?["batch_name"] == "Imported")
+        let id = body["data"]?["batch_id"]?.stringValue ?? ""
+        let items = try f.connection.statement("SELECT custom_id, CAST(content AS TEXT), context FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id))
+            .rows { "\($0.text(0))|\($0.text(1))|\($0.text(2))" }
+        #expect(items == [#"r1|hello|{"lang":"en"}"#, "r2|quoted, with \"quotes\"\nand a newline|{\"lang\":\"fr\"}"])
+        #expect(try BatchRecords(f.connection).find(id: id, tenantID: f.tenant.id)?.configuration.maxConcurrent == 7)
+    }
+
+    @Test func badRowsAreRowErrors() throws {
+        let f = try ApplicationFixture()
+        let (_, csv) = post(f, "content,custom_id\nok,1\n,2\nthree,fields,here\n", type: "text/csv")
+        #expect(csv["data"]?["status"] == "failed")
+        guard case .array(let errors) = csv["data"]?["validation_errors"] else {
+            Issue.record("no validation_errors")
+            return
+        }
+        #expect(errors.compactMap { $0["row"]?.intValue } == [2, 3])
+        let (_, ndjson) = post(f, "{\"content\":\"a\"}\nnot json\n\n{\"content\":\"\"}\n", type: "application/x-ndjson")
+        #expect(ndjson["data"]?["status"] == "failed")
+        guard case .array(let lineErrors) = ndjson["data"]?["validation_errors"] else { return }
+        #expect(lineErrors.compactMap { $0["row"]?.intValue } == [2, 3])
+        #expect(lineErrors.first?["error"] == "line is not valid JSON")
+    }
+
+    @Test func ndjsonLinesAreItems() throws {
+        let f = try ApplicationFixture()
+        let (response, body) = post(f, "{\"content\":\"a\",\"custom_id\":\"x\"}\r\n{\"content_base64\":\"aGk=\"}\n", type: "application/x-ndjson; charset=utf-8")
+        #expect(response.status == 201)
+        #expect(body["data"]?["total_items"] == 2)
+        #expect(body["data"]?["status"] == "created")
+    }
+
+    @Test(arguments: [
+        ("content\n\"open", "text/csv", "processor=noop"),
+        ("name\nx", "text/csv", "processor=noop"),
+        ("content,colour\nx,red", "text/csv", "processor=noop"),
+        ("content\nx", "text/csv", "processor=noop&max_concurrent=many"),
+        ("content\nx", "text/csv", "processor=noop&flavour=1"),
+        ("content\nx", "text/csv", "processor=noop&submit=maybe"),
+        ("content\nx\nx", "text/csv", "processor=noop&priority=urgent"),
+    ])
+    func malformedBodiesAndParametersAre400(_ body: String, _ type: String, _ query: String) throws {
+        let f = try ApplicationFixture()
+        let (response, document) = post(f, body, type: type, query: query)
+        #expect(response.status == 400, "\(document)")
+        #expect(try f.connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } == 0)
+    }
+}
