@@ -33,10 +33,14 @@ let package = Package(
             name: "BatchScheduler",
             dependencies: ["BatchModel", "BatchStore", "BatchCache", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "BatchWebhooks",
+            dependencies: ["BatchModel", "BatchStore", "BatchAPI", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "batchd",
             dependencies: [
-                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler",
+                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler", "BatchWebhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -50,13 +54,14 @@ let package = Package(
         ),
 
         // Shared by the test targets: spawning real servers with a clean signal mask.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore"], path: "Tests/TestSupport"),
         .testTarget(name: "BatchModelTests", dependencies: ["BatchModel"]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel"]),
+        .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
+        .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,18 @@ struct BatchControl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchctl",
         abstract: "Administer batchd: tenants and API keys.",
-        subcommands: [TenantCommand.self, KeyCommand.self])
+        subcommands: [TenantCommand.self, KeyCommand.self, WebhookSecretCommand.self])
+}
+
+/// Prints the key that signs completion webhooks (made on first use), for receivers to verify with.
+struct WebhookSecretCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "webhook-secret", abstract: "Print the key that signs completion webhooks.")
+    @OptionGroup var location: StoreLocation
+
+    func run() throws {
+        let connection = try location.open()
+        print(try SettingsRecords(connection).value(scope: "webhooks", key: "secret") { APIKeySecret.generate().value })
+    }
 }
 
 /// Where the database is: the same defaults and environment variables as batchd.

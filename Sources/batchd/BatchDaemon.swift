@@ -4,6 +4,7 @@ import BatchCache
 import BatchModel
 import BatchScheduler
 import BatchStore
+import BatchWebhooks
 import FastCGI
 import Foundation
 import Logging
@@ -83,8 +84,19 @@ struct BatchDaemon: ParsableCommand {
                 let resources = WorkerResources(database: database, redis: redis, service: service, metrics: metrics)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
+        let secret: String
+        do {
+            secret = settings.webhookSecret.isEmpty
+                ? try SettingsRecords(try database.connect()).value(scope: "webhooks", key: "secret") { APIKeySecret.generate().value }
+                : settings.webhookSecret
+        } catch {
+            logger.critical("cannot read the webhook secret", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let webhooks = WebhookDispatcher(configuration: .init(), database: database, secret: secret, logger: Logger(label: "batchd.webhooks"))
         do {
             try scheduler.start()
+            webhooks.start()
             try server.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -102,7 +114,8 @@ struct BatchDaemon: ParsableCommand {
         logger.notice("stopping", metadata: ["signal": "\(received)", "in_flight": "\(server.inFlight)"])
         let serverStopped = server.stop(grace: settings.graceSeconds)
         let schedulerStopped = scheduler.stop(grace: settings.graceSeconds)
-        let clean = serverStopped && schedulerStopped
+        let webhooksStopped = webhooks.stop(grace: settings.graceSeconds)
+        let clean = serverStopped && schedulerStopped && webhooksStopped
         if clean {
             logger.notice("stopped")
         } else {

@@ -60,6 +60,9 @@ struct Configuration: ParsableArguments {
     @Option(help: "JSON file registering exec:NAME processors (env BATCHD_PROCESSORS_FILE).")
     var processorsFile: String = environment["BATCHD_PROCESSORS_FILE"] ?? ""
 
+    @Option(help: "Key that signs completion webhooks; unset uses one generated and kept in the database (env BATCHD_WEBHOOK_SECRET).")
+    var webhookSecret: String = environment["BATCHD_WEBHOOK_SECRET"] ?? ""
+
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 

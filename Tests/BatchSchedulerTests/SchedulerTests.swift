@@ -2,36 +2,23 @@ import BatchModel
 import BatchStore
 import Foundation
 import Logging
+import TestSupport
 import Testing
 @testable import BatchScheduler
 
 /// The scheduler's threads over a real SQLite file with the noop processor.
 @Suite(.serialized) struct SchedulerTests {
     final class Fixture {
-        let folder: String
-        let database: StoreDatabase
-        let connection: SQLiteConnection
-        let tenant: Tenant
+        let store: TemporaryStore
+        var database: StoreDatabase { store.database }
+        var connection: SQLiteConnection { store.connection }
 
-        init() throws {
-            folder = NSTemporaryDirectory() + "batchd-scheduler-" + UUID().uuidString.prefix(8).lowercased()
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            database = StoreDatabase(path: folder + "/test.sqlite3")
-            try database.prepare()
-            connection = try database.connect()
-            tenant = try TenantRecords(connection).create(name: "acme")
-        }
-
-        deinit { try? FileManager.default.removeItem(atPath: folder) }
+        init() throws { store = try TemporaryStore(label: "scheduler") }
 
         func createBatch(items: Int, processor: String = "noop", maxConcurrent: Int = 5) throws -> String {
             var configuration = BatchConfiguration()
             configuration.maxConcurrent = maxConcurrent
-            let batch = NewBatch(name: "b", processor: processor, configuration: configuration, items: (1...items).map { NewItem(content: [1, 2, 3], row: $0) })
-            guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
-                throw StoreError.notFound("batch")
-            }
-            return row.id
+            return try store.createBatch(items: items, processor: processor, configuration: configuration)
         }
 
         func waitForState(_ id: String, _ state: BatchState, seconds: Double = 20) throws -> BatchRow {

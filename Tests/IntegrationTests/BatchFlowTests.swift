@@ -1,5 +1,7 @@
+import BatchModel
 import BatchStore
 import Foundation
+import TestSupport
 import Testing
 
 /// Batches through the real stack: created over HTTP, run by batchd's own
@@ -161,5 +163,51 @@ import Testing
         #expect(tooBig.json["code"] as? String == "payload_too_large")
         let blobs = try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")
         #expect(blobs.count == 2)
+    }
+
+    @Test func completionWebhooksAreSignedAndRetried() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        // A receiver that fails the first delivery and records the second.
+        let port = try TestStack.freePort()
+        let received = stack.directory + "/received"
+        let script = """
+            import http.server, sys
+            count = 0
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    global count
+                    count += 1
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    if count == 1:
+                        self.send_response(500); self.end_headers(); return
+                    open("\(received).body", "wb").write(body)
+                    open("\(received).sig", "w").write(self.headers["X-Batchd-Signature"])
+                    self.send_response(204); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
+            """
+        let receiver = try ChildProcess.spawn("/usr/bin/python3", ["-c", script], outputPath: stack.logDirectory + "/receiver.log")
+        defer {
+            receiver.signal(SIGKILL)
+            _ = receiver.wait(seconds: 5)
+        }
+        usleep(300_000)
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"http://127.0.0.1:\#(port)/hook"}}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        var notification: [String: Any] = [:]
+        try stack.waitUntil(seconds: 20, "the webhook to be delivered") {
+            guard let result = try? stack.get("/v1/batches/\(id)", key: stack.clientKey) else { return false }
+            notification = (result.json["data"] as? [String: Any])?["notification"] as? [String: Any] ?? [:]
+            return notification["status"] as? String == "delivered"
+        }
+        #expect(notification["attempts"] as? Int == 2)
+        let body = try #require(FileManager.default.contents(atPath: received + ".body"))
+        let signature = try String(contentsOfFile: received + ".sig", encoding: .utf8)
+        let secret = try stack.batchctl(["webhook-secret"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = HMACSHA256.hex(key: secret, message: Array((signature.split(separator: ",")[0].dropFirst(2) + ".").utf8) + Array(body))
+        #expect(signature.hasSuffix("v1=" + expected))
+        let document = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        #expect((document?["data"] as? [String: Any])?["status"] as? String == "completed")
     }
 }

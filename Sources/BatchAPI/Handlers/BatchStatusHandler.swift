@@ -11,29 +11,8 @@ public enum BatchStatusHandler {
             try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id)
         }
         guard let row else { throw .batchNotFound(id) }
-        let finished = row.succeeded + row.failed + row.cancelled + row.expired
-        let percentage = row.totalItems == 0 ? 0 : (Double(finished) * 1000 / Double(row.totalItems)).rounded() / 10
-        let data: JSONValue = [
-            "batch_id": .string(row.id),
-            "batch_name": .string(row.name),
-            "status": .string(row.state.nativeName),
-            "progress": [
-                "percentage": .double(percentage),
-                "completed": .integer(row.succeeded),
-                "failed": .integer(row.failed),
-                "pending": .integer(row.pending),
-                "processing": .integer(row.processing),
-                "total": .integer(row.totalItems),
-            ],
-            "timing": [
-                "created_at": .string(row.createdAt.iso8601),
-                "started_at": .optional(row.startedAt?.iso8601),
-                "updated_at": .string(row.updatedAt.iso8601),
-                "completed_at": .optional(row.completedAt?.iso8601),
-            ],
-        ]
         return NativeEnvelope.response(
-            message: "Batch status retrieved successfully", data: data, requestID: context.request.requestID,
+            message: "Batch status retrieved successfully", data: BatchStatusDocument.render(row), requestID: context.request.requestID,
             metadata: ["cache_ttl": 0, "cache_remaining": 0])
     }
 

@@ -27,6 +27,10 @@ public struct BatchRow: Sendable, Equatable {
     public var cancelled: Int
     public var expired: Int
     public var totalBytes: Int64
+    /// Completion webhook deliveries: attempts so far, `pending`/`delivered`/`failed`, the last error.
+    public var webhookAttempts: Int
+    public var webhookStatus: String?
+    public var webhookLastError: String?
 
     /// Items in a final state.
     public var finishedItems: Int { succeeded + failed + cancelled + expired }
@@ -46,7 +50,8 @@ public struct BatchRecords {
     static let columns = """
         id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds, notification_url,
         completion_window, retention_days, context, error_message, validation_errors, version, created_at, started_at,
-        updated_at, completed_at, total_items, n_pending, n_processing, n_succeeded, n_failed, n_cancelled, n_expired, total_bytes
+        updated_at, completed_at, total_items, n_pending, n_processing, n_succeeded, n_failed, n_cancelled, n_expired, total_bytes,
+        webhook_attempts, webhook_status, webhook_last_error
         """
 
     static func read(_ row: SQLiteStatement) -> BatchRow {
@@ -64,7 +69,8 @@ public struct BatchRecords {
             createdAt: Timestamp(milliseconds: row.int(16)), startedAt: row.optionalInt(17).map(Timestamp.init(milliseconds:)),
             updatedAt: Timestamp(milliseconds: row.int(18)), completedAt: row.optionalInt(19).map(Timestamp.init(milliseconds:)),
             totalItems: Int(row.int(20)), pending: Int(row.int(21)), processing: Int(row.int(22)), succeeded: Int(row.int(23)),
-            failed: Int(row.int(24)), cancelled: Int(row.int(25)), expired: Int(row.int(26)), totalBytes: row.int(27))
+            failed: Int(row.int(24)), cancelled: Int(row.int(25)), expired: Int(row.int(26)), totalBytes: row.int(27),
+            webhookAttempts: Int(row.int(28)), webhookStatus: row.optionalText(29), webhookLastError: row.optionalText(30))
     }
 
     public func find(id: String, tenantID: String) throws(StoreError) -> BatchRow? {

@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2]
+    public static let all: [String] = [migration1, migration2, migration3]
 
     public static var latestVersion: Int { all.count }
 
@@ -37,6 +37,12 @@ public enum Migrations {
         CREATE UNIQUE INDEX items_custom_id ON items(batch_id, custom_id) WHERE custom_id IS NOT NULL;
         CREATE INDEX batches_tenant_status ON batches(tenant_id, status, created_at, id);
         ALTER TABLE batches ADD COLUMN last_claimed_at INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Completion webhooks: when the next delivery attempt is due, and why the last failed.
+    static let migration3 = """
+        ALTER TABLE batches ADD COLUMN webhook_next_at INTEGER;
+        ALTER TABLE batches ADD COLUMN webhook_last_error TEXT;
         """
 
     static let migration1 = """

@@ -1,0 +1,23 @@
+import BatchModel
+
+/// Server settings kept in SQLite (`settings` table), by scope and key.
+public struct SettingsRecords {
+    let connection: SQLiteConnection
+
+    public init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    public func value(scope: String, key: String) throws(StoreError) -> String? {
+        try connection.statement("SELECT value FROM settings WHERE scope = ? AND key = ?").bind(.text(scope), .text(key)).firstRow { $0.text(0) }
+    }
+
+    /// The stored value, or `make()`'s, stored first if the key was empty. Safe
+    /// under concurrent callers: the first writer wins and everyone reads its value.
+    public func value(scope: String, key: String, orInsert make: () -> String) throws(StoreError) -> String {
+        try connection.transaction {
+            () throws(StoreError) -> String in
+            try connection.statement("INSERT OR IGNORE INTO settings (scope, key, value, updated_at) VALUES (?,?,?,?)")
+                .bind(.text(scope), .text(key), .text(make()), .integer(Timestamp.now().milliseconds)).run()
+            return try value(scope: scope, key: key) ?? ""
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import BatchAPI
+import BatchModel
+import BatchStore
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Delivers completion webhooks: when a batch with a `notification_url`
+/// finishes, POSTs its final status document (the `data` of spec 000), signed
+/// with `WebhookSignature`. A delivery that fails (no answer, not 2xx) is retried
+/// with exponential backoff (`baseDelaySeconds` × 2ⁿ) up to `maxAttempts`; every
+/// attempt is recorded on the batch and shown in its status.
+public final class WebhookDispatcher: Sendable {
+    /// Sends one delivery; returns nil on a 2xx answer, else why it failed.
+    public typealias Sender = @Sendable (_ url: String, _ body: [UInt8], _ headers: [String: String]) -> String?
+
+    public struct Configuration: Sendable {
+        public var maxAttempts = 8
+        public var baseDelaySeconds = 2.0
+        public var pollMilliseconds = 500
+        public var timeoutSeconds = 10.0
+        public init() {}
+    }
+
+    let configuration: Configuration
+    let database: StoreDatabase
+    let secret: String
+    let sender: Sender
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let exited = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration, database: StoreDatabase, secret: String, logger: Logger, sender: Sender? = nil) {
+        self.configuration = configuration
+        self.database = database
+        self.secret = secret
+        self.logger = logger
+        let timeout = configuration.timeoutSeconds
+        self.sender = sender ?? { url, body, headers in Self.post(url: url, body: body, headers: headers, timeout: timeout) }
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            defer { exited.signal() }
+            while !stopping.load(ordering: .relaxed) {
+                deliverDue()
+                usleep(useconds_t(configuration.pollMilliseconds * 1000))
+            }
+        }
+        thread.name = "webhooks"
+        thread.start()
+    }
+
+    @discardableResult
+    public func stop(grace: Double) -> Bool {
+        stopping.store(true, ordering: .relaxed)
+        return exited.wait(timeout: .now() + grace) == .success
+    }
+
+    /// One pass: every due delivery is attempted once. Returns how many were attempted.
+    @discardableResult
+    public func deliverDue(now: Timestamp = .now()) -> Int {
+        do {
+            let connection = try database.connect()
+            let deliveries = WebhookDeliveries(connection)
+            let due = try deliveries.due(now: now)
+            for batch in due {
+                guard let url = batch.configuration.notificationURL else { continue }
+                let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch)])
+                let headers = [
+                    "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
+                    "X-Batchd-Batch-Id": batch.id,
+                ]
+                let failure = sender(url, body, headers)
+                let attempt = batch.webhookAttempts + 1
+                var retryAt: Timestamp?
+                if failure != nil, attempt < configuration.maxAttempts {
+                    retryAt = Timestamp(milliseconds: now.milliseconds + Int64(configuration.baseDelaySeconds * 1000 * pow(2, Double(attempt - 1))))
+                }
+                try deliveries.record(batchID: batch.id, delivered: failure == nil, error: failure, retryAt: retryAt, now: now)
+                logger.info(
+                    failure == nil ? "webhook delivered" : "webhook failed",
+                    metadata: ["batch_id": "\(batch.id)", "attempt": "\(attempt)", "error": "\(failure ?? "")"])
+            }
+            return due.count
+        } catch {
+            logger.error("webhook pass failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+    }
+
+    /// A blocking POST through Foundation's URLSession; nil on a 2xx answer.
+    static func post(url: String, body: [UInt8], headers: [String: String], timeout: Double) -> String? {
+        guard let target = URL(string: url) else { return "invalid URL" }
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let outcome = Mutex<String?>("no answer")
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.dataTask(with: request) { _, response, error in
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let failure: String? = if let error { error.localizedDescription } else if (200..<300).contains(status) { nil } else { "HTTP \(status)" }
+            outcome.withLock { $0 = failure }
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
+            task.cancel()
+            return "timed out after \(Int(timeout)) s"
+        }
+        return outcome.withLock { $0 }
+    }
+}

@@ -1,0 +1,32 @@
+import BatchModel
+import BatchStore
+import Foundation
+
+/// A migrated SQLite database in its own temporary folder, with one tenant;
+/// removed when released.
+public final class TemporaryStore {
+    public let folder: String
+    public let database: StoreDatabase
+    public let connection: SQLiteConnection
+    public let tenant: Tenant
+
+    public init(label: String = "store") throws {
+        folder = NSTemporaryDirectory() + "batchd-\(label)-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        database = StoreDatabase(path: folder + "/test.sqlite3")
+        try database.prepare()
+        connection = try database.connect()
+        tenant = try TenantRecords(connection).create(name: "acme")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Stores a batch of `items` one-byte items and returns its id.
+    public func createBatch(items: Int, processor: String = "noop", configuration: BatchConfiguration = BatchConfiguration()) throws -> String {
+        let batch = NewBatch(name: "b", processor: processor, configuration: configuration, items: (1...items).map { NewItem(content: [1, 2, 3], row: $0) })
+        guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        return row.id
+    }
+}
