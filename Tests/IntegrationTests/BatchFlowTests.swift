@@ -210,4 +210,48 @@ import Testing
         let document = try JSONSerialization.jsonObject(with: body) as? [String: Any]
         #expect((document?["data"] as? [String: Any])?["status"] as? String == "completed")
     }
+
+    @Test func rowBodiesActionsAndTimeoutsThroughNginx() throws {
+        var options = TestStack.Options()
+        options.processors = #"{"exec": {"slow": {"command": ["/bin/sleep", "5"]}}}"#
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        func create(_ body: String, type: String, query: String) throws -> String {
+            let result = try stack.send("POST", "/v1/batches?" + query, key: stack.clientKey, headers: ["Content-Type": type], body: Array(body.utf8))
+            #expect(result.status == 201, "\(result.text)")
+            return try #require((result.json["data"] as? [String: Any])?["batch_id"] as? String)
+        }
+        let csv = try create("content,custom_id,context.lang\nhello,r1,en\nworld,r2,fr\n", type: "text/csv", query: "processor=noop&batch_name=csv")
+        let ndjson = try create("{\"content\":\"a\"}\n{\"content\":\"b\"}\n", type: "application/x-ndjson", query: "processor=noop")
+        for id in [csv, ndjson] {
+            let done = try waitForStatus(stack, id, "completed")
+            #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 2)
+        }
+
+        // retry_failed runs failed items again under the same batch id.
+        let broken = try create(#"{"items":[{"content_base64":"AAECAw==","filename":"x.bin"},{"content":"fine"}]}"#, type: "application/json", query: "")
+        var done = try waitForStatus(stack, broken, "completed")
+        #expect((done["progress"] as? [String: Any])?["failed"] as? Int == 1)
+        let retried = try stack.sendJSON("PUT", "/v1/batches/\(broken)/state", key: stack.clientKey, #"{"action":"retry_failed"}"#)
+        #expect(retried.status == 200, "\(retried.text)")
+        #expect((retried.json["data"] as? [String: Any])?["previous_state"] as? String == "completed")
+        done = try waitForStatus(stack, broken, "completed")
+        #expect((done["progress"] as? [String: Any])?["failed"] as? Int == 1)
+        #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 1)
+
+        // Pause holds back what has not started; resume lets it run; a slow command times out.
+        let slow = try create(#"{"processor":"exec:slow","items":[{"content":"1"},{"content":"2"}],"configuration":{"timeout":1,"max_concurrent":1}}"#, type: "application/json", query: "")
+        #expect(try stack.sendJSON("PUT", "/v1/batches/\(slow)/state", key: stack.clientKey, #"{"action":"pause"}"#).status == 200)
+        usleep(1_500_000)
+        let paused = try stack.get("/v1/batches/\(slow)", key: stack.clientKey).json["data"] as? [String: Any]
+        #expect(paused?["status"] as? String == "paused")
+        let pending = (paused?["progress"] as? [String: Any])?["pending"] as? Int ?? 0
+        #expect(pending >= 1, "a paused batch started new items")
+        #expect(try stack.sendJSON("PUT", "/v1/batches/\(slow)/state", key: stack.clientKey, #"{"action":"resume"}"#).status == 200)
+        done = try waitForStatus(stack, slow, "completed", seconds: 30)
+        #expect((done["progress"] as? [String: Any])?["failed"] as? Int == 2)
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        let types = try db.statement("SELECT DISTINCT error_type FROM items WHERE batch_id = ?").bind(.text(slow)).rows { $0.text(0) }
+        #expect(types == ["timeout_error"])
+    }
 }
