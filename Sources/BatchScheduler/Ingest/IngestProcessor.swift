@@ -1,6 +1,10 @@
 import BatchModel
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `ingest`, the default processor: media ingestion of one file. The type comes
 /// from the bytes (`MediaInspector`), the file must be whole, within its type's
 /// size limit, and yields a media record (`vec-…`, created by the store when the
@@ -16,23 +20,30 @@ public struct IngestProcessor: Processor {
         if let content = item.content {
             bytes = content
         } else if let path = item.filePath {
-            guard let handle = FileHandle(forReadingAtPath: path), let size = (try? handle.seekToEnd()).map(Int.init) else {
+            guard let file = Self.read(path: path, head: 4096) else {
                 return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName)", details: ["file_path": .string(path)])
             }
-            defer { try? handle.close() }
-            // Refuse an oversized file from its first bytes, before reading it all.
-            try? handle.seek(toOffset: 0)
-            let head = Array((try? handle.read(upToCount: 4096)) ?? Data())
-            if let format = MediaInspector.detect(head, prefixOf: size), size > format.maxBytes {
-                let failure = MediaInspector.tooLarge(format, size: size)
+            // Judge a file by its first bytes and its size before reading it whole:
+            // memory then stays within the largest accepted format's limit.
+            guard let format = MediaInspector.detect(file.head, prefixOf: file.size) else {
+                return Self.outcome(MediaInspector.inspect(file.head, filename: item.filename ?? path), bytes: file.head)
+            }
+            guard file.size <= format.maxBytes else {
+                let failure = MediaInspector.tooLarge(format, size: file.size)
                 return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
             }
-            try? handle.seek(toOffset: 0)
-            bytes = Array((try? handle.read(upToCount: MediaFormat.allCases.map(\.maxBytes).max()! + 1)) ?? Data())
+            guard let whole = Self.read(path: path, head: file.size)?.head else {
+                return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName)", details: ["file_path": .string(path)])
+            }
+            bytes = whole
         } else {
             return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
         }
-        switch MediaInspector.inspect(bytes, filename: item.filename ?? item.filePath) {
+        return Self.outcome(MediaInspector.inspect(bytes, filename: item.filename ?? item.filePath), bytes: bytes)
+    }
+
+    static func outcome(_ inspection: Result<MediaInspector.Inspection, IngestFailure>, bytes: [UInt8]) -> ItemOutcome {
+        switch inspection {
         case .failure(let failure):
             return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
         case .success(let inspection):
@@ -47,5 +58,27 @@ public struct IngestProcessor: Processor {
             ]
             return .succeeded(result: result, mediaType: media.mediaType, usage: .none, media: media)
         }
+    }
+
+    /// The first `head` bytes of a file (all of it when shorter) and its size,
+    /// read straight into one array.
+    static func read(path: String, head: Int) -> (head: [UInt8], size: Int)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: min(head, size))
+        var filled = 0
+        let ok = bytes.withUnsafeMutableBytes { buffer -> Bool in
+            while filled < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                if n <= 0 { return false }
+                filled += n
+            }
+            return true
+        }
+        return ok ? (bytes, size) : nil
     }
 }
