@@ -90,4 +90,19 @@ import Testing
         #expect(upload(f, other, headers: ["idempotency-key": "u1"]).0.status == 409)
         #expect(blobs(f).count == 1)
     }
+
+    @Test func perTypeLimitsRefuseOversizedFiles() throws {
+        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest"]; return l }())
+        // A PNG header followed by 21 MB: images may be 20 MB.
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 21 << 20)
+        let (response, document) = upload(f, Self.form([("file", "huge.png", png)]))
+        #expect(response.status == 413)
+        #expect(document["details"]?["media_type"] == "image")
+        #expect(document["details"]?["limit_bytes"] == .integer(20 << 20))
+        #expect(blobs(f).isEmpty)
+        // 21 MB of text: documents may be 20 MB too.
+        let (text, _) = upload(f, Self.form([("file", "long.txt", [UInt8](repeating: 0x61, count: 21 << 20))]))
+        #expect(text.status == 413)
+        #expect(blobs(f).isEmpty)
+    }
 }

@@ -36,6 +36,9 @@ enum BatchUploadHandler {
                     }
                     let blob = try BlobWriter(directory: directory)
                     written.append(blob.path)
+                    let filename = part.filename ?? "file\(items.count + 1)"
+                    var head: [UInt8] = []
+                    var format: MediaFormat?
                     try reader.readBody { bytes throws(APIError) in
                         total += bytes.count
                         guard total <= limits.maxUploadBytes else {
@@ -44,9 +47,16 @@ enum BatchUploadHandler {
                                 details: ["limit_bytes": .integer(limits.maxUploadBytes)])
                         }
                         try blob.write(bytes)
+                        // The type's own limit, known from the first bytes, stops an oversized file early.
+                        if head.count < 4096 {
+                            head += bytes.prefix(4096 - head.count)
+                            if head.count == 4096 { format = MediaInspector.detect(head).flatMap { $0 == .text ? nil : $0 } }
+                        }
+                        if let format { try checkSize(format, size: blob.size, file: filename) }
                     }
                     try blob.finish()
-                    var item = NewItem(filePath: blob.path, filename: part.filename ?? "file\(items.count + 1)", row: items.count + 1)
+                    if let format = MediaInspector.detect(head, prefixOf: blob.size) { try checkSize(format, size: blob.size, file: filename) }
+                    var item = NewItem(filePath: blob.path, filename: filename, row: items.count + 1)
                     item.ownsFile = true
                     item.sizeOverride = blob.size
                     items.append(item)
@@ -75,6 +85,17 @@ enum BatchUploadHandler {
             BlobWriter.remove(written)
             throw error
         }
+    }
+
+    /// Wickson's per-file limits by media type (documents and images 20 MB, audio 50 MB, video 100 MB).
+    static func checkSize(_ format: MediaFormat, size: Int, file: String) throws(APIError) {
+        guard size > format.maxBytes else { return }
+        throw APIError(
+            .payloadTooLarge, "\(file): \(format.mediaType) files (\(format.fileExtension)) may be at most \(format.maxBytes) bytes",
+            details: [
+                "file": .string(file), "format": .string(format.fileExtension), "media_type": .string(format.mediaType),
+                "limit_bytes": .integer(format.maxBytes),
+            ])
     }
 
     static func newBatch(items: [NewItem], text: [String: String], limits: BatchLimits) throws(APIError) -> NewBatch {

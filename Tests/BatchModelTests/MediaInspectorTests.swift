@@ -1,6 +1,5 @@
-import BatchModel
+@testable import BatchModel
 import Testing
-@testable import BatchScheduler
 
 @Suite struct MediaInspectorTests {
     func inspect(_ bytes: [UInt8], _ name: String? = nil) -> Result<MediaInspector.Inspection, IngestFailure> {

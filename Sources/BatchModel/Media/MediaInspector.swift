@@ -1,5 +1,3 @@
-import BatchModel
-
 /// Reads a file's bytes and says what it is: the format from its magic bytes
 /// (never just its name), whether it is whole (per-format integrity checks), and
 /// what can be learned from it (pages, dimensions, duration, words).
@@ -9,6 +7,11 @@ public enum MediaInspector {
     public struct Inspection: Sendable, Equatable {
         public var format: MediaFormat
         public var metadata: JSONObject
+
+        public init(format: MediaFormat, metadata: JSONObject) {
+            self.format = format
+            self.metadata = metadata
+        }
     }
 
     public static func inspect(_ bytes: [UInt8], filename: String?) -> Result<Inspection, IngestFailure> {
@@ -27,7 +30,7 @@ public enum MediaInspector {
         }
     }
 
-    static func tooLarge(_ format: MediaFormat, size: Int) -> IngestFailure {
+    public static func tooLarge(_ format: MediaFormat, size: Int) -> IngestFailure {
         IngestFailure(
             "resource_error", "\(format.fileExtension) files may be at most \(format.maxBytes) bytes; this one has \(size)",
             details: ["format": .string(format.fileExtension), "limit_bytes": .integer(format.maxBytes), "size_bytes": .integer(size)])
@@ -35,7 +38,7 @@ public enum MediaInspector {
 
     /// The format announced by the first bytes of a file of `size` bytes. Text is
     /// judged on the prefix alone (a multi-byte character may be cut at its end).
-    static func detect(_ head: [UInt8], prefixOf size: Int) -> MediaFormat? {
+    public static func detect(_ head: [UInt8], prefixOf size: Int) -> MediaFormat? {
         if head.count == size { return detect(head) }
         if let format = detect(head), format != .text { return format }
         guard !head.isEmpty, !head.contains(0) else { return nil }

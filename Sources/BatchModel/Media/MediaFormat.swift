@@ -1,5 +1,3 @@
-import BatchModel
-
 /// The formats `ingest` accepts, with their media type, MIME type and size limit
 /// (Wickson's: documents and images 20 MB, audio 50 MB, video 100 MB).
 public enum MediaFormat: String, Sendable, CaseIterable {
@@ -61,7 +59,7 @@ public struct IngestFailure: Error, Sendable, Equatable {
         self.details = details
     }
 
-    static func corrupted(_ format: MediaFormat, _ reason: String) -> IngestFailure {
+    public static func corrupted(_ format: MediaFormat, _ reason: String) -> IngestFailure {
         IngestFailure("corrupted_file", "\(format.fileExtension) file is damaged: \(reason)", details: ["format": .string(format.fileExtension), "reason": .string(reason)])
     }
 }

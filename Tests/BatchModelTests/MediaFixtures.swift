@@ -1,4 +1,4 @@
-import BatchModel
+@testable import BatchModel
 
 /// Small, valid files of every ingest format, built byte by byte, and ways to break them.
 enum MediaFixtures {
