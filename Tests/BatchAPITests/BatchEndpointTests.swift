@@ -1,4 +1,5 @@
 import BatchModel
+import Foundation
 import BatchStore
 import Testing
 @testable import BatchAPI
@@ -217,5 +218,30 @@ import Testing
         #expect(f.send("DELETE", "/v1/batches/\(id)", key: otherKey).0.status == 404)
         let (_, list) = f.send("GET", "/v1/batches", key: otherKey)
         #expect(list["data"] == .array([]))
+    }
+}
+
+@Suite struct IngestRootTests {
+    @Test func filePathsStayInsideTheIngestRoot() throws {
+        let outside = NSTemporaryDirectory() + "batchd-outside-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try "secret".write(toFile: outside + "/secret.txt", atomically: true, encoding: .utf8)
+        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["noop"]; return l }())
+        let root = f.folder + "/ingest"
+        try FileManager.default.createDirectory(atPath: root + "/docs", withIntermediateDirectories: true)
+        try "inside".write(toFile: root + "/docs/a.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: outside)
+        var limits = BatchLimits()
+        limits.processors = ["noop"]
+        limits.ingestRoot = root
+        let parser = BatchRequestParser(limits: limits)
+        func parse(_ path: String) throws(APIError) -> NewBatch {
+            try parser.parseCreate(["processor": "noop", "items": [["file_path": .string(path)]]])
+        }
+        #expect(try parse("docs/a.txt").items.first?.filePath?.hasSuffix("/ingest/docs/a.txt") == true)
+        for bad in ["escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", ""] {
+            #expect(throws: APIError.self, "\(bad)") { try parse(bad) }
+        }
     }
 }
