@@ -47,7 +47,7 @@ struct BatchDaemon: ParsableCommand {
         // only the sigwait below ever sees these signals.
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        var processors: [any Processor] = [IngestProcessor(), NoopProcessor()]
+        var processors: [any Processor] = [IngestProcessor(limits: settings.mediaLimits), NoopProcessor()]
         if !settings.processorsFile.isEmpty {
             let workDirectory = settings.stateDir + "/run/exec"
             try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
@@ -61,6 +61,7 @@ struct BatchDaemon: ParsableCommand {
         let catalog = ProcessorCatalog(processors)
         var limits = BatchLimits()
         limits.maxItems = settings.maxItems
+        limits.media = settings.mediaLimits
         limits.processors = catalog.names
         limits.ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
         let blobDirectory = settings.stateDir + "/var/blobs"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatchCache
+import BatchModel
 import BatchStore
 import Foundation
 import Logging
@@ -63,6 +64,18 @@ struct Configuration: ParsableArguments {
     @Option(help: "Key that signs completion webhooks; unset uses one generated and kept in the database (env BATCHD_WEBHOOK_SECRET).")
     var webhookSecret: String = environment["BATCHD_WEBHOOK_SECRET"] ?? ""
 
+    @Option(help: "Largest document file (PDF, DOCX, text) (env BATCHD_MAX_DOCUMENT_BYTES).")
+    var maxDocumentBytes: Int = Int(environment["BATCHD_MAX_DOCUMENT_BYTES"] ?? "") ?? 20 << 20
+
+    @Option(help: "Largest image file (env BATCHD_MAX_IMAGE_BYTES).")
+    var maxImageBytes: Int = Int(environment["BATCHD_MAX_IMAGE_BYTES"] ?? "") ?? 20 << 20
+
+    @Option(help: "Largest audio file (env BATCHD_MAX_AUDIO_BYTES).")
+    var maxAudioBytes: Int = Int(environment["BATCHD_MAX_AUDIO_BYTES"] ?? "") ?? 50 << 20
+
+    @Option(help: "Largest video file (env BATCHD_MAX_VIDEO_BYTES).")
+    var maxVideoBytes: Int = Int(environment["BATCHD_MAX_VIDEO_BYTES"] ?? "") ?? 100 << 20
+
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 
@@ -83,6 +96,9 @@ struct Configuration: ParsableArguments {
         guard (1...64).contains(schedulerWorkers) else { throw ValidationError("--scheduler-workers must be between 1 and 64") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be between 2 and 3600") }
         guard (1...3600).contains(rescueSeconds) else { throw ValidationError("--rescue-seconds must be between 1 and 3600") }
+        guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 && $0 <= maxBodyBytes }) else {
+            throw ValidationError("--max-document/image/audio/video-bytes must be between 1 and --max-body-bytes")
+        }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
     }
@@ -91,5 +107,8 @@ struct Configuration: ParsableArguments {
         StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
     }
     var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
+    var mediaLimits: MediaLimits {
+        MediaLimits(documentBytes: maxDocumentBytes, imageBytes: maxImageBytes, audioBytes: maxAudioBytes, videoBytes: maxVideoBytes)
+    }
     var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
 }

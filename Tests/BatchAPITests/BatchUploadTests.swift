@@ -100,6 +100,11 @@ import Testing
         #expect(document["details"]?["media_type"] == "image")
         #expect(document["details"]?["limit_bytes"] == .integer(20 << 20))
         #expect(blobs(f).isEmpty)
+        // Configured lower: a 2 KB image limit refuses a 5 KB PNG.
+        let strict = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest"]; l.media.imageBytes = 2048; return l }())
+        let (small, smallDocument) = upload(strict, Self.form([("file", "p.png", Array(png.prefix(5000)))]))
+        #expect(small.status == 413)
+        #expect(smallDocument["details"]?["limit_bytes"] == 2048)
         // 21 MB of text: documents may be 20 MB too.
         let (text, _) = upload(f, Self.form([("file", "long.txt", [UInt8](repeating: 0x61, count: 21 << 20))]))
         #expect(text.status == 413)

@@ -80,6 +80,21 @@ import Testing
         #expect(refused?.details["limit_bytes"] == .integer(20 << 20))
     }
 
+    @Test func limitsAreConfigurable() {
+        var limits = MediaLimits.wickson
+        limits.documentBytes = 100
+        guard case .failure(let refused) = MediaInspector.inspect(MediaFixtures.pdf(pages: 3), filename: nil, limits: limits) else {
+            Issue.record("accepted over the configured limit")
+            return
+        }
+        #expect(refused.type == "resource_error")
+        #expect(refused.details["limit_bytes"] == 100)
+        guard case .success = MediaInspector.inspect(MediaFixtures.png(), filename: nil, limits: limits) else {
+            Issue.record("an image was held to the document limit")
+            return
+        }
+    }
+
     @Test(arguments: 0..<200)
     func randomBytesNeverTrap(_ seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))

@@ -1,3 +1,5 @@
+import BatchModel
+
 /// Configured limits on what one create or append request may hold.
 public struct BatchLimits: Sendable {
     /// Items in one batch (`shared/API.md`: 100,000).
@@ -8,6 +10,8 @@ public struct BatchLimits: Sendable {
     public var maxUploadFiles: Int = 25
     /// Bytes of all files in one upload (Wickson: 100 MB).
     public var maxUploadBytes: Int = 100 << 20
+    /// The largest file per media type, checked as uploads arrive.
+    public var media: MediaLimits = .wickson
     /// Processors this server can run; others leave the batch `failed`.
     public var processors: Set<String> = ["noop"]
     /// Where `file_path` items are read from; nil refuses `file_path`.

@@ -52,10 +52,12 @@ enum BatchUploadHandler {
                             head += bytes.prefix(4096 - head.count)
                             if head.count == 4096 { format = MediaInspector.detect(head).flatMap { $0 == .text ? nil : $0 } }
                         }
-                        if let format { try checkSize(format, size: blob.size, file: filename) }
+                        if let format { try checkSize(format, size: blob.size, limit: limits.media.maxBytes(for: format), file: filename) }
                     }
                     try blob.finish()
-                    if let format = MediaInspector.detect(head, prefixOf: blob.size) { try checkSize(format, size: blob.size, file: filename) }
+                    if let format = MediaInspector.detect(head, prefixOf: blob.size) {
+                        try checkSize(format, size: blob.size, limit: limits.media.maxBytes(for: format), file: filename)
+                    }
                     var item = NewItem(filePath: blob.path, filename: filename, row: items.count + 1)
                     item.ownsFile = true
                     item.sizeOverride = blob.size
@@ -87,14 +89,14 @@ enum BatchUploadHandler {
         }
     }
 
-    /// Wickson's per-file limits by media type (documents and images 20 MB, audio 50 MB, video 100 MB).
-    static func checkSize(_ format: MediaFormat, size: Int, file: String) throws(APIError) {
-        guard size > format.maxBytes else { return }
+    /// The per-file limit of the file's media type (`BatchLimits.media`).
+    static func checkSize(_ format: MediaFormat, size: Int, limit: Int, file: String) throws(APIError) {
+        guard size > limit else { return }
         throw APIError(
-            .payloadTooLarge, "\(file): \(format.mediaType) files (\(format.fileExtension)) may be at most \(format.maxBytes) bytes",
+            .payloadTooLarge, "\(file): \(format.mediaType) files (\(format.fileExtension)) may be at most \(limit) bytes",
             details: [
                 "file": .string(file), "format": .string(format.fileExtension), "media_type": .string(format.mediaType),
-                "limit_bytes": .integer(format.maxBytes),
+                "limit_bytes": .integer(limit),
             ])
     }
 

@@ -35,13 +35,8 @@ public enum MediaFormat: String, Sendable, CaseIterable {
         }
     }
 
-    public var maxBytes: Int {
-        switch mediaType {
-        case "audio": return 50 << 20
-        case "video": return 100 << 20
-        default: return 20 << 20
-        }
-    }
+    /// The default limit for this format (`MediaLimits.wickson`).
+    public var maxBytes: Int { MediaLimits.wickson.maxBytes(for: self) }
 
     public static var supportedExtensions: [String] { allCases.map(\.fileExtension) }
 }

@@ -14,14 +14,14 @@ public enum MediaInspector {
         }
     }
 
-    public static func inspect(_ bytes: [UInt8], filename: String?) -> Result<Inspection, IngestFailure> {
+    public static func inspect(_ bytes: [UInt8], filename: String?, limits: MediaLimits = .wickson) -> Result<Inspection, IngestFailure> {
         guard let format = detect(bytes) else {
             let ext = filename.flatMap { name in name.lastIndex(of: ".").map { String(name[$0...]).lowercased() } } ?? "unknown"
             return .failure(IngestFailure(
                 "format_error", "Unsupported file format",
                 details: ["format": .string(ext), "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))]))
         }
-        guard bytes.count <= format.maxBytes else { return .failure(tooLarge(format, size: bytes.count)) }
+        guard bytes.count <= limits.maxBytes(for: format) else { return .failure(tooLarge(format, size: bytes.count, limit: limits.maxBytes(for: format))) }
         do {
             let metadata = try check(format, Reader(bytes))
             return .success(Inspection(format: format, metadata: metadata))
@@ -30,10 +30,10 @@ public enum MediaInspector {
         }
     }
 
-    public static func tooLarge(_ format: MediaFormat, size: Int) -> IngestFailure {
+    public static func tooLarge(_ format: MediaFormat, size: Int, limit: Int) -> IngestFailure {
         IngestFailure(
-            "resource_error", "\(format.fileExtension) files may be at most \(format.maxBytes) bytes; this one has \(size)",
-            details: ["format": .string(format.fileExtension), "limit_bytes": .integer(format.maxBytes), "size_bytes": .integer(size)])
+            "resource_error", "\(format.fileExtension) files may be at most \(limit) bytes; this one has \(size)",
+            details: ["format": .string(format.fileExtension), "limit_bytes": .integer(limit), "size_bytes": .integer(size)])
     }
 
     /// The format announced by the first bytes of a file of `size` bytes. Text is

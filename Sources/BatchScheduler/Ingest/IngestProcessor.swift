@@ -13,7 +13,9 @@ public struct IngestProcessor: Processor {
     public let name = "ingest"
     public let claimBatch = 4
 
-    public init() {}
+    public let limits: MediaLimits
+
+    public init(limits: MediaLimits = .wickson) { self.limits = limits }
 
     public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
         let bytes: [UInt8]
@@ -26,10 +28,10 @@ public struct IngestProcessor: Processor {
             // Judge a file by its first bytes and its size before reading it whole:
             // memory then stays within the largest accepted format's limit.
             guard let format = MediaInspector.detect(file.head, prefixOf: file.size) else {
-                return Self.outcome(MediaInspector.inspect(file.head, filename: item.filename ?? path), bytes: file.head)
+                return Self.outcome(MediaInspector.inspect(file.head, filename: item.filename ?? path, limits: limits), bytes: file.head)
             }
-            guard file.size <= format.maxBytes else {
-                let failure = MediaInspector.tooLarge(format, size: file.size)
+            guard file.size <= limits.maxBytes(for: format) else {
+                let failure = MediaInspector.tooLarge(format, size: file.size, limit: limits.maxBytes(for: format))
                 return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
             }
             guard let whole = Self.read(path: path, head: file.size)?.head else {
@@ -39,7 +41,7 @@ public struct IngestProcessor: Processor {
         } else {
             return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
         }
-        return Self.outcome(MediaInspector.inspect(bytes, filename: item.filename ?? item.filePath), bytes: bytes)
+        return Self.outcome(MediaInspector.inspect(bytes, filename: item.filename ?? item.filePath, limits: limits), bytes: bytes)
     }
 
     static func outcome(_ inspection: Result<MediaInspector.Inspection, IngestFailure>, bytes: [UInt8]) -> ItemOutcome {

@@ -1,0 +1,29 @@
+/// The largest file accepted per media type. Defaults are Wickson's: documents
+/// and images 20 MB, audio 50 MB, video 100 MB; an admin may change them.
+public struct MediaLimits: Sendable, Equatable {
+    public var documentBytes: Int
+    public var imageBytes: Int
+    public var audioBytes: Int
+    public var videoBytes: Int
+
+    public static let wickson = MediaLimits(documentBytes: 20 << 20, imageBytes: 20 << 20, audioBytes: 50 << 20, videoBytes: 100 << 20)
+
+    public init(documentBytes: Int, imageBytes: Int, audioBytes: Int, videoBytes: Int) {
+        self.documentBytes = documentBytes
+        self.imageBytes = imageBytes
+        self.audioBytes = audioBytes
+        self.videoBytes = videoBytes
+    }
+
+    public func maxBytes(for format: MediaFormat) -> Int {
+        switch format.mediaType {
+        case "image": return imageBytes
+        case "audio": return audioBytes
+        case "video": return videoBytes
+        default: return documentBytes
+        }
+    }
+
+    /// The largest of the four: enough to read any accepted file.
+    public var largest: Int { max(documentBytes, imageBytes, audioBytes, videoBytes) }
+}
