@@ -96,8 +96,8 @@ struct Configuration: ParsableArguments {
         guard (1...64).contains(schedulerWorkers) else { throw ValidationError("--scheduler-workers must be between 1 and 64") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be between 2 and 3600") }
         guard (1...3600).contains(rescueSeconds) else { throw ValidationError("--rescue-seconds must be between 1 and 3600") }
-        guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 && $0 <= maxBodyBytes }) else {
-            throw ValidationError("--max-document/image/audio/video-bytes must be between 1 and --max-body-bytes")
+        guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--max-document/image/audio/video-bytes must be at least 1")
         }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
