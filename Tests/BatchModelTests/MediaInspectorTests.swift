@@ -33,6 +33,8 @@ import Testing
         #expect(try metadata(MediaFixtures.mp4(), format: .mp4)["duration_seconds"] == .double(12))
         #expect(try metadata(MediaFixtures.pdf(pages: 3), format: .pdf)["pages"] == 3)
         #expect(try metadata(MediaFixtures.docx(), format: .docx)["entries"] == 2)
+        #expect(try metadata(MediaFixtures.docx(), format: .docx)["words"] == 2)
+        #expect(try metadata(MediaFixtures.docx(deflated: true), format: .docx)["words"] == 18)
         #expect(try metadata(MediaFixtures.text(), format: .text)["words"] == 6)
     }
 
@@ -80,6 +82,16 @@ import Testing
         #expect(refused?.details["limit_bytes"] == .integer(20 << 20))
     }
 
+    @Test func inflateRefusesDamagedStreams() {
+        var damaged = MediaFixtures.deflatedDocument
+        damaged[10] ^= 0xFF
+        let truncated = Array(MediaFixtures.deflatedDocument.prefix(40))
+        #expect(throws: Inflate.Failure.self) { try Inflate.decompress(truncated[...], maxOutput: 1 << 20) }
+        #expect(throws: Inflate.Failure.self) { try Inflate.decompress(MediaFixtures.deflatedDocument[...], maxOutput: 100) }
+        // A flipped byte either fails or decodes to something else; it never traps.
+        _ = try? Inflate.decompress(damaged[...], maxOutput: 1 << 20)
+    }
+
     @Test func limitsAreConfigurable() {
         var limits = MediaLimits.wickson
         limits.documentBytes = 100
@@ -98,7 +110,7 @@ import Testing
     @Test(arguments: 0..<200)
     func randomBytesNeverTrap(_ seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))
-        let formats: [[UInt8]] = [MediaFixtures.png(), MediaFixtures.jpeg(), MediaFixtures.wav(), MediaFixtures.mp4(), MediaFixtures.docx(), MediaFixtures.webp(), MediaFixtures.pdf(), MediaFixtures.mp3()]
+        let formats: [[UInt8]] = [MediaFixtures.png(), MediaFixtures.jpeg(), MediaFixtures.wav(), MediaFixtures.mp4(), MediaFixtures.docx(), MediaFixtures.webp(), MediaFixtures.pdf(), MediaFixtures.mp3(), MediaFixtures.docx(deflated: true)]
         var bytes = formats[seed % formats.count]
         for _ in 0..<8 { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
         bytes = Array(bytes.prefix(Int.random(in: 1...bytes.count, using: &generator)))

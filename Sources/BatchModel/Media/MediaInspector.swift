@@ -122,12 +122,16 @@ public enum MediaInspector {
         let offset = Int(r.u32le(eocd + 16) ?? 0)
         guard offset + size <= eocd, entries > 0 else { throw .corrupted(.docx, "central directory out of bounds") }
         var names: [String] = []
+        var document: (method: UInt16, size: Int, localHeader: Int)?
         var cursor = offset
         for _ in 0..<entries {
             guard r.matches([0x50, 0x4B, 0x01, 0x02], at: cursor), let nameLength = r.u16le(cursor + 28), let extra = r.u16le(cursor + 30),
-                let comment = r.u16le(cursor + 32), cursor + 46 + Int(nameLength) <= r.count
+                let comment = r.u16le(cursor + 32), let method = r.u16le(cursor + 10), let size = r.u32le(cursor + 20),
+                let localHeader = r.u32le(cursor + 42), cursor + 46 + Int(nameLength) <= r.count
             else { throw .corrupted(.docx, "central directory entry damaged") }
-            names.append(String(decoding: r.bytes[(cursor + 46)..<(cursor + 46 + Int(nameLength))], as: UTF8.self))
+            let name = String(decoding: r.bytes[(cursor + 46)..<(cursor + 46 + Int(nameLength))], as: UTF8.self)
+            names.append(name)
+            if name == "word/document.xml" { document = (method, Int(size), Int(localHeader)) }
             cursor += 46 + Int(nameLength) + Int(extra) + Int(comment)
         }
         guard names.contains("[Content_Types].xml"), names.contains("word/document.xml") else {
@@ -135,7 +139,33 @@ public enum MediaInspector {
                 "format_error", "ZIP archive is not a Word document",
                 details: ["format": ".zip", "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))])
         }
-        return ["entries": .integer(entries)]
+        var metadata: JSONObject = ["entries": .integer(entries)]
+        if let document { metadata["words"] = .integer(try docxWords(r, document)) }
+        return metadata
+    }
+
+    /// Words in `word/document.xml`: the text of its runs, paragraphs apart.
+    static func docxWords(_ r: Reader, _ entry: (method: UInt16, size: Int, localHeader: Int)) throws(IngestFailure) -> Int {
+        let at = entry.localHeader
+        guard r.matches([0x50, 0x4B, 0x03, 0x04], at: at), let nameLength = r.u16le(at + 26), let extra = r.u16le(at + 28) else {
+            throw .corrupted(.docx, "local header of word/document.xml damaged")
+        }
+        let start = at + 30 + Int(nameLength) + Int(extra)
+        guard start + entry.size <= r.count else { throw .corrupted(.docx, "word/document.xml runs past the end") }
+        let stored = r.bytes[start..<(start + entry.size)]
+        let xml: [UInt8]
+        switch entry.method {
+        case 0: xml = Array(stored)
+        case 8:
+            do {
+                xml = try Inflate.decompress(stored, maxOutput: 256 << 20)
+            } catch {
+                throw .corrupted(.docx, "word/document.xml does not decompress: \(error.reason)")
+            }
+        default:
+            throw .corrupted(.docx, "word/document.xml uses compression method \(entry.method)")
+        }
+        return DocxText.words(in: xml)
     }
 
     static func text(_ r: Reader) -> JSONObject {
