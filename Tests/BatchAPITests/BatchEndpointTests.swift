@@ -245,3 +245,24 @@ import Testing
         }
     }
 }
+
+@Suite struct QuotaTests {
+    @Test func tenantQuotasRefuseGrowthWithTheQuotaNamed() throws {
+        let f = try ApplicationFixture()
+        var tenant = f.tenant
+        tenant.quota = TenantQuota(maxBatches: 2, maxItems: 3, maxBytes: nil)
+        try TenantRecords(f.connection).update(tenant)
+        let two = #"{"processor":"noop","items":[{"content":"a"},{"content":"b"}]}"#
+        #expect(f.send("POST", "/v1/batches", key: f.clientKey, body: two).0.status == 201)
+        let (refused, body) = f.send("POST", "/v1/batches", key: f.clientKey, body: two)
+        #expect(refused.status == 403)
+        #expect(body["details"]?["error"] == "quota_exceeded")
+        #expect(body["details"]?["quota"] == "max_items")
+        #expect(body["details"]?["limit"] == 3)
+        #expect(f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"c"}]}"#).0.status == 201)
+        let (third, thirdBody) = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","submit":false}"#)
+        #expect(third.status == 403)
+        #expect(thirdBody["details"]?["quota"] == "max_batches")
+        #expect(try f.connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } == 2)
+    }
+}

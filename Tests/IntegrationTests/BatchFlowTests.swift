@@ -255,4 +255,29 @@ import Testing
         let types = try db.statement("SELECT DISTINCT error_type FROM items WHERE batch_id = ?").bind(.text(slow)).rows { $0.text(0) }
         #expect(types == ["timeout_error"])
     }
+
+    @Test func filePathItemsReportResourceAndStorageErrors() throws {
+        let root = NSTemporaryDirectory() + "batchd-ingest-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        FileManager.default.createFile(atPath: root + "/big.txt", contents: Data(repeating: 0x61, count: 21 << 20))
+        FileManager.default.createFile(atPath: root + "/gone.txt", contents: Data("soon deleted".utf8))
+        FileManager.default.createFile(atPath: root + "/fine.txt", contents: Data("three little words".utf8))
+        var options = TestStack.Options()
+        options.extraArguments = ["--ingest-root", root]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"submit":false,"items":[{"file_path":"big.txt"},{"file_path":"gone.txt"},{"file_path":"fine.txt"}]}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try FileManager.default.removeItem(atPath: root + "/gone.txt")
+        #expect(try stack.sendJSON("PUT", "/v1/batches/\(id)/state", key: stack.clientKey, #"{"action":"submit"}"#).status == 200)
+        _ = try waitForStatus(stack, id, "completed")
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        let outcomes = try db.statement("SELECT coalesce(error_type, status) FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id)).rows { $0.text(0) }
+        #expect(outcomes == ["resource_error", "storage_error", "succeeded"])
+        // An uploaded path outside the root is refused before anything is stored.
+        let escape = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"items":[{"file_path":"../../etc/passwd"}]}"#)
+        #expect(escape.status == 400)
+    }
 }

@@ -65,6 +65,13 @@ extension APIError {
             var busy = details
             busy["operation"] = .string(operation)
             self.init(.serviceUnavailable, "The database is busy; retry shortly", details: busy, headers: [("Retry-After", "1")])
+        case .quotaExceeded(let quota, let limit, let used):
+            var all = details
+            all["error"] = "quota_exceeded"
+            all["quota"] = .string(quota)
+            all["limit"] = .int(limit)
+            all["used"] = .int(used)
+            self.init(.forbidden, "The tenant's \(quota) quota of \(limit) would be exceeded (\(used) in use)", details: all)
         case .sqlite, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }

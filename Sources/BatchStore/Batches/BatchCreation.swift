@@ -35,6 +35,7 @@ extension BatchRecords {
             if let idempotency {
                 if let stored = try replay(idempotency, tenantID: tenantID, now: now) { return .replayed(response: stored) }
             }
+            try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) })
             let id = ResourceID.make(.batch)
             let state = batch.initialState
             let stored = state == .failed ? [] : batch.items
@@ -94,6 +95,7 @@ extension BatchRecords {
             guard batch.state == .accumulating else {
                 throw .conflict("Items can be appended only to an accumulating batch; this one is \(batch.state.nativeName)")
             }
+            try checkQuota(tenantID: tenantID, addingBatches: 0, items: items.count, bytes: items.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) })
             let firstSeq = try connection.statement("SELECT next_seq FROM batches WHERE id = ?").bind(.text(batchID)).firstRow { Int($0.int(0)) } ?? 1
             do throws(StoreError) {
                 try insertItems(items, batchID: batchID, firstSeq: firstSeq)
@@ -110,6 +112,26 @@ extension BatchRecords {
             ).bind(.int(items.count), .integer(bytes), .integer(now.milliseconds), .text(batchID)).run()
             guard let updated = try find(id: batchID) else { throw .notFound("batch \(batchID)") }
             return updated
+        }
+    }
+
+    /// Refuses growth past the tenant's quotas (batches, items, bytes stored).
+    /// Sums over the tenant's batch rows, never over items.
+    private func checkQuota(tenantID: String, addingBatches: Int, items: Int, bytes: Int64) throws(StoreError) {
+        guard let tenant = try TenantRecords(connection).find(id: tenantID) else { throw .notFound("tenant \(tenantID)") }
+        let quota = tenant.quota
+        guard quota.maxBatches != nil || quota.maxItems != nil || quota.maxBytes != nil else { return }
+        let (batches, storedItems, storedBytes) = try connection.statement(
+            "SELECT count(*), coalesce(sum(total_items), 0), coalesce(sum(total_bytes), 0) FROM batches WHERE tenant_id = ?"
+        ).bind(.text(tenantID)).firstRow { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
+        if let limit = quota.maxBatches, batches + Int64(addingBatches) > Int64(limit) {
+            throw .quotaExceeded(quota: "max_batches", limit: Int64(limit), used: batches)
+        }
+        if let limit = quota.maxItems, storedItems + Int64(items) > Int64(limit) {
+            throw .quotaExceeded(quota: "max_items", limit: Int64(limit), used: storedItems)
+        }
+        if let limit = quota.maxBytes, storedBytes + bytes > limit {
+            throw .quotaExceeded(quota: "max_bytes", limit: limit, used: storedBytes)
         }
     }
 

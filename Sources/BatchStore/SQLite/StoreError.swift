@@ -10,6 +10,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     /// A uniqueness or state rule was broken, e.g. a duplicate tenant name.
     case conflict(String)
+    /// A tenant's quota would be exceeded: which one, its limit, and what is in use.
+    case quotaExceeded(quota: String, limit: Int64, used: Int64)
     /// The database file is from a newer batchd than this one.
     case schemaTooNew(found: Int, known: Int)
 
@@ -19,6 +21,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .busy: return "database is busy"
         case .notFound(let what): return "\(what) not found"
         case .conflict(let what): return what
+        case .quotaExceeded(let quota, let limit, let used): return "quota \(quota) of \(limit) would be exceeded (\(used) in use)"
         case .schemaTooNew(let found, let known): return "database schema version \(found) is newer than this batchd knows (\(known))"
         }
     }
