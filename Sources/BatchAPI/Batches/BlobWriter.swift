@@ -13,7 +13,7 @@ final class BlobWriter {
     private(set) var size = 0
 
     init(directory: String) throws(APIError) {
-        path = directory + "/" + ResourceID.make(.item).replacingHyphen() + ".blob"
+        path = directory + "/" + ResourceID.make(.item).replacingOccurrences(of: "-", with: "_") + ".blob"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw APIError(.serviceUnavailable, "Cannot store the upload: \(String(cString: strerror(errno)))", details: ["operation": "store_upload"])
@@ -44,8 +44,4 @@ final class BlobWriter {
     static func remove(_ paths: [String]) {
         for path in paths { unlink(path) }
     }
-}
-
-extension String {
-    fileprivate func replacingHyphen() -> String { String(map { $0 == "-" ? "_" : $0 }) }
 }

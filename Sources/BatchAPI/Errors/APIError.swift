@@ -48,7 +48,7 @@ public struct APIError: Error, Sendable {
     public static func processing(operation: String, details: JSONObject = JSONObject()) -> APIError {
         var all: JSONObject = ["operation": .string(operation)]
         for (key, value) in details.pairs { all[key] = value }
-        return APIError(.processingError, "Failed to \(operation.replacingUnderscores()): internal error", details: all)
+        return APIError(.processingError, "Failed to \(operation.replacingOccurrences(of: "_", with: " ")): internal error", details: all)
     }
 }
 
@@ -75,11 +75,5 @@ extension APIError {
         case .sqlite, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? " " : $0 })
     }
 }

@@ -55,6 +55,7 @@ public enum BatchStateHandler {
 }
 
 extension String {
+    /// Every `target` character replaced by `replacement` (Foundation-free).
     func replacingOccurrences(of target: Character, with replacement: Character) -> String {
         String(map { $0 == target ? replacement : $0 })
     }
