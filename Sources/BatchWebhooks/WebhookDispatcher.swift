@@ -71,7 +71,8 @@ public final class WebhookDispatcher: Sendable {
             let due = try deliveries.due(now: now)
             for batch in due {
                 guard let url = batch.configuration.notificationURL else { continue }
-                let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch)])
+                let errors = batch.failed > 0 ? try ItemRecords(connection).errorSummary(batchID: batch.id) : []
+                let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch, errors: errors, now: now)])
                 let headers = [
                     "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
                     "X-Batchd-Batch-Id": batch.id,

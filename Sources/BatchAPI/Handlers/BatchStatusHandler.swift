@@ -7,12 +7,17 @@ public enum BatchStatusHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = try validatedID(context)
-        let row = try context.withStore("get_batch_status", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
-            try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id)
+        let options = try BatchStatusDocument.Options(query: context.request.query)
+        let document = try context.withStore("get_batch_status", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> JSONValue? in
+            guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
+            let records = ItemRecords(connection)
+            let items = options.includeJobDetails && !options.metricsOnly ? try records.page(batchID: id, limit: BatchStatusDocument.jobDetailsLimit) : nil
+            let errors = options.includeErrors && row.failed > 0 ? try records.errorSummary(batchID: id) : []
+            return BatchStatusDocument.render(row, items: items, errors: errors, options: options)
         }
-        guard let row else { throw .batchNotFound(id) }
+        guard let document else { throw .batchNotFound(id) }
         return NativeEnvelope.response(
-            message: "Batch status retrieved successfully", data: BatchStatusDocument.render(row), requestID: context.request.requestID,
+            message: "Batch status retrieved successfully", data: document, requestID: context.request.requestID,
             metadata: ["cache_ttl": 0, "cache_remaining": 0])
     }
 
