@@ -82,3 +82,56 @@ import Testing
         #expect(body["details"]?["parameter"] != nil, "\(query)")
     }
 }
+
+/// Spec 001's results document and its pagination.
+@Suite struct ResultsDocumentTests {
+    @Test func everyFieldOfSpec001() throws {
+        let f = try ApplicationFixture()
+        let id = try StatusDocumentTests().seeded(f)
+        let (response, body) = f.send("GET", "/v1/batches/\(id)/results", key: f.clientKey, query: "page=1&page_size=3")
+        #expect(response.status == 200)
+        let data = try #require(body["data"])
+        #expect(data["batch_summary"]?["batch_name"] == "Monthly Reports Processing")
+        #expect(data["batch_summary"]?["collection"] == "default")
+        #expect(data["batch_summary"]?["completion"] == ["successful": 2, "failed": 1, "total_items": 4, "completion_rate": 50.0])
+        guard case .array(let jobs) = data["job_results"] else {
+            Issue.record("no job_results")
+            return
+        }
+        #expect(jobs.count == 3)
+        #expect(jobs.map { $0["status"]?.stringValue } == ["succeeded", "succeeded", "failed"])
+        #expect(jobs[0]["file_info"] == ["size_bytes": 1, "size_mb": 0.0])
+        #expect(jobs[2]["error"]?["code"] == "format_error")
+        #expect(jobs[2]["media_id"] == .null)
+        #expect(data["statistics"]?["completion"] == ["successful": 2, "failed": 1, "total": 4, "success_rate": 66.7])
+        #expect(data["statistics"]?["resources"]?["total_files_size_bytes"] == 4)
+        #expect(data["pagination"] == ["page": 1, "page_size": 3, "total_items": 4, "total_pages": 2])
+        #expect(body["metadata"]?["related_endpoints"]?["list_media"] == "/v1/media?collection=default")
+
+        let (_, second) = f.send("GET", "/v1/batches/\(id)/results", key: f.clientKey, query: "page=2&page_size=3")
+        guard case .array(let rest) = second["data"]?["job_results"] else { return }
+        #expect(rest.map { $0["status"]?.stringValue } == ["pending"])
+        let (past, pastBody) = f.send("GET", "/v1/batches/\(id)/results", key: f.clientKey, query: "page=9&page_size=3")
+        #expect(past.status == 200)
+        #expect(pastBody["data"]?["job_results"] == .array([]))
+        #expect(pastBody["data"]?["pagination"]?["page"] == 9)
+    }
+
+    @Test(arguments: ["page=0", "page=abc", "page_size=0", "page_size=1001", "page_size=ten", "size=5", "page=1&page=2"])
+    func badParametersAre400(_ query: String) throws {
+        let f = try ApplicationFixture()
+        let id = try StatusDocumentTests().seeded(f)
+        let (response, body) = f.send("GET", "/v1/batches/\(id)/results", key: f.clientKey, query: query)
+        #expect(response.status == 400, "\(query)")
+        #expect(body["details"]?["parameter"] != nil)
+    }
+
+    @Test func otherTenantsResultsAreNotFound() throws {
+        let f = try ApplicationFixture()
+        let id = try StatusDocumentTests().seeded(f)
+        let other = try TenantRecords(f.connection).create(name: "other")
+        let key = try KeyRecords(f.connection).create(tenantID: other.id, role: .client).1.value
+        #expect(f.send("GET", "/v1/batches/\(id)/results", key: key).0.status == 404)
+        #expect(f.send("GET", "/v1/batches/batch@1/results", key: f.clientKey).0.status == 400)
+    }
+}

@@ -11,6 +11,7 @@ public enum Routes {
         Route("GET", "/v1/batches/{batch_id}", BatchStatusHandler.handle),
         Route("DELETE", "/v1/batches/{batch_id}", BatchDeleteHandler.handle),
         Route("PUT", "/v1/batches/{batch_id}/state", BatchStateHandler.handle),
+        Route("GET", "/v1/batches/{batch_id}/results", BatchResultsHandler.handle),
         Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
         Route("GET", "/v1/admin/tenants", access: .admin, AdminTenantHandlers.list),

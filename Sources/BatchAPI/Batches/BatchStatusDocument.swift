@@ -99,12 +99,7 @@ public enum BatchStatusDocument {
             }
         }
         if options.includeErrors {
-            data["error_summary"] = .array(errors.map { summary in
-                [
-                    "error_type": .string(summary.errorType), "count": .integer(summary.count),
-                    "affected_files": .array(summary.affectedFiles.map(JSONValue.string)), "resolution": .string(resolution(for: summary.errorType)),
-                ]
-            })
+            data["error_summary"] = errorSummary(errors)
         }
         data["batch_configuration"] = [
             "max_concurrent": .integer(row.configuration.maxConcurrent),
@@ -157,13 +152,27 @@ public enum BatchStatusDocument {
             "started_at": .optional(item.startedAt?.iso8601),
             "completed_at": .optional(item.completedAt?.iso8601),
         ]
-        if let type = item.errorType {
-            object["error"] = [
-                "message": .string(item.errorMessage ?? type), "code": .string(type),
-                "details": item.errorDetails.flatMap { try? JSONParser.parse($0) } ?? .object(JSONObject()),
-            ]
-        }
+        object["error"] = itemError(item)
         return .object(object)
+    }
+
+    /// A failed item's `error` (`message`, `code`, `details`), shared by status and results; nil otherwise.
+    static func itemError(_ item: ItemRow) -> JSONValue? {
+        guard let type = item.errorType else { return nil }
+        return [
+            "message": .string(item.errorMessage ?? type), "code": .string(type),
+            "details": item.errorDetails.flatMap { try? JSONParser.parse($0) } ?? .object(JSONObject()),
+        ]
+    }
+
+    /// `error_summary` as specs 000 and 001 show it, with a resolution per type.
+    static func errorSummary(_ errors: [ErrorSummaryRow]) -> JSONValue {
+        .array(errors.map { summary in
+            [
+                "error_type": .string(summary.errorType), "count": .integer(summary.count),
+                "affected_files": .array(summary.affectedFiles.map(JSONValue.string)), "resolution": .string(resolution(for: summary.errorType)),
+            ]
+        })
     }
 
     static func filtered(_ data: JSONObject, _ fields: [String]?) -> JSONObject {

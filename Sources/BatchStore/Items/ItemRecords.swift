@@ -17,6 +17,7 @@ public struct ItemRow: Sendable, Equatable {
     /// JSON text of the error's details.
     public var errorDetails: String?
     public var mediaID: String?
+    public var sizeBytes: Int64
 }
 
 /// An error type's summary for a batch: how many items, up to ten of their names.
@@ -37,7 +38,7 @@ public struct ItemRecords {
         try connection.statement(
             """
             SELECT id, seq, custom_id, filename, file_path, media_type, status, started_at, completed_at, duration_ms,
-                   error_type, error_message, error_details, media_id
+                   error_type, error_message, error_details, media_id, size_bytes
             FROM items WHERE batch_id = ? AND seq > ? ORDER BY seq LIMIT ?
             """
         ).bind(.text(batchID), .int(afterSeq), .int(limit)).rows { row in
@@ -46,8 +47,14 @@ public struct ItemRecords {
                 mediaType: row.optionalText(5), state: ItemState(rawValue: row.text(6)) ?? .failed,
                 startedAt: row.optionalInt(7).map(Timestamp.init(milliseconds:)), completedAt: row.optionalInt(8).map(Timestamp.init(milliseconds:)),
                 durationMilliseconds: row.optionalInt(9), errorType: row.optionalText(10), errorMessage: row.optionalText(11),
-                errorDetails: row.optionalText(12), mediaID: row.optionalText(13))
+                errorDetails: row.optionalText(12), mediaID: row.optionalText(13), sizeBytes: row.int(14))
         }
+    }
+
+    /// Media created by a batch, per media type (kept with the items that made them).
+    public func mediaCounts(batchID: String) throws(StoreError) -> [(mediaType: String, count: Int)] {
+        try connection.statement("SELECT media_type, count FROM batch_media_counts WHERE batch_id = ? ORDER BY media_type")
+            .bind(.text(batchID)).rows { (mediaType: $0.text(0), count: Int($0.int(1))) }
     }
 
     public func errorSummary(batchID: String) throws(StoreError) -> [ErrorSummaryRow] {
