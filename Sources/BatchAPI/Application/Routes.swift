@@ -14,6 +14,9 @@ public enum Routes {
         Route("GET", "/v1/batches/{batch_id}/results", BatchResultsHandler.handle),
         Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
+        Route("GET", "/v1/media", MediaHandlers.list),
+        Route("GET", "/v1/media/{media_id}", MediaHandlers.show),
+
         Route("GET", "/v1/admin/tenants", access: .admin, AdminTenantHandlers.list),
         Route("POST", "/v1/admin/tenants", access: .admin, AdminTenantHandlers.create),
         Route("GET", "/v1/admin/tenants/{tenant_id}", access: .admin, AdminTenantHandlers.show),
