@@ -23,10 +23,14 @@ public final class APIApplication {
         var requestLogger = logger
         requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
         var response: HTTPResponse
+        var dialect = ErrorDialect.native
         do {
-            response = try route(request, logger: requestLogger)
+            response = try route(request, logger: requestLogger, dialect: &dialect)
         } catch {
-            response = NativeErrorEnvelope.response(error, requestID: request.requestID)
+            switch dialect {
+            case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
+            case .check: response = CheckErrorEnvelope.response(error)
+            }
         }
         response.setHeader("X-Request-Id", request.requestID)
         let elapsed = Int(MonotonicClock.microseconds() - started)
@@ -40,7 +44,7 @@ public final class APIApplication {
         return response
     }
 
-    private func route(_ request: HTTPRequest, logger: Logger) throws(APIError) -> HTTPResponse {
+    private func route(_ request: HTTPRequest, logger: Logger, dialect: inout ErrorDialect) throws(APIError) -> HTTPResponse {
         if request.bodyTooLarge {
             throw APIError(
                 .payloadTooLarge, "Request body of \(request.declaredBodyLength) bytes exceeds the limit of \(resources.service.maxBodyBytes) bytes",
@@ -57,6 +61,7 @@ public final class APIApplication {
                 .methodNotAllowed, "Method \(request.method) is not allowed on \(request.path)",
                 details: ["allowed_methods": .array(allowed.map(JSONValue.string))], headers: [("Allow", allowed.joined(separator: ", "))])
         case .found(let route, let parameters):
+            dialect = route.dialect
             let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger)
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)

@@ -14,6 +14,10 @@ public enum Routes {
         Route("GET", "/v1/batches/{batch_id}/results", BatchResultsHandler.handle),
         Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
+        // Check's view (spec 002): the same path as Check's, and under /compat/check.
+        Route("GET", "/v1/batch/{batch_id}", dialect: .check, CheckBatchHandler.handle),
+        Route("GET", "/compat/check/v1/batch/{batch_id}", dialect: .check, CheckBatchHandler.handle),
+
         Route("GET", "/v1/media", MediaHandlers.list),
         Route("GET", "/v1/media/{media_id}", MediaHandlers.show),
 

@@ -29,6 +29,7 @@ public struct BatchRequestParser {
         var batch = NewBatch(
             name: name, collection: collection, processor: processor, configuration: configuration, context: context, items: items,
             validationErrors: errors, rowCount: rows, submit: submit, forceOverwrite: forceOverwrite)
+        batch.configurationJSON = object["configuration"]
         if !limits.processors.contains(processor) {
             batch.batchError = "Unknown processor '\(processor)'; available: \(limits.processors.sorted().joined(separator: ", "))"
         }

@@ -1,5 +1,5 @@
-/// RFC 4180 CSV: quoted fields with `""` escapes, CRLF or LF line ends.
-/// Returns rows of fields; a quote left open is an error naming its line.
+/// RFC 4180 CSV: quoted fields with `""` escapes, CRLF or LF line ends; blank
+/// lines are skipped. Returns rows of fields; a quote left open is an error naming its line.
 public enum CSVParser {
     public static func parse(_ text: String) throws(APIError) -> [[String]] {
         var rows: [[String]] = []
@@ -7,6 +7,7 @@ public enum CSVParser {
         var field = ""
         var quoted = false
         var atFieldStart = true
+        var lineHasContent = false
         var line = 1
         var iterator = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil
@@ -25,6 +26,7 @@ public enum CSVParser {
                 }
                 continue
             }
+            if scalar != "\n", scalar != "\r" { lineHasContent = true }
             switch scalar {
             case "\"" where atFieldStart:
                 quoted = true
@@ -36,8 +38,11 @@ public enum CSVParser {
             case "\r":
                 continue
             case "\n":
-                row.append(field)
-                rows.append(row)
+                if lineHasContent {
+                    row.append(field)
+                    rows.append(row)
+                }
+                lineHasContent = false
                 row = []
                 field = ""
                 atFieldStart = true
@@ -50,7 +55,7 @@ public enum CSVParser {
         if quoted {
             throw APIError(.validationError, "CSV body has an unclosed quote starting by line \(line)", details: ["line": .integer(line)])
         }
-        if !field.isEmpty || !row.isEmpty {
+        if lineHasContent {
             row.append(field)
             rows.append(row)
         }

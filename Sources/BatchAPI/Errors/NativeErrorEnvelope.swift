@@ -18,3 +18,10 @@ public enum NativeErrorEnvelope {
         HTTPResponse.json(error.status, document(error, requestID: requestID), headers: error.headers)
     }
 }
+
+/// Check's error body (spec 002): `{"error": {"code", "message"}}`.
+public enum CheckErrorEnvelope {
+    public static func response(_ error: APIError) -> HTTPResponse {
+        HTTPResponse.json(error.status, ["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]], headers: error.headers)
+    }
+}

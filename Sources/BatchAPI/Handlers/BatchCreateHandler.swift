@@ -15,7 +15,9 @@ public enum BatchCreateHandler {
         let batch: NewBatch
         if let rows = RowBodyParser.format(ofContentType: context.request.header("content-type") ?? "") {
             let body = try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)
-            batch = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query))
+            var parsed = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query))
+            parsed.inputFormat = rows == .csv ? "csv" : "json"
+            batch = parsed
         } else {
             try requireJSON(context.request)
             batch = try parser.parseCreate(try context.jsonObjectBody())

@@ -126,6 +126,8 @@ enum BatchUploadHandler {
         let name = text["batch_name"] ?? ""
         if name.count > 200 { throw APIError.invalidField("batch_name", "must be at most 200 characters") }
         var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: items, forceOverwrite: forceOverwrite)
+        batch.inputFormat = "files"
+        batch.configurationJSON = text["batch_options"].flatMap { try? JSONParser.parse($0) }
         if !limits.processors.contains(processor) {
             batch.batchError = "Unknown processor '\(processor)'; available: \(limits.processors.sorted().joined(separator: ", "))"
         }

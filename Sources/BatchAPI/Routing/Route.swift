@@ -8,6 +8,14 @@ public enum Access: Sendable {
     case admin
 }
 
+/// Which service's error shape a route answers in.
+public enum ErrorDialect: Sendable {
+    /// The native envelope of spec 000.
+    case native
+    /// Check's `{"error": {"code", "message"}}` (spec 002).
+    case check
+}
+
 /// Answers one matched route. Takes everything through the context so it can be
 /// called in tests without sockets.
 public typealias RouteHandler = @Sendable (RequestContext) throws(APIError) -> HTTPResponse
@@ -17,12 +25,14 @@ public struct Route: Sendable {
     public let method: String
     public let pattern: RoutePattern
     public let access: Access
+    public let dialect: ErrorDialect
     public let handler: RouteHandler
 
-    public init(_ method: String, _ pattern: String, access: Access = .client, _ handler: @escaping RouteHandler) {
+    public init(_ method: String, _ pattern: String, access: Access = .client, dialect: ErrorDialect = .native, _ handler: @escaping RouteHandler) {
         self.method = method
         self.pattern = RoutePattern(pattern)
         self.access = access
+        self.dialect = dialect
         self.handler = handler
     }
 }

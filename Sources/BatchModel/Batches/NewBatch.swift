@@ -19,6 +19,10 @@ public struct NewBatch: Sendable {
     public var forceOverwrite: Bool
     /// Why the batch as a whole cannot run (an unknown processor), if so.
     public var batchError: String?
+    /// How the request carried the items: `json`, `csv` or `files` (Check's `inputFormat`).
+    public var inputFormat = "json"
+    /// The configuration object as the client sent it (Check's `methodsConfig`).
+    public var configurationJSON: JSONValue?
 
     public init(
         name: String, collection: String = "default", processor: String = "ingest", configuration: BatchConfiguration = .init(),

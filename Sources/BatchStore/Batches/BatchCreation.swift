@@ -46,8 +46,8 @@ extension BatchRecords {
                 """
                 INSERT INTO batches (id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds,
                     notification_url, completion_window, retention_days, force_overwrite, context, error_message, validation_errors,
-                    created_at, updated_at, completed_at, total_items, next_seq, n_pending, total_bytes)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    created_at, updated_at, completed_at, total_items, next_seq, n_pending, total_bytes, input_format, configuration)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """
             ).bind(
                 .text(id), .text(tenantID), .text(batch.name), .text(batch.collection), .text(batch.processor), .text(state.rawValue),
@@ -56,7 +56,7 @@ extension BatchRecords {
                 .int(configuration.retentionDays), .int(batch.forceOverwrite ? 1 : 0), .optionalText(batch.context.map(JSONWriter.string)),
                 .optionalText(batch.errorMessage), .optionalText(validationErrors), .integer(now.milliseconds), .integer(now.milliseconds),
                 state == .failed ? .integer(now.milliseconds) : .null, .int(batch.rowCount), .int(stored.count + 1), .int(stored.count),
-                .integer(bytes)
+                .integer(bytes), .text(batch.inputFormat), .text(JSONWriter.string(batch.configurationJSON ?? .object(JSONObject())))
             ).run()
             try insertItems(stored, batchID: id, firstSeq: 1)
             guard let row = try find(id: id) else { throw .notFound("batch \(id)") }

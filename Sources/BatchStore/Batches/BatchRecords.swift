@@ -30,6 +30,9 @@ public struct BatchRow: Sendable, Equatable {
     /// Summed processing time of finished items, and what processors reported using.
     public var itemTimeMilliseconds: Int64
     public var usage: Usage
+    /// Check's `inputFormat` and `methodsConfig`: how items came, and the configuration as sent (JSON).
+    public var inputFormat: String
+    public var configurationJSON: String
     /// Completion webhook deliveries: attempts so far, `pending`/`delivered`/`failed`, the last error.
     public var webhookAttempts: Int
     public var webhookStatus: String?
@@ -54,7 +57,8 @@ public struct BatchRecords {
         id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds, notification_url,
         completion_window, retention_days, context, error_message, validation_errors, version, created_at, started_at,
         updated_at, completed_at, total_items, n_pending, n_processing, n_succeeded, n_failed, n_cancelled, n_expired, total_bytes,
-        webhook_attempts, webhook_status, webhook_last_error, item_time_ms, cost_cents, input_tokens, output_tokens
+        webhook_attempts, webhook_status, webhook_last_error, item_time_ms, cost_cents, input_tokens, output_tokens,
+        input_format, configuration
         """
 
     static func read(_ row: SQLiteStatement) -> BatchRow {
@@ -74,6 +78,7 @@ public struct BatchRecords {
             totalItems: Int(row.int(20)), pending: Int(row.int(21)), processing: Int(row.int(22)), succeeded: Int(row.int(23)),
             failed: Int(row.int(24)), cancelled: Int(row.int(25)), expired: Int(row.int(26)), totalBytes: row.int(27),
             itemTimeMilliseconds: row.int(31), usage: Usage(costCents: row.int(32), inputTokens: row.int(33), outputTokens: row.int(34)),
+            inputFormat: row.text(35), configurationJSON: row.text(36),
             webhookAttempts: Int(row.int(28)), webhookStatus: row.optionalText(29), webhookLastError: row.optionalText(30))
     }
 

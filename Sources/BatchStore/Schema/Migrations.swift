@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3]
+    public static let all: [String] = [migration1, migration2, migration3, migration4]
 
     public static var latestVersion: Int { all.count }
 
@@ -43,6 +43,11 @@ public enum Migrations {
     static let migration3 = """
         ALTER TABLE batches ADD COLUMN webhook_next_at INTEGER;
         ALTER TABLE batches ADD COLUMN webhook_last_error TEXT;
+        """
+
+    /// How a batch was created (Check's `inputFormat`).
+    static let migration4 = """
+        ALTER TABLE batches ADD COLUMN input_format TEXT NOT NULL DEFAULT 'json';
         """
 
     static let migration1 = """

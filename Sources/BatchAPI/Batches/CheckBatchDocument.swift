@@ -1,0 +1,42 @@
+import BatchModel
+import BatchStore
+
+/// Check's "Get Batch" (spec 002), read like the page: camelCase fields, Check's
+/// status words, sums of what processors reported, `expiresAt` when results go.
+public enum CheckBatchDocument {
+    /// Internal states in Check's words: `processing` while queued, running or paused.
+    public static func status(_ state: BatchState) -> String {
+        switch state {
+        case .accumulating: return "pending"
+        case .queued, .running, .paused: return "processing"
+        case .completed: return "completed"
+        case .failed: return "failed"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    public static func render(_ row: BatchRow) -> JSONValue {
+        [
+            "id": .string(row.id),
+            "name": .string(row.name),
+            "inputFormat": .string(row.inputFormat),
+            "originalFileName": .null,
+            "status": .string(status(row.state)),
+            "totalItems": .integer(row.totalItems),
+            "processedItems": .integer(row.finishedItems),
+            "successCount": .integer(row.succeeded),
+            "failureCount": .integer(row.failed + row.expired),
+            "methodsConfig": (try? JSONParser.parse(row.configurationJSON)) ?? .object(JSONObject()),
+            "context": row.context.flatMap { try? JSONParser.parse($0) } ?? .null,
+            "totalCostCents": .int(row.usage.costCents),
+            "totalInputTokens": .int(row.usage.inputTokens),
+            "totalOutputTokens": .int(row.usage.outputTokens),
+            "errorMessage": .optional(row.errorMessage),
+            "validationErrors": row.validationErrors.flatMap { try? JSONParser.parse($0) } ?? .null,
+            "createdAt": .string(row.createdAt.iso8601),
+            "startedAt": .optional(row.startedAt?.iso8601),
+            "completedAt": .optional(row.completedAt?.iso8601),
+            "expiresAt": .string(Timestamp(milliseconds: row.createdAt.milliseconds + Int64(row.configuration.retentionDays) * 86_400_000).iso8601),
+        ]
+    }
+}
