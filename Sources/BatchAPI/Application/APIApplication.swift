@@ -29,7 +29,8 @@ public final class APIApplication {
         } catch {
             switch dialect {
             case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
-            case .check: response = CheckErrorEnvelope.response(error)
+            case .check: response = DialectErrorEnvelope.response(error)
+            case .talonic: response = DialectErrorEnvelope.response(error, talonic: true)
             }
         }
         response.setHeader("X-Request-Id", request.requestID)

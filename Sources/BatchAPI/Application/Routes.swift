@@ -18,6 +18,9 @@ public enum Routes {
         Route("GET", "/v1/batch/{batch_id}", dialect: .check, CheckBatchHandler.handle),
         Route("GET", "/compat/check/v1/batch/{batch_id}", dialect: .check, CheckBatchHandler.handle),
 
+        // Talonic's view (spec 004), under /compat because its path is Wickson's.
+        Route("GET", "/compat/talonic/v1/batches/{batch_id}", dialect: .talonic, TalonicBatchHandler.handle),
+
         Route("GET", "/v1/media", MediaHandlers.list),
         Route("GET", "/v1/media/{media_id}", MediaHandlers.show),
 

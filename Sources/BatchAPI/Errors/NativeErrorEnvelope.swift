@@ -19,9 +19,11 @@ public enum NativeErrorEnvelope {
     }
 }
 
-/// Check's error body (spec 002): `{"error": {"code", "message"}}`.
-public enum CheckErrorEnvelope {
-    public static func response(_ error: APIError) -> HTTPResponse {
-        HTTPResponse.json(error.status, ["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]], headers: error.headers)
+/// Check's and Talonic's error body (specs 002, 004): `{"error": {"code", "message"}}`;
+/// Talonic calls the rate-limit refusal `rate_limited`.
+public enum DialectErrorEnvelope {
+    public static func response(_ error: APIError, talonic: Bool = false) -> HTTPResponse {
+        let code = talonic && error.code == .rateLimitError ? "rate_limited" : error.code.rawValue
+        return HTTPResponse.json(error.status, ["error": ["code": .string(code), "message": .string(error.message)]], headers: error.headers)
     }
 }

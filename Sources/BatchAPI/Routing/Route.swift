@@ -14,6 +14,8 @@ public enum ErrorDialect: Sendable {
     case native
     /// Check's `{"error": {"code", "message"}}` (spec 002).
     case check
+    /// Talonic's codes (`unauthorized`, `not_found`, `rate_limited`) in the same shape (spec 004).
+    case talonic
 }
 
 /// Answers one matched route. Takes everything through the context so it can be

@@ -32,6 +32,12 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         return text + "Z"
     }
 
+    /// `2024-10-01T06:00:00.000Z`: always with milliseconds (Talonic's form).
+    public var iso8601Milliseconds: String {
+        let text = iso8601
+        return text.contains(".") ? text : String(text.dropLast()) + ".000Z"
+    }
+
     /// Parses `2024-12-18`, `2024-12-18T10:01:15Z`, with optional fraction and a
     /// `Z` or `±HH:MM` offset. Nil for anything else, including impossible dates.
     public init?(iso8601 text: String) {
