@@ -35,6 +35,21 @@ import Testing
         #expect(progress["percentage"] as? Double == 100)
         #expect((done["timing"] as? [String: Any])?["completed_at"] is String)
 
+        // The same batch in every dialect, through nginx.
+        let results = try stack.get("/v1/batches/\(id)/results?page=2&page_size=100", key: stack.clientKey)
+        #expect(results.status == 200)
+        #expect(((results.json["data"] as? [String: Any])?["job_results"] as? [Any])?.count == 100)
+        #expect(((results.json["data"] as? [String: Any])?["pagination"] as? [String: Any])?["total_pages"] as? Int == 3)
+        for path in ["/v1/batch/\(id)", "/compat/check/v1/batch/\(id)"] {
+            let check = try stack.get(path, key: stack.clientKey)
+            #expect(check.json["status"] as? String == "completed")
+            #expect(check.json["successCount"] as? Int == 300)
+        }
+        let talonic = try stack.get("/compat/talonic/v1/batches/\(id)", key: stack.clientKey)
+        #expect(talonic.json["status"] as? String == "completed")
+        #expect((talonic.json["items"] as? [Any])?.count == 300)
+        #expect((try stack.get("/v1/batch/batch-none", key: stack.clientKey).json["error"] as? [String: Any])?["code"] as? String == "not_found")
+
         let list = try stack.get("/v1/batches?status=completed&limit=5", key: stack.clientKey)
         #expect(list.status == 200)
         #expect(((list.json["data"] as? [[String: Any]])?.first)?["batch_id"] as? String == id)
