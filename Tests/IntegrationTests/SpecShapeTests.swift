@@ -63,13 +63,25 @@ import Testing
         try stack.waitUntil(seconds: 20, "completion") {
             ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey))?.json["data"] as? [String: Any])?["status"] as? String == "completed"
         }
-        let cases: [(file: String, marker: String, path: String)] = [
-            ("000_98ac0c9924c86490.txt", "Success Response (200 OK)", "/v1/batches/\(id)?include_job_details=true"),
-            ("001_abefa6c5d98237cc.txt", "Success Response (200 OK)", "/v1/batches/\(id)/results"),
-            ("002_ca0f4466852f39af.txt", "Success Response (200)", "/v1/batch/\(id)"),
-            ("002_ca0f4466852f39af.txt", "Success Response (200)", "/compat/check/v1/batch/\(id)"),
-            ("004_ce2118101a999fec.txt", "Response fields", "/compat/talonic/v1/batches/\(id)"),
-        ]
+        // Other states: accumulating, cancelled, failed validation.
+        func make(_ body: String) throws -> String {
+            let result = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, body)
+            return try #require((result.json["data"] as? [String: Any])?["batch_id"] as? String)
+        }
+        let accumulating = try make(#"{"processor":"noop","submit":false}"#)
+        let cancelled = try make(#"{"processor":"noop","submit":false}"#)
+        #expect(try stack.send("PUT", "/v1/batches/\(cancelled)/state", key: stack.clientKey).status == 200)
+        let invalid = try make(#"{"processor":"noop","items":[{"content":""},{"content":"ok"}]}"#)
+        var cases: [(file: String, marker: String, path: String)] = []
+        for batch in [id, accumulating, cancelled, invalid] {
+            cases += [
+                ("000_98ac0c9924c86490.txt", "Success Response (200 OK)", "/v1/batches/\(batch)?include_job_details=true"),
+                ("001_abefa6c5d98237cc.txt", "Success Response (200 OK)", "/v1/batches/\(batch)/results"),
+                ("002_ca0f4466852f39af.txt", "Success Response (200)", "/v1/batch/\(batch)"),
+                ("002_ca0f4466852f39af.txt", "Success Response (200)", "/compat/check/v1/batch/\(batch)"),
+                ("004_ce2118101a999fec.txt", "Response fields", "/compat/talonic/v1/batches/\(batch)"),
+            ]
+        }
         for (file, marker, path) in cases {
             let spec = try Self.example(file, after: marker)
             let live = try stack.get(path, key: stack.clientKey)
