@@ -9,6 +9,8 @@ import Testing
     /// The first JSON object in a spec page after `marker`.
     static func example(_ file: String, after marker: String) throws -> JSONValue {
         let url = URL(fileURLWithPath: TestStack.repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/spec/\(file)")
+        // The spec pages live beside the repository (../shared/spec), as on every developer's machine and CI's.
+        try #require(FileManager.default.fileExists(atPath: url.path), "spec page not found at \(url.path): ../shared must sit beside the repository")
         let text = try String(contentsOf: url, encoding: .utf8)
         let start = try #require(text.range(of: marker)).upperBound
         let open = try #require(text[start...].firstIndex(of: "{"))
