@@ -132,12 +132,14 @@ public final class Scheduler: Sendable {
     private func runRescuer() {
         defer { exited.signal() }
         var lastRun = MonotonicClock.milliseconds()
+        var store: SQLiteConnection?
         while !isStopping {
             usleep(100_000)
             guard MonotonicClock.milliseconds() - lastRun >= Int64(configuration.rescueIntervalSeconds) * 1000 else { continue }
             lastRun = MonotonicClock.milliseconds()
             do {
-                let connection = try database.connect()
+                let connection = try store ?? database.connect()
+                store = connection
                 let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
                 if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
                 let maintenance = BatchMaintenance(connection)
@@ -147,6 +149,7 @@ public final class Scheduler: Sendable {
                 for blob in purged.blobs { unlink(blob) }
                 for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
             } catch {
+                store = nil
                 logger.error("maintenance failed", metadata: ["error": "\(error)"])
             }
         }

@@ -47,8 +47,16 @@ public final class WebhookDispatcher: Sendable {
     public func start() {
         let thread = Thread { [self] in
             defer { exited.signal() }
+            // The thread keeps one connection across passes (two a second), reopened after a failure.
+            var connection: SQLiteConnection?
             while !stopping.load(ordering: .relaxed) {
-                deliverDue()
+                do {
+                    let store = try connection ?? database.connect()
+                    connection = store
+                    if deliverDue(using: store) == nil { connection = nil }
+                } catch {
+                    logger.error("webhook pass failed", metadata: ["error": "\(error)"])
+                }
                 usleep(useconds_t(configuration.pollMilliseconds * 1000))
             }
         }
@@ -62,11 +70,17 @@ public final class WebhookDispatcher: Sendable {
         return exited.wait(timeout: .now() + grace) == .success
     }
 
-    /// One pass: every due delivery is attempted once. Returns how many were attempted.
+    /// One pass on a connection of its own: every due delivery is attempted once.
+    /// Returns how many were attempted (0 when the store failed).
     @discardableResult
     public func deliverDue(now: Timestamp = .now()) -> Int {
+        guard let connection = try? database.connect() else { return 0 }
+        return deliverDue(using: connection, now: now) ?? 0
+    }
+
+    /// One pass on `connection`; nil when the store failed (the caller reconnects).
+    func deliverDue(using connection: SQLiteConnection, now: Timestamp = .now()) -> Int? {
         do {
-            let connection = try database.connect()
             let deliveries = WebhookDeliveries(connection)
             let due = try deliveries.due(now: now)
             for batch in due {
@@ -91,7 +105,7 @@ public final class WebhookDispatcher: Sendable {
             return due.count
         } catch {
             logger.error("webhook pass failed", metadata: ["error": "\(error)"])
-            return 0
+            return nil
         }
     }
 

@@ -9,6 +9,8 @@ public struct ClaimedItem: Sendable, Equatable {
     public var leaseOwner: String
     public var processor: String
     public var collection: String
+    /// The batch keeps duplicates of content its collection already holds.
+    public var forceOverwrite: Bool
     public var timeoutSeconds: Int
     public var content: [UInt8]?
     public var filePath: String?
@@ -18,7 +20,7 @@ public struct ClaimedItem: Sendable, Equatable {
 
     public init(
         id: String, batchID: String, tenantID: String, seq: Int, attempt: Int, leaseOwner: String, processor: String, collection: String,
-        timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?, context: String?
+        forceOverwrite: Bool = false, timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?, context: String?
     ) {
         self.id = id
         self.batchID = batchID
@@ -28,6 +30,7 @@ public struct ClaimedItem: Sendable, Equatable {
         self.leaseOwner = leaseOwner
         self.processor = processor
         self.collection = collection
+        self.forceOverwrite = forceOverwrite
         self.timeoutSeconds = timeoutSeconds
         self.content = content
         self.filePath = filePath

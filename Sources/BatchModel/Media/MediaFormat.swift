@@ -35,9 +35,6 @@ public enum MediaFormat: String, Sendable, CaseIterable {
         }
     }
 
-    /// The default limit for this format (`MediaLimits.wickson`).
-    public var maxBytes: Int { MediaLimits.wickson.maxBytes(for: self) }
-
     public static var supportedExtensions: [String] { allCases.map(\.fileExtension) }
 }
 

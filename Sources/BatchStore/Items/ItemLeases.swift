@@ -28,7 +28,7 @@ public struct ItemLeases {
             () throws(StoreError) -> [ClaimedItem] in
             let candidate = try connection.statement(
                 """
-                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing
+                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing, b.force_overwrite
                 FROM batches b
                 WHERE b.status IN ('queued', 'running') AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
                     AND (b.completion_window IS NULL OR b.created_at + b.completion_window * 1000 > ?1)
@@ -37,8 +37,10 @@ public struct ItemLeases {
                     b.last_claimed_at ASC, b.created_at ASC
                 LIMIT 1
                 """
-            ).bind(.integer(now.milliseconds)).firstRow { row in (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5))) }
-            guard let (batchID, tenantID, processor, collection, timeout, free) = candidate else { return [] }
+            ).bind(.integer(now.milliseconds)).firstRow { row in
+                (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1)
+            }
+            guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite) = candidate else { return [] }
             let ms = now.milliseconds
             let items = try connection.statement(
                 """
@@ -50,7 +52,7 @@ public struct ItemLeases {
                 .rows { row in
                     ClaimedItem(
                         id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
-                        processor: processor, collection: collection, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
+                        processor: processor, collection: collection, forceOverwrite: forceOverwrite, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
                         filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7))
                 }
             try connection.statement(
@@ -134,8 +136,7 @@ public struct ItemLeases {
     /// existing one with the same content (skipped as a duplicate unless the batch
     /// forces overwrites). Returns the media id and whether it was a duplicate.
     private func recordMedia(_ media: NewMedia, item: ClaimedItem, now: Timestamp) throws(StoreError) -> (String, Bool) {
-        let force = try connection.statement("SELECT force_overwrite FROM batches WHERE id = ?").bind(.text(item.batchID)).firstRow { $0.int(0) == 1 } ?? false
-        if !force,
+        if !item.forceOverwrite,
             let existing = try connection.statement("SELECT id FROM media WHERE tenant_id = ? AND collection = ? AND sha256 = ? LIMIT 1")
                 .bind(.text(item.tenantID), .text(item.collection), .text(media.sha256)).firstRow({ $0.text(0) })
         {
