@@ -26,7 +26,10 @@ let package = Package(
             dependencies: [
                 "BatchModel", "BatchStore", "BatchCache",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The contract is compiled into the binary: the served document always
+            // describes the code that serves it.
+            resources: [.embedInCode("Contract/openapi.yaml")]
         ),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
         .target(
@@ -62,7 +65,11 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "TestSupport"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "TestSupport"],
+            // Run by the tests as scripts from the source tree, not built.
+            exclude: ["SpecExamples", "Contract"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

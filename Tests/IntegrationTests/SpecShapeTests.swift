@@ -57,7 +57,10 @@ import Testing
     }
 
     @Test func documentsHaveTheSpecPagesShapes() throws {
-        let stack = try TestStack()
+        var options = TestStack.Options()
+        // Fails an item whose content is "bad" at once; runs any other for 30 s.
+        options.processors = #"{"exec": {"flaky": {"command": ["/bin/sh", "-c", "x=$(cat); [ \"$x\" = bad ] && exit 3; sleep 30; echo '{}'"]}}}"#
+        let stack = try TestStack(options)
         defer { stack.stop() }
         let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
         let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"batch_name":"shapes","collection":"c","items":[{"content_base64":"\#(png)","filename":"a.png","custom_id":"x:0"},{"content_base64":"AAECAw==","filename":"b.xlsx"},{"content":"words here","filename":"c.txt"}],"context":{"source":"test"},"configuration":{"max_concurrent":2}}"#)
@@ -65,7 +68,7 @@ import Testing
         try stack.waitUntil(seconds: 20, "completion") {
             ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey))?.json["data"] as? [String: Any])?["status"] as? String == "completed"
         }
-        // Other states: accumulating, cancelled, failed validation.
+        // Other states: running with a failure, accumulating, cancelled, failed validation.
         func make(_ body: String) throws -> String {
             let result = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, body)
             return try #require((result.json["data"] as? [String: Any])?["batch_id"] as? String)
@@ -74,8 +77,14 @@ import Testing
         let cancelled = try make(#"{"processor":"noop","submit":false}"#)
         #expect(try stack.send("PUT", "/v1/batches/\(cancelled)/state", key: stack.clientKey).status == 200)
         let invalid = try make(#"{"processor":"noop","items":[{"content":""},{"content":"ok"}]}"#)
+        let running = try make(#"{"processor":"exec:flaky","configuration":{"max_concurrent":1},"items":[{"content":"bad"},{"content":"slow"},{"content":"slow"}]}"#)
+        try stack.waitUntil(seconds: 20, "a running batch with a failure") {
+            let data = (try? stack.get("/v1/batches/\(running)", key: stack.clientKey))?.json["data"] as? [String: Any]
+            return data?["status"] as? String == "running" && (data?["progress"] as? [String: Any])?["failed"] as? Int == 1
+                && (data?["progress"] as? [String: Any])?["processing"] as? Int == 1
+        }
         var cases: [(file: String, marker: String, path: String)] = []
-        for batch in [id, accumulating, cancelled, invalid] {
+        for batch in [id, running, accumulating, cancelled, invalid] {
             cases += [
                 ("000_98ac0c9924c86490.txt", "Success Response (200 OK)", "/v1/batches/\(batch)?include_job_details=true"),
                 ("001_abefa6c5d98237cc.txt", "Success Response (200 OK)", "/v1/batches/\(batch)/results"),

@@ -5,6 +5,8 @@ public enum Routes {
         Route("GET", "/readyz", access: .open, HealthHandlers.readyz),
         Route("GET", "/metrics", access: .open, OperationsHandlers.metrics),
 
+        Route("GET", "/v1/openapi.yaml", access: .open, OpenAPIHandler.handle),
+
         Route("GET", "/v1/status", ServiceStatusHandler.handle),
         Route("POST", "/v1/batches", BatchCreateHandler.handle),
         Route("GET", "/v1/batches", BatchListHandler.handle),

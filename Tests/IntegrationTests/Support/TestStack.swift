@@ -173,11 +173,11 @@ final class TestStack {
 
     /// Runs a command to completion. Output goes through files, not pipes: a daemon
     /// it starts inherits them, and a pipe would then never reach end-of-file.
-    func run(_ executable: String, _ arguments: [String]) throws -> String {
+    func run(_ executable: String, _ arguments: [String], seconds: Double = 60) throws -> String {
         let outputPath = directory + "/run/cmd-" + UUID().uuidString + ".out"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let child = try ChildProcess.spawn(executable, arguments, outputPath: outputPath)
-        guard let status = child.wait(seconds: 60) else {
+        guard let status = child.wait(seconds: seconds) else {
             child.signal(SIGKILL)
             throw StackError.timeout("\(executable) \(arguments.joined(separator: " "))")
         }
