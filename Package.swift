@@ -38,7 +38,7 @@ let package = Package(
         ),
         .target(
             name: "BatchWebhooks",
-            dependencies: ["BatchModel", "BatchStore", "BatchAPI", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchModel", "BatchStore", "BatchAPI", "BatchCache", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "batchd",
@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "batchctl",
             dependencies: [
-                "BatchModel", "BatchStore",
+                "BatchModel", "BatchStore", "BatchCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,3 +1,4 @@
+import BatchCache
 import BatchModel
 import BatchStore
 import Dispatch
@@ -27,6 +28,9 @@ public final class Scheduler: Sendable {
         /// Sleep when nothing is runnable.
         public var idleMilliseconds: Int = 50
         public var rescueIntervalSeconds: Int = 5
+        /// Where cached status documents live; nil runs without a cache to invalidate.
+        public var redisEndpoint: RedisEndpoint?
+        public var redisTimeoutMilliseconds: Int = 50
 
         public init() {}
     }
@@ -38,13 +42,33 @@ public final class Scheduler: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let exited = DispatchSemaphore(value: 0)
     private let instance: String
+    /// Shared with the API workers: invalidations that could not reach Redis are replayed by whoever gets there first.
+    private let invalidator: CacheInvalidator
 
-    public init(configuration: Configuration, database: StoreDatabase, catalog: ProcessorCatalog, logger: Logger) {
+    public init(
+        configuration: Configuration, database: StoreDatabase, catalog: ProcessorCatalog, logger: Logger,
+        invalidator: CacheInvalidator = CacheInvalidator()
+    ) {
         self.configuration = configuration
         self.database = database
         self.catalog = catalog
         self.logger = logger
+        self.invalidator = invalidator
         self.instance = ResourceID.make(.lease)
+    }
+
+    /// One Redis connection for the calling thread, or nil without a cache.
+    private func makeRedis() -> RedisConnection? {
+        configuration.redisEndpoint.map { RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds) }
+    }
+
+    /// After a commit: a batch that started, finished or expired must not be
+    /// shown in its old state by a cached status document.
+    private func publishChanges(_ connection: SQLiteConnection, _ redis: RedisConnection?) {
+        guard configuration.redisEndpoint != nil else { _ = connection.takeChangedBatches(); return }
+        for (batchID, version) in connection.takeChangedBatches() {
+            invalidator.invalidate(redis, batchID: batchID, version: version)
+        }
     }
 
     /// Ends commands a killed predecessor left running, rescues expired leases
@@ -57,6 +81,7 @@ public final class Scheduler: Sendable {
         let connection = try database.connect()
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+        publishChanges(connection, makeRedis())
         for index in 0..<configuration.workers {
             startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)") }
         }
@@ -79,12 +104,14 @@ public final class Scheduler: Sendable {
     private func runWorker(owner: String) {
         defer { exited.signal() }
         var connection: SQLiteConnection?
+        let redis = makeRedis()
         while !isStopping {
             do {
                 let store = try connection ?? database.connect()
                 connection = store
                 let leases = ItemLeases(store)
                 let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
+                publishChanges(store, redis)
                 if claimed.isEmpty {
                     usleep(useconds_t(configuration.idleMilliseconds * 1000))
                     continue
@@ -95,11 +122,13 @@ public final class Scheduler: Sendable {
                     if isStopping {
                         try leases.complete(completions)
                         try leases.release(Array(claimed[index...]))
+                        publishChanges(store, redis)
                         return
                     }
                     completions.append(run(item, control: control(for: item)))
                 }
                 try leases.complete(completions)
+                publishChanges(store, redis)
             } catch {
                 // The store failed (busy past its timeout, disk full): leases
                 // expire and the rescuer hands the items back.
@@ -133,6 +162,7 @@ public final class Scheduler: Sendable {
         defer { exited.signal() }
         var lastRun = MonotonicClock.milliseconds()
         var store: SQLiteConnection?
+        let redis = makeRedis()
         while !isStopping {
             usleep(100_000)
             guard MonotonicClock.milliseconds() - lastRun >= Int64(configuration.rescueIntervalSeconds) * 1000 else { continue }
@@ -146,6 +176,8 @@ public final class Scheduler: Sendable {
                 let expired = try maintenance.expireOverdue()
                 if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
                 let purged = try maintenance.purgeExpired()
+                publishChanges(connection, redis)
+                for id in purged.ids { invalidator.invalidate(redis, batchID: id, version: StatusCache.goneVersion) }
                 for blob in purged.blobs { unlink(blob) }
                 for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
             } catch {

@@ -1,4 +1,5 @@
 import BatchAPI
+import BatchCache
 import BatchModel
 import BatchStore
 import Dispatch
@@ -24,6 +25,9 @@ public final class WebhookDispatcher: Sendable {
         public var baseDelaySeconds = 2.0
         public var pollMilliseconds = 500
         public var timeoutSeconds = 10.0
+        /// Where cached status documents live (they show delivery attempts); nil: no cache.
+        public var redisEndpoint: RedisEndpoint?
+        public var redisTimeoutMilliseconds = 50
         public init() {}
     }
 
@@ -34,9 +38,14 @@ public final class WebhookDispatcher: Sendable {
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let exited = DispatchSemaphore(value: 0)
+    let invalidator: CacheInvalidator
 
-    public init(configuration: Configuration, database: StoreDatabase, secret: String, logger: Logger, sender: Sender? = nil) {
+    public init(
+        configuration: Configuration, database: StoreDatabase, secret: String, logger: Logger, sender: Sender? = nil,
+        invalidator: CacheInvalidator = CacheInvalidator()
+    ) {
         self.configuration = configuration
+        self.invalidator = invalidator
         self.database = database
         self.secret = secret
         self.logger = logger
@@ -49,11 +58,15 @@ public final class WebhookDispatcher: Sendable {
             defer { exited.signal() }
             // The thread keeps one connection across passes (two a second), reopened after a failure.
             var connection: SQLiteConnection?
+            let redis = configuration.redisEndpoint.map { RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds) }
             while !stopping.load(ordering: .relaxed) {
                 do {
                     let store = try connection ?? database.connect()
                     connection = store
                     if deliverDue(using: store) == nil { connection = nil }
+                    for (batchID, version) in store.takeChangedBatches() where configuration.redisEndpoint != nil {
+                        invalidator.invalidate(redis, batchID: batchID, version: version)
+                    }
                 } catch {
                     logger.error("webhook pass failed", metadata: ["error": "\(error)"])
                 }

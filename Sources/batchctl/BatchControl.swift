@@ -9,8 +9,8 @@ import Foundation
 struct BatchControl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchctl",
-        abstract: "Administer batchd: tenants and API keys.",
-        subcommands: [TenantCommand.self, KeyCommand.self, WebhookSecretCommand.self])
+        abstract: "Administer batchd: tenants, API keys and the status cache.",
+        subcommands: [TenantCommand.self, KeyCommand.self, CacheCommand.self, WebhookSecretCommand.self])
 }
 
 /// Prints the key that signs completion webhooks (made on first use), for receivers to verify with.

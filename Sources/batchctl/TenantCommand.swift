@@ -47,6 +47,8 @@ struct TenantCommand: ParsableCommand {
         @Option(help: "Requests per window.") var limit: Int?
         @Option(help: "Window length in seconds.") var window: Int?
         @Option(help: "Requests allowed at once.") var burst: Int?
+        @Option(help: "Lower limit per window for writes (create, state changes, deletes).") var writeLimit: Int?
+        @Flag(help: "Remove the separate write limit.") var noWriteLimit = false
 
         func run() throws {
             let connection = try location.open()
@@ -54,9 +56,11 @@ struct TenantCommand: ParsableCommand {
             if let limit { record.rateLimit.limit = limit }
             if let window { record.rateLimit.windowSeconds = window }
             if let burst { record.rateLimit.burst = burst }
+            if let writeLimit { record.rateLimit.writeLimit = writeLimit }
+            if noWriteLimit { record.rateLimit.writeLimit = nil }
             if let problem = record.rateLimit.problem { throw CommandFailure(problem) }
             try TenantRecords(connection).update(record)
-            print("\(record.id)\tlimit=\(record.rateLimit.limit)\twindow=\(record.rateLimit.windowSeconds)\tburst=\(record.rateLimit.burst)")
+            print("\(record.id)\tlimit=\(record.rateLimit.limit)\twindow=\(record.rateLimit.windowSeconds)\tburst=\(record.rateLimit.burst)\twrite_limit=\(record.rateLimit.writeLimit.map(String.init) ?? "none")")
         }
     }
 }

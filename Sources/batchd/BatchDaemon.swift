@@ -66,13 +66,38 @@ struct BatchDaemon: ParsableCommand {
         limits.ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
         let blobDirectory = settings.stateDir + "/var/blobs"
         try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
-        let service = ServiceInfo(
+        var serviceInfo = ServiceInfo(
             maxBodyBytes: settings.maxBodyBytes, maxInMemoryBodyBytes: settings.maxJsonBytes, batchLimits: limits, blobDirectory: blobDirectory)
+        serviceInfo.statusBuildDelayMilliseconds = settings.statusBuildDelayMs
+        let service = serviceInfo
         var schedulerConfiguration = Scheduler.Configuration()
         schedulerConfiguration.workers = settings.schedulerWorkers
         schedulerConfiguration.leaseSeconds = settings.leaseSeconds
         schedulerConfiguration.rescueIntervalSeconds = settings.rescueSeconds
-        let scheduler = Scheduler(configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"))
+        schedulerConfiguration.redisEndpoint = settings.redisEndpoint
+        schedulerConfiguration.redisTimeoutMilliseconds = settings.redisTimeoutMs
+        // Shared by every worker and the scheduler of this process.
+        let invalidator = CacheInvalidator()
+        let cacheSettings = CacheSettingsCell()
+        // TTL changes (API or batchctl, any process) are in use within a second.
+        let settingsLogger = Logger(label: "batchd.cache")
+        let refresher = Thread {
+            var connection: SQLiteConnection?
+            while true {
+                if connection == nil { connection = try? database.connect() }
+                if let current = connection, let error = cacheSettings.refresh(current) {
+                    settingsLogger.warning("cannot read cache settings", metadata: ["error": "\(error)"])
+                    connection = nil
+                }
+                usleep(250_000)
+            }
+        }
+        refresher.name = "cache-settings"
+        refresher.start()
+        let fallbackLimiter = LocalRateLimiter()
+        let scheduler = Scheduler(
+            configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"),
+            invalidator: invalidator)
         let metrics = RequestMetrics()
         let redisEndpoint = settings.redisEndpoint
         let redisTimeout = settings.redisTimeoutMs
@@ -82,7 +107,9 @@ struct BatchDaemon: ParsableCommand {
                 threadCount: settings.threads, maxBodyBytes: settings.maxBodyBytes),
             makeResponder: {
                 let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
-                let resources = WorkerResources(database: database, redis: redis, service: service, metrics: metrics)
+                let resources = WorkerResources(
+                    database: database, redis: redis, service: service, metrics: metrics, cacheSettings: cacheSettings, invalidator: invalidator,
+                    fallbackLimiter: fallbackLimiter)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         let secret: String
@@ -94,7 +121,11 @@ struct BatchDaemon: ParsableCommand {
             logger.critical("cannot read the webhook secret", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        let webhooks = WebhookDispatcher(configuration: .init(), database: database, secret: secret, logger: Logger(label: "batchd.webhooks"))
+        var webhookConfiguration = WebhookDispatcher.Configuration()
+        webhookConfiguration.redisEndpoint = redisEndpoint
+        webhookConfiguration.redisTimeoutMilliseconds = redisTimeout
+        let webhooks = WebhookDispatcher(
+            configuration: webhookConfiguration, database: database, secret: secret, logger: Logger(label: "batchd.webhooks"), invalidator: invalidator)
         do {
             try scheduler.start()
             webhooks.start()

@@ -41,7 +41,10 @@ struct Configuration: ParsableArguments {
     var synchronous: String = environment["BATCHD_SYNCHRONOUS"] ?? "normal"
 
     @Option(help: "Redis command timeout in milliseconds (env BATCHD_REDIS_TIMEOUT_MS).")
-    var redisTimeoutMs: Int = Int(environment["BATCHD_REDIS_TIMEOUT_MS"] ?? "") ?? 100
+    var redisTimeoutMs: Int = Int(environment["BATCHD_REDIS_TIMEOUT_MS"] ?? "") ?? 50
+
+    @Option(help: "Diagnostic: slow every status-document build from SQLite by this many ms, to make cache stampedes visible (env BATCHD_STATUS_BUILD_DELAY_MS; 0 in production).")
+    var statusBuildDelayMs: Int = Int(environment["BATCHD_STATUS_BUILD_DELAY_MS"] ?? "") ?? 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env BATCHD_LOG_LEVEL).")
     var logLevel: String = environment["BATCHD_LOG_LEVEL"] ?? "info"
@@ -100,6 +103,7 @@ struct Configuration: ParsableArguments {
             throw ValidationError("--max-document/image/audio/video-bytes must be at least 1")
         }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
+        guard (0...10_000).contains(statusBuildDelayMs) else { throw ValidationError("--status-build-delay-ms must be between 0 and 10000") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
     }
 

@@ -10,7 +10,9 @@ import Glibc
 /// graceful stops, through a real nginx, Redis and SQLite.
 @Suite(.serialized) struct StackTests {
     @Test func statusHealthAndMetrics() throws {
-        let stack = try TestStack()
+        var options = TestStack.Options()
+        options.tenantLimits = nil
+        let stack = try TestStack(options)
         defer { stack.stop() }
         let status = try stack.get("/v1/status", key: stack.clientKey)
         #expect(status.status == 200)

@@ -24,8 +24,9 @@ public final class APIApplication {
         requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
         var response: HTTPResponse
         var dialect = ErrorDialect.native
+        var verdict: RateLimitVerdict?
         do {
-            response = try route(request, logger: requestLogger, dialect: &dialect)
+            response = try route(request, logger: requestLogger, dialect: &dialect, verdict: &verdict)
         } catch {
             switch dialect {
             case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
@@ -34,6 +35,10 @@ public final class APIApplication {
             }
         }
         response.setHeader("X-Request-Id", request.requestID)
+        // Every authenticated answer, errors and 429s included, carries the tenant's limit.
+        if let verdict {
+            for (name, value) in verdict.headers { response.setHeader(name, value) }
+        }
         let elapsed = Int(MonotonicClock.microseconds() - started)
         resources.metrics.record(status: response.status, microseconds: elapsed)
         requestLogger.info(
@@ -45,7 +50,9 @@ public final class APIApplication {
         return response
     }
 
-    private func route(_ request: HTTPRequest, logger: Logger, dialect: inout ErrorDialect) throws(APIError) -> HTTPResponse {
+    private func route(
+        _ request: HTTPRequest, logger: Logger, dialect: inout ErrorDialect, verdict: inout RateLimitVerdict?
+    ) throws(APIError) -> HTTPResponse {
         if request.bodyTooLarge {
             throw APIError(
                 .payloadTooLarge, "Request body of \(request.declaredBodyLength) bytes exceeds the limit of \(resources.service.maxBodyBytes) bytes",
@@ -71,6 +78,9 @@ public final class APIApplication {
                 }
                 context.principal = principal
                 context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
+                let decided = RateLimitGate.check(resources, tenant: principal.tenant, method: request.method, logger: context.logger)
+                verdict = decided
+                if !decided.allowed { throw RateLimitGate.refusal(decided) }
             }
             return try route.handler(context)
         }

@@ -12,4 +12,23 @@ public enum NativeEnvelope {
     public static func response(_ status: Int = 200, message: String, data: JSONValue, requestID: String, metadata: JSONObject = JSONObject(), headers: [(name: String, value: String)] = []) -> HTTPResponse {
         HTTPResponse.json(status, document(message: message, data: data, requestID: requestID, metadata: metadata), headers: headers)
     }
+
+    /// A cacheable envelope without its per-request parts: everything up to and
+    /// including `"metadata":{`. `completeCached` adds the rest to each answer
+    /// without parsing the stored bytes again.
+    public static func cacheablePrefix(message: String, data: JSONValue) -> [UInt8] {
+        var bytes = JSONWriter.bytes(["success": true, "message": .string(message), "data": data])
+        bytes.removeLast()  // the closing brace
+        bytes += Array(#","metadata":{"#.utf8)
+        return bytes
+    }
+
+    /// A stored prefix with this answer's metadata: request id, API version and cache figures.
+    public static func completeCached(_ prefix: [UInt8], requestID: String, ttl: Int, remaining: Int) -> [UInt8] {
+        var bytes = prefix
+        bytes += Array(#""request_id":"#.utf8)
+        JSONWriter.write(.string(requestID), into: &bytes)
+        bytes += Array(#","api_version":"\#(ServiceInfo.apiVersion)","cache_ttl":\#(ttl),"cache_remaining":\#(remaining)}}"#.utf8)
+        return bytes
+    }
 }

@@ -1,3 +1,4 @@
+import BatchCache
 import BatchModel
 import BatchStore
 import Logging
@@ -48,6 +49,14 @@ public final class RequestContext {
             if case .sqlite = error { logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"]) }
             throw APIError(error, operation: operation, details: details)
         }
+    }
+
+    /// Removes a batch's cached status documents after a committed change and
+    /// before its answer is sent, so the very next read shows the change.
+    /// `version` (the batch's version after the change) keeps slower readers of
+    /// the old state from writing it back; nil when the batch is gone.
+    public func invalidateCachedDocuments(batchID: String, version: Int?) {
+        resources.invalidator.invalidate(resources.redis, batchID: batchID, version: version)
     }
 
     /// The route capture `name`; routes always define the captures their handlers read.

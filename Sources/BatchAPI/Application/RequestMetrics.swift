@@ -10,6 +10,10 @@ public final class RequestMetrics: Sendable {
     private let clientError = Atomic<Int>(0)
     private let serverError = Atomic<Int>(0)
     private let durationMicroseconds = Atomic<Int>(0)
+    private let statusBuilds = Atomic<Int>(0)
+    private let cacheHits = Atomic<Int>(0)
+    private let cacheMisses = Atomic<Int>(0)
+    private let cacheBypasses = Atomic<Int>(0)
     public let startedAt: Timestamp
 
     public init(startedAt: Timestamp = .now()) { self.startedAt = startedAt }
@@ -18,6 +22,19 @@ public final class RequestMetrics: Sendable {
         withCounter(statusClass: status / 100) { $0.add(1, ordering: .relaxed) }
         durationMicroseconds.add(microseconds, ordering: .relaxed)
     }
+
+    /// A status document was built from SQLite (a cache miss or bypass).
+    public func recordStatusBuild() { statusBuilds.add(1, ordering: .relaxed) }
+
+    public func recordCache(_ outcome: StatusDocumentCache.Outcome) {
+        switch outcome {
+        case .hit: cacheHits.add(1, ordering: .relaxed)
+        case .miss: cacheMisses.add(1, ordering: .relaxed)
+        case .bypass: cacheBypasses.add(1, ordering: .relaxed)
+        }
+    }
+
+    public var statusBuildCount: Int { statusBuilds.load(ordering: .relaxed) }
 
     /// Answers so far whose status was `statusClass`xx.
     public func count(statusClass: Int) -> Int { withCounter(statusClass: statusClass) { $0.load(ordering: .relaxed) } }
@@ -42,6 +59,12 @@ public final class RequestMetrics: Sendable {
         }
         text += "# HELP batchd_request_duration_seconds_sum Time spent answering requests.\n# TYPE batchd_request_duration_seconds_sum counter\n"
         text += "batchd_request_duration_seconds_sum \(Double(totalMicroseconds) / 1_000_000)\n"
+        text += "# HELP batchd_status_cache_total Status documents answered, by cache outcome (this process).\n# TYPE batchd_status_cache_total counter\n"
+        text += "batchd_status_cache_total{outcome=\"hit\"} \(cacheHits.load(ordering: .relaxed))\n"
+        text += "batchd_status_cache_total{outcome=\"miss\"} \(cacheMisses.load(ordering: .relaxed))\n"
+        text += "batchd_status_cache_total{outcome=\"bypass\"} \(cacheBypasses.load(ordering: .relaxed))\n"
+        text += "# HELP batchd_status_builds_total Status documents built from SQLite (this process).\n# TYPE batchd_status_builds_total counter\n"
+        text += "batchd_status_builds_total \(statusBuildCount)\n"
         text += "# HELP batchd_uptime_seconds Seconds since batchd started.\n# TYPE batchd_uptime_seconds gauge\n"
         text += "batchd_uptime_seconds \(Double(now.milliseconds - startedAt.milliseconds) / 1000)\n"
         text += "# HELP batchd_info Version of this batchd.\n# TYPE batchd_info gauge\n"

@@ -33,6 +33,9 @@ public enum Routes {
         Route("GET", "/v1/admin/tenants/{tenant_id}/keys", access: .admin, AdminKeyHandlers.list),
         Route("POST", "/v1/admin/tenants/{tenant_id}/keys", access: .admin, AdminKeyHandlers.create),
         Route("DELETE", "/v1/admin/tenants/{tenant_id}/keys/{key_id}", access: .admin, AdminKeyHandlers.revoke),
+        Route("GET", "/v1/admin/cache", access: .admin, AdminCacheHandlers.show),
+        Route("PUT", "/v1/admin/cache", access: .admin, AdminCacheHandlers.update),
+        Route("DELETE", "/v1/admin/cache", access: .admin, AdminCacheHandlers.flush),
         Route("GET", "/v1/admin/diagnostics/sleep", access: .admin, OperationsHandlers.sleep),
     ])
 }

@@ -15,6 +15,9 @@ public struct ServiceInfo: Sendable {
     public var batchLimits: BatchLimits
     /// Where uploaded files are kept (`<state>/var/blobs`); nil refuses uploads.
     public var blobDirectory: String?
+    /// Diagnostic: milliseconds every status-document build from SQLite is slowed
+    /// by, to make cache stampedes observable in tests. 0 in production.
+    public var statusBuildDelayMilliseconds = 0
 
     public init(
         startedAt: Timestamp = .now(), maxBodyBytes: Int, maxInMemoryBodyBytes: Int = 64 << 20, batchLimits: BatchLimits = BatchLimits(),

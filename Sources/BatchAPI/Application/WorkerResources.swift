@@ -10,16 +10,31 @@ public final class WorkerResources {
     public let service: ServiceInfo
     /// Shared by every worker of the process.
     public let metrics: RequestMetrics
+    /// Shared by every worker of the process: the cache TTLs in force.
+    public let cacheSettings: CacheSettingsCell
+    /// Shared by every worker and the scheduler: invalidations, kept for replay while Redis is away.
+    public let invalidator: CacheInvalidator
+    /// Shared by every worker: the rate limiter used while Redis is away.
+    public let fallbackLimiter: LocalRateLimiter
+    public let statusCache: StatusCache
     private var connection: SQLiteConnection?
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
     var lastProbe: (at: Int64, sqlite: Bool, redis: Bool)?
 
-    public init(database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache()) {
+    public init(
+        database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache(),
+        cacheSettings: CacheSettingsCell = CacheSettingsCell(), invalidator: CacheInvalidator = CacheInvalidator(),
+        fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache()
+    ) {
         self.database = database
         self.redis = redis
         self.service = service
         self.metrics = metrics
         self.keyCache = keyCache
+        self.cacheSettings = cacheSettings
+        self.invalidator = invalidator
+        self.fallbackLimiter = fallbackLimiter
+        self.statusCache = statusCache
     }
 
     /// This thread's SQLite connection, opened on first use and reopened after a failure to open.

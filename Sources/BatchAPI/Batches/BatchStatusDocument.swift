@@ -36,6 +36,13 @@ public enum BatchStatusDocument {
             }
         }
 
+        /// The options in one canonical spelling, for the cache key: parameter
+        /// order, spelled-out defaults and field order give the same string.
+        public var cacheQuery: String {
+            let names = fields.map { Set($0).sorted().joined(separator: ",") } ?? "*"
+            return "j\(includeJobDetails && !metricsOnly ? 1 : 0)m\(metricsOnly ? 1 : 0)e\(includeErrors ? 1 : 0)f\(names)"
+        }
+
         static func bool(_ query: QueryParameters, _ name: String) throws(APIError) -> Bool? {
             guard let text = query[name] else { return nil }
             switch text.lowercased() {

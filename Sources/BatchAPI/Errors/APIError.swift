@@ -9,12 +9,17 @@ public struct APIError: Error, Sendable {
     public var details: JSONObject
     /// Extra response headers, e.g. `Allow` on a 405.
     public var headers: [(name: String, value: String)]
+    /// What the client can do about it (the native envelope's `suggestion`).
+    public var suggestion: String?
 
-    public init(_ code: ErrorCode, _ message: String, details: JSONObject = JSONObject(), headers: [(name: String, value: String)] = []) {
+    public init(
+        _ code: ErrorCode, _ message: String, details: JSONObject = JSONObject(), headers: [(name: String, value: String)] = [], suggestion: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.details = details
         self.headers = headers
+        self.suggestion = suggestion
     }
 
     public var status: Int { code.status }

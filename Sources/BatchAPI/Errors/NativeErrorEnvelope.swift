@@ -4,7 +4,7 @@ import BatchModel
 /// `{"success": false, "message", "code", "status_code", "details", "request_id"}`.
 public enum NativeErrorEnvelope {
     public static func document(_ error: APIError, requestID: String) -> JSONValue {
-        [
+        var document: JSONObject = [
             "success": false,
             "message": .string(error.message),
             "code": .string(error.code.rawValue),
@@ -12,6 +12,8 @@ public enum NativeErrorEnvelope {
             "details": .object(error.details),
             "request_id": .string(requestID),
         ]
+        if let suggestion = error.suggestion { document["suggestion"] = .string(suggestion) }
+        return .object(document)
     }
 
     public static func response(_ error: APIError, requestID: String) -> HTTPResponse {

@@ -1,3 +1,4 @@
+import BatchCache
 import BatchModel
 import BatchStore
 
@@ -10,6 +11,8 @@ public enum BatchDeleteHandler {
         let blobs = try context.withStore("delete_batch", details: ["batch_id": .string(id)]) { connection throws(StoreError) in
             try BatchRecords(connection).delete(id: id, tenantID: caller.tenant.id)
         }
+        // A deleted batch's documents may never be written again, whatever a slow reader holds.
+        context.invalidateCachedDocuments(batchID: id, version: StatusCache.goneVersion)
         // After the commit: a crash in between leaves an orphaned file, never a batch without its files.
         BlobWriter.remove(blobs)
         context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])

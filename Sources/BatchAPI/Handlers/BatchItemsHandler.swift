@@ -17,6 +17,7 @@ public enum BatchItemsHandler {
             }
             return try records.append(items, batchID: id, tenantID: caller.tenant.id)
         }
+        context.invalidateCachedDocuments(batchID: id, version: batch.version)
         return NativeEnvelope.response(
             message: "\(items.count) item(s) appended", data: BatchSummaryDocument.render(batch), requestID: context.request.requestID)
     }

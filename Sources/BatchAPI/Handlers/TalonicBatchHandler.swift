@@ -1,19 +1,23 @@
+import BatchCache
 import BatchModel
 import BatchStore
 
 /// `GET /compat/talonic/v1/batches/{id}` (spec 004): under /compat because its
-/// path clashes with Wickson's. The document is the whole body.
+/// path clashes with Wickson's. The document is the whole body, cached like the
+/// native status.
 public enum TalonicBatchHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = context.parameter("batch_id")
         guard ResourceID.problem(with: id) == nil else { throw APIError(.notFound, "No batch with this ID exists for your organization") }
-        let document = try context.withStore("get_batch") { connection throws(StoreError) -> JSONValue? in
+        let key = StatusCacheKey(tenantID: caller.tenant.id, batchID: id, kind: .talonic)
+        let served = try StatusDocumentCache.serve(context, key: key) { connection throws(StoreError) -> StatusDocumentCache.Built? in
             guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
             let items = row.state == .completed ? try ItemRecords(connection).page(batchID: id, limit: TalonicBatchDocument.itemLimit) : []
-            return TalonicBatchDocument.render(row, items: items, selfURL: context.request.path)
+            let document = TalonicBatchDocument.render(row, items: items, selfURL: context.request.path)
+            return .init(body: JSONWriter.bytes(document), version: row.version, state: row.state)
         }
-        guard let document else { throw APIError(.notFound, "No batch with this ID exists for your organization") }
-        return .json(200, document)
+        guard let served else { throw APIError(.notFound, "No batch with this ID exists for your organization") }
+        return HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType)] + served.headers, body: served.body)
     }
 }

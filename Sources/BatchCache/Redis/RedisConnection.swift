@@ -18,6 +18,8 @@ public final class RedisConnection {
     public let reconnectIntervalMilliseconds: Int
 
     private var context: UnsafeMutablePointer<redisContext>?
+    /// SHA1 of each script loaded on this connection, by script name.
+    var scriptHashes: [String: String] = [:]
     private var nextAttemptAt: Int64 = 0
     private var lastError = "not connected yet"
 

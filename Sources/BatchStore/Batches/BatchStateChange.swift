@@ -70,12 +70,15 @@ extension BatchRecords {
     /// Returns true when the batch was completed.
     @discardableResult
     public func finishIfDone(batchID: String, now: Timestamp = .now()) throws(StoreError) -> Bool {
-        try connection.statement(
+        let version = try connection.statement(
             """
             UPDATE batches SET status = 'completed', completed_at = ?1, updated_at = ?1, version = version + 1
             WHERE id = ?2 AND status IN ('queued', 'running', 'paused') AND n_pending = 0 AND n_processing = 0
+            RETURNING version
             """
-        ).bind(.integer(now.milliseconds), .text(batchID)).run()
-        return connection.changes > 0
+        ).bind(.integer(now.milliseconds), .text(batchID)).firstRow { Int($0.int(0)) }
+        guard let version else { return false }
+        connection.changedBatches[batchID] = version
+        return true
     }
 }

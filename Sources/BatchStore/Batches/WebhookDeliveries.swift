@@ -25,12 +25,15 @@ public struct WebhookDeliveries {
         let status = delivered ? "delivered" : (retryAt == nil ? "failed" : "pending")
         try connection.transaction {
             () throws(StoreError) in
-            try connection.statement(
+            let version = try connection.statement(
                 """
                 UPDATE batches SET webhook_attempts = webhook_attempts + 1, webhook_status = ?, webhook_last_error = ?,
                     webhook_next_at = ?, version = version + 1 WHERE id = ?
+                RETURNING version
                 """
-            ).bind(.text(status), .optionalText(error), retryAt.map { .integer($0.milliseconds) } ?? .null, .text(batchID)).run()
+            ).bind(.text(status), .optionalText(error), retryAt.map { .integer($0.milliseconds) } ?? .null, .text(batchID)).firstRow { Int($0.int(0)) }
+            // The status document shows the delivery: cached copies must go.
+            if let version { connection.changedBatches[batchID] = version }
         }
     }
 }

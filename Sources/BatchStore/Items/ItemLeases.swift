@@ -28,7 +28,8 @@ public struct ItemLeases {
             () throws(StoreError) -> [ClaimedItem] in
             let candidate = try connection.statement(
                 """
-                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing, b.force_overwrite
+                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing, b.force_overwrite,
+                    b.status = 'queued'
                 FROM batches b
                 WHERE b.status IN ('queued', 'running') AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
                     AND (b.completion_window IS NULL OR b.created_at + b.completion_window * 1000 > ?1)
@@ -38,9 +39,9 @@ public struct ItemLeases {
                 LIMIT 1
                 """
             ).bind(.integer(now.milliseconds)).firstRow { row in
-                (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1)
+                (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1, row.int(7) == 1)
             }
-            guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite) = candidate else { return [] }
+            guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite, starting) = candidate else { return [] }
             let ms = now.milliseconds
             let items = try connection.statement(
                 """
@@ -55,14 +56,17 @@ public struct ItemLeases {
                         processor: processor, collection: collection, forceOverwrite: forceOverwrite, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
                         filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7))
                 }
-            try connection.statement(
+            let version = try connection.statement(
                 """
                 UPDATE batches SET n_pending = n_pending - ?1, n_processing = n_processing + ?1, started_at = coalesce(started_at, ?2),
                     status = CASE status WHEN 'queued' THEN 'running' ELSE status END, last_claimed_at = ?2, updated_at = ?2,
                     version = version + 1
                 WHERE id = ?3
+                RETURNING version
                 """
-            ).bind(.int(items.count), .integer(ms), .text(batchID)).run()
+            ).bind(.int(items.count), .integer(ms), .text(batchID)).firstRow { Int($0.int(0)) }
+            // created -> running is visible in status documents.
+            if starting, let version { connection.changedBatches[batchID] = version }
             return items.sorted { $0.seq < $1.seq }
         }
     }

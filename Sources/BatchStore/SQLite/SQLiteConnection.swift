@@ -17,6 +17,18 @@ public final class SQLiteConnection {
     private var statements: [String: SQLiteStatement] = [:]
     public let path: String
 
+    /// Batches whose state changed in this connection's transactions, with their
+    /// version after the change, for the caller to act on after the commit (the
+    /// scheduler invalidates cached status documents). A rolled-back change may be
+    /// listed too, so acting on an entry must be harmless. Take with `takeChangedBatches()`.
+    public var changedBatches: [String: Int] = [:]
+
+    /// Returns and clears `changedBatches`.
+    public func takeChangedBatches() -> [String: Int] {
+        defer { changedBatches = [:] }
+        return changedBatches
+    }
+
     /// Opens (creating if needed) the database at `path` in WAL mode.
     public init(path: String, synchronous: Synchronous = .normal, busyTimeoutMilliseconds: Int32 = 5000, readOnly: Bool = false) throws(StoreError) {
         var db: OpaquePointer?

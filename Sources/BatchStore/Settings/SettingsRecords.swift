@@ -20,4 +20,20 @@ public struct SettingsRecords {
             return try value(scope: scope, key: key) ?? ""
         }
     }
+
+    /// Stores `value` under scope and key, replacing what was there.
+    public func set(scope: String, key: String, value: String, now: Timestamp = .now()) throws(StoreError) {
+        try connection.statement(
+            "INSERT INTO settings (scope, key, value, updated_at) VALUES (?,?,?,?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+        ).bind(.text(scope), .text(key), .text(value), .integer(now.milliseconds)).run()
+    }
+
+    public func delete(scope: String, key: String) throws(StoreError) {
+        try connection.statement("DELETE FROM settings WHERE scope = ? AND key = ?").bind(.text(scope), .text(key)).run()
+    }
+
+    /// Every key and value of a scope.
+    public func all(scope: String) throws(StoreError) -> [(key: String, value: String)] {
+        try connection.statement("SELECT key, value FROM settings WHERE scope = ? ORDER BY key").bind(.text(scope)).rows { ($0.text(0), $0.text(1)) }
+    }
 }

@@ -265,6 +265,16 @@ if tenant:
         call("GET", "/v1/status", key=created_key["data"]["key"], expect=200)
         call("DELETE", f"/v1/admin/tenants/{tenant_id}/keys/{created_key['data']['key_id']}", key=ADMIN, expect=200)
 call("GET", "/v1/admin/tenants/ten-doesnotexist", key=ADMIN, expect=404)
+call("GET", "/v1/admin/cache", key=ADMIN, expect=200)
+if tenant:
+    call("GET", f"/v1/admin/cache?tenant={tenant['data']['tenant_id']}", key=ADMIN, expect=200)
+    call("PUT", "/v1/admin/cache", key=ADMIN, body={"tenant": tenant["data"]["tenant_id"], "ttl": {"all": {"finished": 600}}}, expect=200)
+    call("PUT", "/v1/admin/cache", key=ADMIN, body={"tenant": tenant["data"]["tenant_id"], "reset": True}, expect=200)
+call("PUT", "/v1/admin/cache", key=ADMIN, body={"ttl": {"status": {"running": 20, "completed": 400}}}, expect=200)
+call("PUT", "/v1/admin/cache", key=ADMIN, body={"ttl": {"status": {"running": -1}}}, expect=400)
+call("PUT", "/v1/admin/cache", key=ADMIN, body={"ttl": {"status": {"running": 86401}}}, expect=400)
+call("DELETE", f"/v1/admin/cache?batch_id={completed}", key=ADMIN, expect=200)
+call("DELETE", "/v1/admin/cache", key=ADMIN, expect=200)
 call("GET", "/v1/admin/diagnostics/sleep?ms=1", key=ADMIN, expect=200)
 
 for method, template, _ in TEMPLATES:

@@ -11,7 +11,8 @@ import Glibc
 /// as `deploy/run`, and always stopped by `stop()` (call it in a `defer`).
 final class TestStack {
     struct Options {
-        var threads = 8
+        /// Above nginx's kept-open FastCGI connections (2 workers × 16): fewer stalls requests.
+        var threads = 48
         var maxBodyBytes = 512 << 20
         var nginxMaxBody = "512m"
         var perAddressRate = "100000r/s"
@@ -20,6 +21,8 @@ final class TestStack {
         /// A processors file's JSON, written into the stack's directory.
         var processors: String?
         var extraArguments: [String] = []
+        /// The `acme` tenant's rate limit; nil keeps batchd's default (1,000 an hour, burst 100).
+        var tenantLimits: (limit: Int, window: Int, burst: Int)? = (100_000_000, 3600, 1_000_000)
     }
 
     static let repositoryRoot: String = {
@@ -58,6 +61,11 @@ final class TestStack {
             try startRedis()
             try startBatchd()
             tenantID = try batchctl(["tenant", "create", "acme"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            // Tests send many requests: the stack's tenant is not held to the default
+            // 1,000 an hour unless a test sets its own limits.
+            if let limits = options.tenantLimits {
+                try batchctl(["tenant", "limits", "acme", "--limit", String(limits.limit), "--window", String(limits.window), "--burst", String(limits.burst)])
+            }
             adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "admin", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
             clientKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
             try startNginx()

@@ -1,0 +1,41 @@
+import BatchCache
+import BatchModel
+import Logging
+
+/// Holds every authenticated request to its tenant's rate limit: GCRA in
+/// Redis (one script call), or this process's `LocalRateLimiter` while Redis
+/// cannot be reached, so limits stay bounded either way.
+public enum RateLimitGate {
+    static let limiter = RedisRateLimiter()
+
+    /// Requests that change something also draw on the tenant's write budget.
+    static func isWrite(method: String) -> Bool { method != "GET" && method != "HEAD" }
+
+    public static func check(_ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger) -> RateLimitVerdict {
+        let write = isWrite(method: method)
+        if let redis = resources.redis {
+            do {
+                return try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write)
+            } catch {
+                logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
+            }
+        }
+        return resources.fallbackLimiter.check(tenantID: tenant.id, policy: tenant.rateLimit, write: write)
+    }
+
+    /// The 429 of `shared/spec/README.md`: `rate_limit_error` with the limit's
+    /// figures and a suggestion. The headers (`Retry-After` included) come from
+    /// the verdict, added to every answer by `APIApplication`.
+    public static func refusal(_ verdict: RateLimitVerdict) -> APIError {
+        let wait = max(1, verdict.decision.retryAfterSeconds)
+        let budget = verdict.policyName == "writes" ? "write rate limit" : "rate limit"
+        return APIError(
+            .rateLimitError, "Tenant \(budget) of \(verdict.limit) requests per \(verdict.windowSeconds) s exceeded; retry after \(wait) s",
+            details: [
+                "limit": .integer(verdict.limit), "remaining": .integer(verdict.decision.remaining),
+                "reset_time": .string(Timestamp(milliseconds: Int64(verdict.nowMilliseconds + verdict.decision.resetAfterMilliseconds)).iso8601),
+                "window_size": .integer(verdict.windowSeconds), "retry_after": .integer(wait), "policy": .string(verdict.policyName),
+            ],
+            suggestion: "Wait \(wait) seconds (the Retry-After header) before retrying, or ask an administrator to raise the tenant's limit")
+    }
+}

@@ -1,0 +1,86 @@
+import BatchModel
+
+/// Per-tenant GCRA in Redis: one script call a request decides the tenant's
+/// general budget and, for writes, its write budget, on Redis's clock, so the
+/// limit holds across every worker thread and every batchd process sharing the
+/// Redis. A refusal consumes nothing. The arithmetic is `GCRA.decide`'s.
+public struct RedisRateLimiter: Sendable {
+    /// KEYS[1]: the general TAT; KEYS[2]: the write TAT (writes only).
+    /// ARGV: interval and burst offset (ms) of each budget; empty write ARGV for reads.
+    /// Returns now, then allowed/remaining/retry/reset of each budget, as strings
+    /// (Lua would truncate numbers to integers on the way out).
+    static let script = RedisScript(
+        name: "gcra",
+        source: """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+            local function decide(key, interval, offset)
+              local tat = tonumber(redis.call('GET', key) or '') or now
+              if tat < now then tat = now end
+              local new = tat + interval
+              local allow_at = new - offset
+              if now < allow_at then return {false, tat, 0, allow_at - now, tat - now} end
+              local remaining = math.floor((now + offset - new) / interval)
+              if remaining < 0 then remaining = 0 end
+              return {true, new, remaining, 0, new - now}
+            end
+            local f = function(x) return string.format('%.3f', x) end
+            local g = decide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+            local w = nil
+            if #KEYS > 1 then w = decide(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
+            if g[1] and (w == nil or w[1]) then
+              redis.call('SET', KEYS[1], f(g[2]), 'PX', math.ceil(g[2] - now) + 1000)
+              if w then redis.call('SET', KEYS[2], f(w[2]), 'PX', math.ceil(w[2] - now) + 1000) end
+            end
+            local out = {f(now), g[1] and '1' or '0', tostring(g[3]), f(g[4]), f(g[5])}
+            if w then
+              table.insert(out, w[1] and '1' or '0'); table.insert(out, tostring(w[3])); table.insert(out, f(w[4])); table.insert(out, f(w[5]))
+            end
+            return out
+            """)
+
+    public init() {}
+
+    /// The script call deciding one request of `tenantID` (to run alone, or pipelined with others).
+    public func call(tenantID: String, policy: RateLimitPolicy, write: Bool) -> RedisScriptCall {
+        let general = policy.requests
+        // The policy is part of the key: a changed limit starts the tenant's budget afresh
+        // instead of holding it to usage counted under the old one.
+        let policyTag = "\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)"
+        var keys = ["bd:rl:\(tenantID):\(policyTag)"]
+        var arguments = [String(general.intervalMilliseconds), String(general.burstOffsetMilliseconds)]
+        if write, let writes = policy.writes {
+            keys.append("bd:rlw:\(tenantID):\(policyTag)/\(writes.limit)")
+            arguments += [String(writes.intervalMilliseconds), String(writes.burstOffsetMilliseconds)]
+        }
+        return RedisScriptCall(Self.script, keys: keys, arguments: arguments)
+    }
+
+    /// Reads the script's reply into the verdict the answer's headers come from.
+    public func verdict(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> RateLimitVerdict {
+        guard case .array(let parts) = reply, parts.count == 5 || parts.count == 9 else {
+            if case .error(let text) = reply { throw .reply(text) }
+            throw .unexpectedReply("rate limit: \(reply)")
+        }
+        let values = parts.map { $0.string ?? "" }
+        guard let now = Double(values[0]) else { throw .unexpectedReply("rate limit: \(values)") }
+        func decision(at index: Int) throws(CacheError) -> GCRA.Decision {
+            guard let remaining = Int(values[index + 1]), let retry = Double(values[index + 2]), let reset = Double(values[index + 3]) else {
+                throw .unexpectedReply("rate limit: \(values)")
+            }
+            return GCRA.Decision(allowed: values[index] == "1", newTAT: 0, remaining: remaining, retryAfterMilliseconds: retry, resetAfterMilliseconds: reset)
+        }
+        let general = RateLimitVerdict(
+            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: try decision(at: 1), nowMilliseconds: now)
+        guard parts.count == 9, let writeLimit = policy.writeLimit else { return general }
+        let writes = RateLimitVerdict(
+            policyName: "writes", limit: writeLimit, windowSeconds: policy.windowSeconds, decision: try decision(at: 5), nowMilliseconds: now)
+        return RateLimitVerdict.combine(general, writes)
+    }
+
+    /// Decides one request in one round trip.
+    public func check(_ redis: RedisConnection, tenantID: String, policy: RateLimitPolicy, write: Bool) throws(CacheError) -> RateLimitVerdict {
+        let reply = try redis.evaluate([call(tenantID: tenantID, policy: policy, write: write)])[0]
+        return try verdict(from: reply, policy: policy)
+    }
+}

@@ -1,0 +1,75 @@
+import Synchronization
+
+/// Invalidates cached status documents after state changes, shared by every
+/// worker and the scheduler of one process.
+///
+/// An invalidation that cannot reach Redis is not dropped: it is kept here and
+/// replayed before this process reads the cache again, so a Redis that comes
+/// back (with entries written before the change) never serves a stale document.
+/// While anything is pending, readers bypass the cache. Past `maxPending`
+/// distinct batches, the whole cache is flushed instead.
+public final class CacheInvalidator: Sendable {
+    private struct Pending {
+        var batches: [String: Int?] = [:]
+        var flushAll = false
+    }
+
+    private let pending = Mutex(Pending())
+    private let cache: StatusCache
+    public let maxPending: Int
+
+    public init(cache: StatusCache = StatusCache(), maxPending: Int = 10_000) {
+        self.cache = cache
+        self.maxPending = maxPending
+    }
+
+    /// True while some invalidation still has to reach Redis.
+    public var hasPending: Bool { pending.withLock { !$0.batches.isEmpty || $0.flushAll } }
+
+    /// Invalidates a batch's entries (version nil: delete without a floor, e.g. the
+    /// batch was deleted). Never throws: a failure is kept for replay.
+    public func invalidate(_ redis: RedisConnection?, batchID: String, version: Int?) {
+        if let redis, !hasPending, (try? cache.invalidate(redis, batchID: batchID, version: version)) != nil { return }
+        remember(batchID: batchID, version: version)
+        if let redis { _ = replay(redis) }
+    }
+
+    /// Replays what is pending; true when nothing is left pending.
+    public func replay(_ redis: RedisConnection) -> Bool {
+        let work = pending.withLock { state -> Pending in
+            defer { state = Pending() }
+            return state
+        }
+        if work.batches.isEmpty && !work.flushAll { return true }
+        do throws(CacheError) {
+            if work.flushAll {
+                try cache.flush(redis)
+            }
+            for (batchID, version) in work.batches {
+                try cache.invalidate(redis, batchID: batchID, version: version)
+            }
+            return !hasPending
+        } catch {
+            // Put it all back (merged with anything added meanwhile) for the next try.
+            pending.withLock { state in
+                state.flushAll = state.flushAll || work.flushAll
+                for (batchID, version) in work.batches { merge(&state, batchID: batchID, version: version) }
+            }
+            return false
+        }
+    }
+
+    private func remember(batchID: String, version: Int?) {
+        pending.withLock { state in merge(&state, batchID: batchID, version: version) }
+    }
+
+    private func merge(_ state: inout Pending, batchID: String, version: Int?) {
+        if state.flushAll { return }
+        let existing = state.batches[batchID] ?? nil
+        state.batches.updateValue([existing, version].compactMap { $0 }.max(), forKey: batchID)
+        if state.batches.count > maxPending {
+            state.batches = [:]
+            state.flushAll = true
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import BatchModel
+
+/// Cached status documents in Redis: read with the remaining TTL in one round
+/// trip, written only over older versions, invalidated per batch, flushed by
+/// admins. Every operation is one Lua script call (atomic, one round trip).
+public struct StatusCache: Sendable {
+    public enum Read: Sendable, Equatable {
+        /// The entry and the milliseconds it has left.
+        case hit(StatusCacheEntry, remainingMilliseconds: Int)
+        /// No entry; `rebuild` is true for the one caller that took the rebuild
+        /// lock, false while another caller is rebuilding it.
+        case miss(rebuild: Bool)
+    }
+
+    /// KEYS: entry, lock, statistics. ARGV: lock ms, count ('1' counts a hit or
+    /// miss; '0' for the polls of a caller waiting on a rebuild), tenant.
+    static let readScript = RedisScript(
+        name: "status_read",
+        source: """
+            local v = redis.call('GET', KEYS[1])
+            if v then
+              if ARGV[2] == '1' then
+                redis.call('HINCRBY', KEYS[3], 'hits', 1)
+                redis.call('HINCRBY', KEYS[3], 'hits:' .. ARGV[3], 1)
+              end
+              return {v, redis.call('PTTL', KEYS[1])}
+            end
+            if ARGV[2] == '1' then
+              redis.call('HINCRBY', KEYS[3], 'misses', 1)
+              redis.call('HINCRBY', KEYS[3], 'misses:' .. ARGV[3], 1)
+            end
+            if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return {false, 1} end
+            return {false, 0}
+            """)
+
+    /// KEYS: entry, index, minimum version, lock. ARGV: version, ttl ms, value.
+    /// Refuses (0) a version below the batch's minimum or below the stored entry's.
+    static let writeScript = RedisScript(
+        name: "status_write",
+        source: """
+            local v = tonumber(ARGV[1])
+            local minimum = tonumber(redis.call('GET', KEYS[3]) or '')
+            if minimum and v < minimum then redis.call('DEL', KEYS[4]) return 0 end
+            local current = redis.call('GET', KEYS[1])
+            if current then
+              local cv = tonumber(string.match(current, '^(%d+) '))
+              if cv and cv > v then redis.call('DEL', KEYS[4]) return 0 end
+            end
+            redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+            redis.call('SADD', KEYS[2], KEYS[1])
+            if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+            redis.call('DEL', KEYS[4])
+            return 1
+            """)
+
+    /// KEYS: index, minimum version. ARGV: version (or '' to delete without a
+    /// floor), how long the floor is kept (ms). Deletes every entry of the batch.
+    static let invalidateScript = RedisScript(
+        name: "status_invalidate",
+        source: """
+            local members = redis.call('SMEMBERS', KEYS[1])
+            for i = 1, #members, 500 do
+              redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
+            end
+            redis.call('DEL', KEYS[1])
+            if ARGV[1] ~= '' then
+              local current = tonumber(redis.call('GET', KEYS[2]) or '')
+              if not current or current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+            end
+            return #members
+            """)
+
+    /// The version floor of a deleted batch: no document of it is written again.
+    /// (Below 2^53, so Lua's numbers hold it exactly.)
+    public static let goneVersion = 1 << 52
+
+    /// How long a batch's version floor outlives its invalidation: longer than
+    /// any request that read the old state could still be running.
+    public static let versionFloorMilliseconds = 300_000
+
+    /// How long a rebuild lock is held at most (a crashed holder frees it then).
+    public var lockMilliseconds: Int
+
+    public init(lockMilliseconds: Int = 2000) { self.lockMilliseconds = lockMilliseconds }
+
+    public func read(_ redis: RedisConnection, _ key: StatusCacheKey, counting: Bool = true) throws(CacheError) -> Read {
+        let reply = try redis.evaluate(
+            Self.readScript, keys: [key.entry, key.lock, StatusCacheKey.statistics],
+            arguments: [String(lockMilliseconds), counting ? "1" : "0", key.tenantID])
+        guard case .array(let parts) = reply, parts.count == 2 else {
+            if case .error(let text) = reply { throw .reply(text) }
+            throw .unexpectedReply("status read: \(reply)")
+        }
+        switch (parts[0], parts[1]) {
+        case (.bulk(let bytes), .integer(let pttl)):
+            // An entry that expires between GET and PTTL answers -2: a miss, not an error.
+            guard pttl > 0, let entry = StatusCacheEntry(decoding: bytes) else { return .miss(rebuild: false) }
+            return .hit(entry, remainingMilliseconds: Int(pttl))
+        case (.null, .integer(let locked)):
+            return .miss(rebuild: locked == 1)
+        default:
+            throw .unexpectedReply("status read: \(reply)")
+        }
+    }
+
+    /// Stores `entry` unless the batch has moved past its version. Also frees the
+    /// rebuild lock. Returns whether it was stored.
+    @discardableResult
+    public func write(_ redis: RedisConnection, _ key: StatusCacheKey, _ entry: StatusCacheEntry) throws(CacheError) -> Bool {
+        let reply = try redis.evaluate(
+            Self.writeScript, keys: [key.entry, key.index, key.minimumVersion, key.lock],
+            arguments: [String(entry.version), String(entry.ttlSeconds * 1000), String(decoding: entry.encoded, as: UTF8.self)])
+        if case .error(let text) = reply { throw .reply(text) }
+        return reply == .integer(1)
+    }
+
+    /// Frees a rebuild lock without writing (the document is not to be cached).
+    public func unlock(_ redis: RedisConnection, _ key: StatusCacheKey) throws(CacheError) {
+        _ = try redis.command(["DEL", key.lock])
+    }
+
+    /// Removes every cached document of a batch and, with a version, forbids
+    /// writing any document older than it (a slow reader of the old state).
+    /// Returns how many entries were removed.
+    @discardableResult
+    public func invalidate(_ redis: RedisConnection, batchID: String, version: Int?) throws(CacheError) -> Int {
+        let reply = try redis.evaluate(
+            Self.invalidateScript, keys: [StatusCacheKey.index(batchID: batchID), StatusCacheKey.minimumVersion(batchID: batchID)],
+            arguments: [version.map(String.init) ?? "", String(Self.versionFloorMilliseconds)])
+        guard let count = reply.integer else { throw .unexpectedReply("invalidate: \(reply)") }
+        return Int(count)
+    }
+
+    /// Deletes cached documents: of one batch, of one tenant, or all of them.
+    /// Returns how many keys were removed.
+    @discardableResult
+    public func flush(_ redis: RedisConnection, tenantID: String? = nil, batchID: String? = nil) throws(CacheError) -> Int {
+        if let batchID, tenantID == nil { return try invalidate(redis, batchID: batchID, version: nil) }
+        let patterns: [String]
+        switch (tenantID, batchID) {
+        case (let tenant?, let batch?): patterns = ["bd:c:\(tenant):\(batch):*"]
+        case (let tenant?, nil): patterns = ["bd:c:\(tenant):*"]
+        // Version floors (bd:cv:) stay: they still guard against slow readers.
+        default: patterns = ["bd:c:*", "bd:ci:*", "bd:cl:*"]
+        }
+        var removed = 0
+        for pattern in patterns {
+            try scan(redis, pattern: pattern) { keys throws(CacheError) in
+                if let count = try redis.command(["UNLINK"] + keys).integer, pattern.hasPrefix("bd:c:") { removed += Int(count) }
+            }
+        }
+        return removed
+    }
+
+    /// Figures for `GET /v1/admin/cache`: hits and misses (all tenants, or one),
+    /// entries now cached, and Redis's memory use.
+    public struct Statistics: Sendable, Equatable {
+        public var hits: Int
+        public var misses: Int
+        public var entries: Int
+        public var memoryBytes: Int
+    }
+
+    public func statistics(_ redis: RedisConnection, tenantID: String? = nil) throws(CacheError) -> Statistics {
+        let fields = tenantID.map { ["hits:" + $0, "misses:" + $0] } ?? ["hits", "misses"]
+        let replies = try redis.pipeline([["HMGET", StatusCacheKey.statistics] + fields, ["INFO", "memory"]])
+        guard case .array(let counts) = replies[0], counts.count == 2 else { throw .unexpectedReply("statistics: \(replies[0])") }
+        let hits = counts[0].string.flatMap { Int($0) } ?? 0
+        let misses = counts[1].string.flatMap { Int($0) } ?? 0
+        var memory = 0
+        for line in (replies[1].string ?? "").split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
+            memory = Int(line.dropFirst("used_memory:".count)) ?? 0
+        }
+        var entries = 0
+        try scan(redis, pattern: tenantID.map { "bd:c:\($0):*" } ?? "bd:c:*") { keys throws(CacheError) in entries += keys.count }
+        return Statistics(hits: hits, misses: misses, entries: entries, memoryBytes: memory)
+    }
+
+    /// Resets the hit and miss counters (all of them).
+    public func resetStatistics(_ redis: RedisConnection) throws(CacheError) {
+        _ = try redis.command(["DEL", StatusCacheKey.statistics])
+    }
+
+    private func scan(_ redis: RedisConnection, pattern: String, _ body: ([String]) throws(CacheError) -> Void) throws(CacheError) {
+        var cursor = "0"
+        repeat {
+            let reply = try redis.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
+            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].string, case .array(let found) = parts[1] else {
+                throw .unexpectedReply("scan: \(reply)")
+            }
+            let keys = found.compactMap(\.string)
+            if !keys.isEmpty { try body(keys) }
+            cursor = next
+        } while cursor != "0"
+    }
+}

@@ -1,0 +1,159 @@
+import BatchCache
+import BatchModel
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct StatusCacheTests {
+    let cache = StatusCache(lockMilliseconds: 1000)
+
+    func entry(_ version: Int, ttl: Int = 30, _ text: String = "{}") -> StatusCacheEntry {
+        StatusCacheEntry(version: version, ttlSeconds: ttl, body: Array(text.utf8))
+    }
+
+    @Test func entriesEncodeTheirVersionAndTTL() {
+        let original = entry(7, ttl: 300, "{\"a\":\"line\\nbreak\"}")
+        #expect(StatusCacheEntry(decoding: original.encoded) == original)
+        #expect(StatusCacheEntry(decoding: Array("garbage".utf8)) == nil)
+        #expect(StatusCacheEntry(decoding: Array("x 1\n{}".utf8)) == nil)
+    }
+
+    @Test func aMissTakesTheLockOnceThenAHitCarriesItsTTL() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let key = StatusCacheKey(tenantID: "ten-a", batchID: "batch-1", kind: .status, query: "q")
+        #expect(try cache.read(redis, key) == .miss(rebuild: true))
+        #expect(try cache.read(redis, key) == .miss(rebuild: false))
+        #expect(try cache.write(redis, key, entry(3, ttl: 30)))
+        guard case .hit(let found, let milliseconds) = try cache.read(redis, key) else {
+            Issue.record("no hit")
+            return
+        }
+        #expect(found == entry(3, ttl: 30))
+        #expect(milliseconds > 29_000 && milliseconds <= 30_000)
+        // The write freed the lock: after an invalidation the next reader rebuilds at once.
+        try cache.invalidate(redis, batchID: "batch-1", version: 4)
+        #expect(try cache.read(redis, key) == .miss(rebuild: true))
+        let figures = try cache.statistics(redis, tenantID: "ten-a")
+        #expect(figures.hits == 1)
+        #expect(figures.misses == 3)
+    }
+
+    @Test func olderVersionsNeverReplaceNewerOnes() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let key = StatusCacheKey(tenantID: "ten-a", batchID: "batch-2", kind: .check)
+        #expect(try cache.write(redis, key, entry(5, "{\"v\":5}")))
+        #expect(try !cache.write(redis, key, entry(4, "{\"v\":4}")))
+        #expect(try cache.write(redis, key, entry(6, "{\"v\":6}")))
+        guard case .hit(let found, _) = try cache.read(redis, key) else { Issue.record("no hit"); return }
+        #expect(found.version == 6)
+        // After an invalidation at version 8, a slow reader still holding version 7 is refused.
+        try cache.invalidate(redis, batchID: "batch-2", version: 8)
+        #expect(try !cache.write(redis, key, entry(7)))
+        #expect(try cache.write(redis, key, entry(8)))
+        // A deleted batch is never written again.
+        try cache.invalidate(redis, batchID: "batch-2", version: StatusCache.goneVersion)
+        #expect(try !cache.write(redis, key, entry(1_000_000)))
+    }
+
+    @Test func invalidationRemovesEveryEntryOfTheBatchOnly() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let keys = CachedDocumentKind.allCases.map { StatusCacheKey(tenantID: "ten-a", batchID: "batch-3", kind: $0, query: "x") }
+        let other = StatusCacheKey(tenantID: "ten-a", batchID: "batch-4", kind: .status)
+        for key in keys + [other] { try cache.write(redis, key, entry(1)) }
+        #expect(try cache.invalidate(redis, batchID: "batch-3", version: 2) == 3)
+        for key in keys { #expect(try cache.read(redis, key, counting: false) == .miss(rebuild: true)) }
+        guard case .hit = try cache.read(redis, other) else { Issue.record("another batch's entry went too"); return }
+    }
+
+    @Test func flushByBatchTenantAndAll() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let a1 = StatusCacheKey(tenantID: "ten-a", batchID: "batch-a1", kind: .status)
+        let a2 = StatusCacheKey(tenantID: "ten-a", batchID: "batch-a2", kind: .status)
+        let b1 = StatusCacheKey(tenantID: "ten-b", batchID: "batch-b1", kind: .talonic)
+        for key in [a1, a2, b1] { try cache.write(redis, key, entry(1)) }
+        #expect(try cache.statistics(redis).entries == 3)
+        #expect(try cache.flush(redis, tenantID: "ten-a", batchID: "batch-a1") == 1)
+        #expect(try cache.statistics(redis, tenantID: "ten-a").entries == 1)
+        #expect(try cache.flush(redis, tenantID: "ten-a") == 1)
+        #expect(try cache.statistics(redis).entries == 1)
+        #expect(try cache.flush(redis) == 1)
+        #expect(try cache.statistics(redis).entries == 0)
+        #expect(try cache.statistics(redis).memoryBytes > 0)
+    }
+
+    @Test func pendingInvalidationsAreReplayedWhenRedisIsBack() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath), commandTimeoutMilliseconds: 50, reconnectIntervalMilliseconds: 10)
+        let key = StatusCacheKey(tenantID: "ten-a", batchID: "batch-5", kind: .status)
+        try cache.write(redis, key, entry(1))
+        let invalidator = CacheInvalidator(cache: cache)
+        // Redis stalls (SIGSTOP): the invalidation times out and is kept.
+        try ChildProcess.bash("kill -STOP $(cat \(server.folder)/redis.pid)")
+        invalidator.invalidate(redis, batchID: "batch-5", version: 2)
+        #expect(invalidator.hasPending)
+        try ChildProcess.bash("kill -CONT $(cat \(server.folder)/redis.pid)")
+        usleep(50_000)
+        // The stale entry is still in Redis until the replay removes it.
+        #expect(invalidator.replay(redis))
+        #expect(!invalidator.hasPending)
+        #expect(try cache.read(redis, key, counting: false) == .miss(rebuild: true))
+        #expect(try !cache.write(redis, key, entry(1)))
+    }
+}
+
+@Suite(.serialized) struct RedisRateLimiterTests {
+    /// The script in Redis and `GCRA.decide` answer the same for the same sequence.
+    @Test func theScriptMatchesTheModel() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        let policy = RateLimitPolicy(limit: 5, windowSeconds: 3600, burst: 5, writeLimit: nil)
+        var remaining: [Int] = []
+        var allowed: [Bool] = []
+        for _ in 0..<7 {
+            let verdict = try limiter.check(redis, tenantID: "ten-a", policy: policy, write: false)
+            remaining.append(verdict.decision.remaining)
+            allowed.append(verdict.allowed)
+        }
+        #expect(allowed == [true, true, true, true, true, false, false])
+        #expect(remaining == [4, 3, 2, 1, 0, 0, 0])
+        let refused = try limiter.check(redis, tenantID: "ten-a", policy: policy, write: false)
+        // 720 s per request at 5 an hour: Retry-After is that, rounded up.
+        #expect(refused.decision.retryAfterSeconds == 720 || refused.decision.retryAfterSeconds == 719)
+        #expect(refused.headers.contains { $0.name == "Retry-After" })
+        // Another tenant has its own budget.
+        #expect(try limiter.check(redis, tenantID: "ten-b", policy: policy, write: false).allowed)
+    }
+
+    @Test func writesDrawOnBothBudgetsAndRefusalsConsumeNothing() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        let policy = RateLimitPolicy(limit: 100, windowSeconds: 3600, burst: 100, writeLimit: 2)
+        #expect(try limiter.check(redis, tenantID: "ten-w", policy: policy, write: true).allowed)
+        #expect(try limiter.check(redis, tenantID: "ten-w", policy: policy, write: true).allowed)
+        let refused = try limiter.check(redis, tenantID: "ten-w", policy: policy, write: true)
+        #expect(!refused.allowed)
+        #expect(refused.policyName == "writes")
+        // Reads still pass, and the refused write did not cost the general budget.
+        let read = try limiter.check(redis, tenantID: "ten-w", policy: policy, write: false)
+        #expect(read.allowed)
+        #expect(read.decision.remaining == 97)
+    }
+
+    @Test func aScriptForgottenByRedisIsLoadedAgain() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        #expect(try limiter.check(redis, tenantID: "ten-s", policy: .default, write: false).allowed)
+        _ = try redis.command(["SCRIPT", "FLUSH"])
+        #expect(try limiter.check(redis, tenantID: "ten-s", policy: .default, write: false).decision.remaining == 98)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TestStack {
+    /// Creates a batch and returns its id.
+    func createBatch(_ json: String, key: String? = nil) throws -> String {
+        let created = try sendJSON("POST", "/v1/batches", key: key ?? clientKey, json)
+        guard let id = (created.json["data"] as? [String: Any])?["batch_id"] as? String else {
+            throw StackError.command("create failed: \(created.status) \(created.text)")
+        }
+        return id
+    }
+
+    /// The status document's `data.status` (nil unless 200).
+    func statusWord(_ id: String, key: String? = nil) -> String? {
+        ((try? get("/v1/batches/\(id)", key: key ?? clientKey))?.json["data"] as? [String: Any])?["status"] as? String
+    }
+
+    func waitForStatus(_ id: String, _ words: Set<String>, seconds: Double = 20) throws {
+        try waitUntil(seconds: seconds, "\(id) to reach \(words)") { statusWord(id).map(words.contains) ?? false }
+    }
+
+    /// A counter from `/metrics` (process-wide), e.g. `batchd_status_builds_total`.
+    func metric(_ name: String) throws -> Double {
+        let text = try get("/metrics").text
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            if let value = Double(line.split(separator: " ").last ?? "") { return value }
+        }
+        throw StackError.command("no metric \(name) in /metrics")
+    }
+
+    /// Another tenant with a client key: (tenant id, key).
+    func makeTenant(_ name: String) throws -> (String, String) {
+        let id = try batchctl(["tenant", "create", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try batchctl(["key", "create", "--tenant", name, "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (id, key)
+    }
+
+    /// Sends Redis SIGSTOP / SIGCONT: a Redis that stops answering without closing connections.
+    func pauseRedis(_ paused: Bool) throws {
+        try shell("kill -\(paused ? "STOP" : "CONT") $(cat \"$STACK/run/redis.pid\")")
+    }
+}
+
+/// Runs `body` on `count` threads at once (not the cooperative pool: every
+/// call really is in flight together) and returns the results in order.
+func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    let results = Mutex<[Int: T]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            let value = body(index)
+            results.withLock { $0[index] = value }
+            group.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    group.wait()
+    return results.withLock { all in (0..<count).map { all[$0]! } }
+}
+
+extension HTTPResult {
+    var metadata: [String: Any] { json["metadata"] as? [String: Any] ?? [:] }
+    var cacheTTL: Int? { metadata["cache_ttl"] as? Int }
+    var cacheRemaining: Int? { metadata["cache_remaining"] as? Int }
+    var xCache: String? { headers["x-cache"] }
+}
+
+/// Requests from many threads only read `port` and the keys, which never change
+/// after start; the process handles are touched by the test's own thread only.
+extension TestStack: @unchecked Sendable {}
