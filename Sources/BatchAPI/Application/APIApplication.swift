@@ -78,9 +78,16 @@ public final class APIApplication {
                 }
                 context.principal = principal
                 context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
-                let decided = RateLimitGate.check(resources, tenant: principal.tenant, method: request.method, logger: context.logger)
+                // A cached document's read rides along with the rate limit: one round trip.
+                let key = resources.invalidator.hasPending ? nil : route.cacheKey?(context).flatMap { key in
+                    resources.cacheSettings.current.isOff(key.kind, tenantID: key.tenantID) ? nil : key
+                }
+                let (decided, reply) = RateLimitGate.check(
+                    resources, tenant: principal.tenant, method: request.method, logger: context.logger,
+                    alongside: key.map { resources.statusCache.readCall($0) })
                 verdict = decided
                 if !decided.allowed { throw RateLimitGate.refusal(decided) }
+                if let key, let reply { context.prefetched = (key, reply) }
             }
             return try route.handler(context)
         }

@@ -11,6 +11,8 @@ public final class RequestContext {
     public let resources: WorkerResources
     public internal(set) var principal: Principal?
     public var logger: Logger
+    /// A status-cache read already made in the rate limit's round trip.
+    public internal(set) var prefetched: (key: StatusCacheKey, reply: RedisReply)?
     /// A streamed body once read whole, so it can be read again.
     private var bodyCache: [UInt8]?
 

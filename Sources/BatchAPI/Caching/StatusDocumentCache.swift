@@ -59,9 +59,14 @@ public enum StatusDocumentCache {
         let cache = resources.statusCache
         guard let redis = resources.redis else { return try bypass(context, build) }
         if resources.invalidator.hasPending, !resources.invalidator.replay(redis) { return try bypass(context, build) }
+        if resources.cacheSettings.current.isOff(key.kind, tenantID: key.tenantID) { return try bypass(context, build) }
         let first: StatusCache.Read
         do throws(CacheError) {
-            first = try cache.read(redis, key)
+            if let prefetched = context.prefetched, prefetched.key == key {
+                first = try cache.read(from: prefetched.reply)
+            } else {
+                first = try cache.read(redis, key)
+            }
         } catch {
             context.logger.debug("cache read failed", metadata: ["error": "\(error)"])
             return try bypass(context, build)

@@ -8,11 +8,22 @@ import BatchStore
 public enum BatchStatusHandler {
     static let message = "Batch status retrieved successfully"
 
-    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    /// The cache entry a well-formed request reads (the route's `CacheKeyRule`).
+    public static func cacheKey(_ context: RequestContext) -> StatusCacheKey? {
+        try? key(context).0
+    }
+
+    static func key(_ context: RequestContext) throws(APIError) -> (StatusCacheKey, BatchStatusDocument.Options) {
         let caller = try context.caller
         let id = try validatedID(context)
         let options = try BatchStatusDocument.Options(query: context.request.query)
-        let key = StatusCacheKey(tenantID: caller.tenant.id, batchID: id, kind: .status, query: options.cacheQuery)
+        return (StatusCacheKey(tenantID: caller.tenant.id, batchID: id, kind: .status, query: options.cacheQuery), options)
+    }
+
+    public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let caller = try context.caller
+        let (key, options) = try key(context)
+        let id = key.batchID
         let served = try StatusDocumentCache.serve(context, key: key) { connection throws(StoreError) -> StatusDocumentCache.Built? in
             guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
             let records = ItemRecords(connection)

@@ -6,12 +6,18 @@ import BatchStore
 /// document is the whole body (no envelope), cached like the native status;
 /// errors are Check's.
 public enum CheckBatchHandler {
+    /// The cache entry a well-formed request reads (the route's `CacheKeyRule`).
+    public static func cacheKey(_ context: RequestContext) -> StatusCacheKey? {
+        let id = context.parameter("batch_id")
+        guard let caller = context.principal, ResourceID.problem(with: id) == nil else { return nil }
+        return StatusCacheKey(tenantID: caller.tenant.id, batchID: id, kind: .check)
+    }
+
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
-        let id = context.parameter("batch_id")
         // Check answers any unknown id, well-formed or not, with its 404.
-        guard ResourceID.problem(with: id) == nil else { throw APIError(.notFound, "Batch not found") }
-        let key = StatusCacheKey(tenantID: caller.tenant.id, batchID: id, kind: .check)
+        guard let key = cacheKey(context) else { throw APIError(.notFound, "Batch not found") }
+        let id = key.batchID
         let served = try StatusDocumentCache.serve(context, key: key) { connection throws(StoreError) -> StatusDocumentCache.Built? in
             guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
             return .init(body: JSONWriter.bytes(CheckBatchDocument.render(row)), version: row.version, state: row.state)

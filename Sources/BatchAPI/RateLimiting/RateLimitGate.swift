@@ -11,16 +11,23 @@ public enum RateLimitGate {
     /// Requests that change something also draw on the tenant's write budget.
     static func isWrite(method: String) -> Bool { method != "GET" && method != "HEAD" }
 
-    public static func check(_ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger) -> RateLimitVerdict {
+    /// Decides the request; `alongside` (a status-cache read) goes to Redis in the
+    /// same round trip, and its reply comes back with the verdict (nil when Redis failed).
+    public static func check(
+        _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, alongside: RedisScriptCall? = nil
+    ) -> (RateLimitVerdict, RedisReply?) {
         let write = isWrite(method: method)
         if let redis = resources.redis {
             do {
-                return try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write)
+                let limit = limiter.call(tenantID: tenant.id, policy: tenant.rateLimit, write: write)
+                let replies = try redis.evaluate([limit] + (alongside.map { [$0] } ?? []))
+                let verdict = try limiter.verdict(from: replies[0], policy: tenant.rateLimit)
+                return (verdict, replies.count > 1 ? replies[1] : nil)
             } catch {
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }
         }
-        return resources.fallbackLimiter.check(tenantID: tenant.id, policy: tenant.rateLimit, write: write)
+        return (resources.fallbackLimiter.check(tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
     }
 
     /// The 429 of `shared/spec/README.md`: `rate_limit_error` with the limit's

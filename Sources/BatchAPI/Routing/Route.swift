@@ -1,3 +1,5 @@
+import BatchCache
+
 /// Who may call a route.
 public enum Access: Sendable {
     /// No key needed (`/healthz`, `/readyz`).
@@ -22,6 +24,11 @@ public enum ErrorDialect: Sendable {
 /// called in tests without sockets.
 public typealias RouteHandler = @Sendable (RequestContext) throws(APIError) -> HTTPResponse
 
+/// For routes that answer from the status cache: the entry a request will read,
+/// or nil when the request is malformed (the handler then answers the error).
+/// Lets the application read it in the same Redis round trip as the rate limit.
+public typealias CacheKeyRule = @Sendable (RequestContext) -> StatusCacheKey?
+
 /// A method, a path pattern such as `/v1/batches/{batch_id}`, who may call it, and its handler.
 public struct Route: Sendable {
     public let method: String
@@ -29,12 +36,17 @@ public struct Route: Sendable {
     public let access: Access
     public let dialect: ErrorDialect
     public let handler: RouteHandler
+    public let cacheKey: CacheKeyRule?
 
-    public init(_ method: String, _ pattern: String, access: Access = .client, dialect: ErrorDialect = .native, _ handler: @escaping RouteHandler) {
+    public init(
+        _ method: String, _ pattern: String, access: Access = .client, dialect: ErrorDialect = .native, cacheKey: CacheKeyRule? = nil,
+        _ handler: @escaping RouteHandler
+    ) {
         self.method = method
         self.pattern = RoutePattern(pattern)
         self.access = access
         self.dialect = dialect
+        self.cacheKey = cacheKey
         self.handler = handler
     }
 }

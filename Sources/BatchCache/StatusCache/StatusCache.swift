@@ -84,9 +84,18 @@ public struct StatusCache: Sendable {
     public init(lockMilliseconds: Int = 2000) { self.lockMilliseconds = lockMilliseconds }
 
     public func read(_ redis: RedisConnection, _ key: StatusCacheKey, counting: Bool = true) throws(CacheError) -> Read {
-        let reply = try redis.evaluate(
+        try read(from: redis.evaluate([readCall(key, counting: counting)])[0])
+    }
+
+    /// The script call of `read`, to pipeline with other calls (the rate limit).
+    public func readCall(_ key: StatusCacheKey, counting: Bool = true) -> RedisScriptCall {
+        RedisScriptCall(
             Self.readScript, keys: [key.entry, key.lock, StatusCacheKey.statistics],
             arguments: [String(lockMilliseconds), counting ? "1" : "0", key.tenantID])
+    }
+
+    /// Reads the reply of a `readCall`.
+    public func read(from reply: RedisReply) throws(CacheError) -> Read {
         guard case .array(let parts) = reply, parts.count == 2 else {
             if case .error(let text) = reply { throw .reply(text) }
             throw .unexpectedReply("status read: \(reply)")

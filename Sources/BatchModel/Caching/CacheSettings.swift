@@ -46,6 +46,11 @@ public struct CacheSettings: Sendable, Equatable {
         return defaults[kind]?[state] ?? (state.isFinal ? Self.finishedDefault : Self.activeDefault)
     }
 
+    /// True when no state of `kind` is cached for the tenant: reads skip Redis entirely.
+    public func isOff(_ kind: CachedDocumentKind, tenantID: String) -> Bool {
+        BatchState.allCases.allSatisfy { ttl(kind, state: $0, tenantID: tenantID) == 0 }
+    }
+
     // MARK: JSON
 
     /// A table as JSON: `{"status": {"running": 30, …}, "check": {…}, "talonic": {…}}`,
