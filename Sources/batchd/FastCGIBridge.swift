@@ -17,7 +17,7 @@ final class FastCGIBridge: FastCGIResponder {
         let params = request.params
         var headers: [String: String] = [:]
         for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingUnderscoresWithHyphens] = value
+            headers[Self.headerName(fromParameter: name)] = value
         }
         if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
         if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }
@@ -42,8 +42,20 @@ final class FastCGIBridge: FastCGIResponder {
     }
 }
 
-extension String {
-    fileprivate var replacingUnderscoresWithHyphens: String { String(map { $0 == "_" ? "-" : $0 }) }
+extension FastCGIBridge {
+    /// `HTTP_X_API_KEY` → `x-api-key`, in one pass over the bytes (every request pays for each header).
+    static func headerName(fromParameter name: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count - 5)
+        for byte in name.utf8.dropFirst(5) {
+            switch byte {
+            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte | 0x20)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// libfcgi's stream is the API layer's body stream: read in pieces on the worker thread.

@@ -24,18 +24,20 @@ public enum KeyAuthenticator {
         guard let key = presentedKey(in: context.request) else {
             throw APIError(.unauthorized, "Missing API key: send X-Api-Key or Authorization: Bearer", details: ["error": "missing_api_key"])
         }
-        // Keys longer than any batchd mints are refused without hashing megabytes.
-        let hash = key.utf8.count <= 256 ? APIKeySecret.hash(key) : ""
+        // Keys longer than any batchd mints are refused without hashing (or caching) megabytes.
+        let presented = key.utf8.count <= 256 ? key : ""
         let principal: Principal?
-        if let cached = context.resources.keyCache.lookup(hash: hash) {
+        if let cached = context.resources.keyCache.lookup(key: presented) {
             principal = cached
         } else {
+            // Only a cache miss pays for the hash: the database stores nothing else.
+            let hash = presented.isEmpty ? "" : APIKeySecret.hash(presented)
             principal = try context.withStore("authenticate") { connection throws(StoreError) in
                 try KeyRecords(connection).authenticate(hash: hash).map { key, tenant in
                     Principal(tenant: tenant, keyID: key.id, role: key.role)
                 }
             }
-            context.resources.keyCache.store(hash: hash, principal: principal)
+            context.resources.keyCache.store(key: presented, principal: principal)
         }
         guard let principal else {
             throw APIError(.unauthorized, "Invalid or revoked API key", details: ["error": "invalid_api_key"])

@@ -4,6 +4,8 @@ import BatchModel
 /// request. Entries live `ttlMilliseconds` (default 2 s): a revoked key stops
 /// working within that time on every thread, well inside the 5 s promise.
 /// Unknown keys are cached too, so guessing keys cannot hammer the database.
+/// Entries are keyed by the presented key itself (held in this process's memory
+/// only, as every request carries it anyway), so a hit costs no hashing.
 public final class KeyCache {
     public let ttlMilliseconds: Int64
     public let capacity: Int
@@ -15,19 +17,19 @@ public final class KeyCache {
     }
 
     /// `.some(principal)` or `.some(nil)` (known bad) when fresh; nil when not cached.
-    public func lookup(hash: String, now: Int64 = MonotonicClock.milliseconds()) -> Principal?? {
-        guard let entry = entries[hash] else { return nil }
+    public func lookup(key: String, now: Int64 = MonotonicClock.milliseconds()) -> Principal?? {
+        guard let entry = entries[key] else { return nil }
         if entry.expiresAt <= now {
-            entries[hash] = nil
+            entries[key] = nil
             return nil
         }
         return .some(entry.principal)
     }
 
-    public func store(hash: String, principal: Principal?, now: Int64 = MonotonicClock.milliseconds()) {
+    public func store(key: String, principal: Principal?, now: Int64 = MonotonicClock.milliseconds()) {
         // Bounded: when full, start over rather than track recency; refills cost one query each.
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[hash] = (principal, now + ttlMilliseconds)
+        entries[key] = (principal, now + ttlMilliseconds)
     }
 
     public func removeAll() { entries.removeAll() }

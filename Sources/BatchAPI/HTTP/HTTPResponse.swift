@@ -21,13 +21,17 @@ public struct HTTPResponse: Sendable {
 
     /// The first value of a header, case-insensitively.
     public func header(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return headers.first(where: { $0.name.lowercased() == lowered })?.value
+        headers.first(where: { Self.sameName($0.name, name) })?.value
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        let lowered = name.lowercased()
-        headers.removeAll(where: { $0.name.lowercased() == lowered })
+        headers.removeAll(where: { Self.sameName($0.name, name) })
         headers.append((name, value))
+    }
+
+    /// ASCII case-insensitive equality of header names, without allocating.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        return zip(a.utf8, b.utf8).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) }
     }
 }
