@@ -79,26 +79,36 @@ struct BatchDaemon: ParsableCommand {
         // Shared by every worker and the scheduler of this process.
         let invalidator = CacheInvalidator()
         let cacheSettings = CacheSettingsCell()
-        // TTL changes (API or batchctl, any process) are in use within a second.
+        let metrics = RequestMetrics()
+        // TTL changes (API or batchctl, any process) are in use within a second; this
+        // process's cache hits and misses reach the shared figures in Redis once a second.
         let settingsLogger = Logger(label: "batchd.cache")
+        let figuresRedis = settings.redisEndpoint
         let refresher = Thread {
             var connection: SQLiteConnection?
+            let redis = RedisConnection(endpoint: figuresRedis, commandTimeoutMilliseconds: 200)
+            var added = (hits: 0, misses: 0)
+            var tick = 0
             while true {
                 if connection == nil { connection = try? database.connect() }
                 if let current = connection, let error = cacheSettings.refresh(current) {
                     settingsLogger.warning("cannot read cache settings", metadata: ["error": "\(error)"])
                     connection = nil
                 }
+                tick += 1
+                if tick % 4 == 0 {
+                    let now = metrics.cacheLookups
+                    if (try? StatusCache().addStatistics(redis, hits: now.hits - added.hits, misses: now.misses - added.misses)) != nil { added = now }
+                }
                 usleep(250_000)
             }
         }
-        refresher.name = "cache-settings"
+        refresher.name = "cache-housekeeping"
         refresher.start()
         let fallbackLimiter = LocalRateLimiter()
         let scheduler = Scheduler(
             configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"),
             invalidator: invalidator)
-        let metrics = RequestMetrics()
         let redisEndpoint = settings.redisEndpoint
         let redisTimeout = settings.redisTimeoutMs
         let server = FastCGIServer(

@@ -80,7 +80,7 @@ public final class APIApplication {
                 context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
                 // A cached document's read rides along with the rate limit: one round trip.
                 let key = resources.invalidator.hasPending ? nil : route.cacheKey?(context).flatMap { key in
-                    resources.cacheSettings.current.isOff(key.kind, tenantID: key.tenantID) ? nil : key
+                    resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
                 }
                 let (decided, reply) = RateLimitGate.check(
                     resources, tenant: principal.tenant, method: request.method, logger: context.logger,

@@ -35,6 +35,8 @@ public final class RequestMetrics: Sendable {
     }
 
     public var statusBuildCount: Int { statusBuilds.load(ordering: .relaxed) }
+    /// Cache hits and misses of this process so far (added to Redis's figures once a second).
+    public var cacheLookups: (hits: Int, misses: Int) { (cacheHits.load(ordering: .relaxed), cacheMisses.load(ordering: .relaxed)) }
 
     /// Answers so far whose status was `statusClass`xx.
     public func count(statusClass: Int) -> Int { withCounter(statusClass: statusClass) { $0.load(ordering: .relaxed) } }

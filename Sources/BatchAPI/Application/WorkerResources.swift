@@ -1,4 +1,5 @@
 import BatchCache
+import BatchModel
 import BatchStore
 
 /// What one worker thread owns: its SQLite connection, its Redis connection and
@@ -18,6 +19,8 @@ public final class WorkerResources {
     public let fallbackLimiter: LocalRateLimiter
     public let statusCache: StatusCache
     private var connection: SQLiteConnection?
+    /// This worker's copy of the cache settings and the revision it was taken at.
+    private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
     var lastProbe: (at: Int64, sqlite: Bool, redis: Bool)?
 
@@ -43,6 +46,16 @@ public final class WorkerResources {
         let opened = try database.connect()
         connection = opened
         return opened
+    }
+
+    /// The cache TTLs in force: this worker's copy, refreshed only when the shared
+    /// cell's revision moved (an atomic load a request, no lock).
+    public func cacheSettingsNow() -> CacheSettings {
+        if cacheSettings.currentRevision != settingsCopy.revision {
+            let (settings, revision) = cacheSettings.snapshot()
+            settingsCopy = (settings, revision)
+        }
+        return settingsCopy.settings
     }
 
     /// Drops the connection, e.g. after the file was replaced underneath it.

@@ -14,11 +14,21 @@ public final class CacheSettingsCell: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Bumped after every reload: workers compare it (one atomic load) and copy
+    /// the settings only when it moved, so requests never take the lock.
+    private let revision = Atomic<Int>(0)
 
     public init() {}
 
-    /// The settings to use now.
+    /// The settings to use now (takes the lock: workers use `WorkerResources.cacheSettingsNow`).
     public var current: CacheSettings { state.withLock { $0.settings } }
+
+    public var currentRevision: Int { revision.load(ordering: .acquiring) }
+
+    /// The settings with the revision they belong to.
+    public func snapshot() -> (CacheSettings, Int) {
+        state.withLock { state in (state.settings, revision.load(ordering: .acquiring)) }
+    }
 
     /// Reloads when the stored generation differs from the loaded one. A SQLite
     /// failure keeps the last settings (caching must not fail requests) and
@@ -33,6 +43,7 @@ public final class CacheSettingsCell: Sendable {
             state.withLock { state in
                 state.settings = loaded
                 state.generation = stored
+                revision.add(1, ordering: .releasing)
             }
             return nil
         } catch {

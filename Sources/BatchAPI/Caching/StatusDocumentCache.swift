@@ -59,7 +59,7 @@ public enum StatusDocumentCache {
         let cache = resources.statusCache
         guard let redis = resources.redis else { return try bypass(context, build) }
         if resources.invalidator.hasPending, !resources.invalidator.replay(redis) { return try bypass(context, build) }
-        if resources.cacheSettings.current.isOff(key.kind, tenantID: key.tenantID) { return try bypass(context, build) }
+        if resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) { return try bypass(context, build) }
         let first: StatusCache.Read
         do throws(CacheError) {
             if let prefetched = context.prefetched, prefetched.key == key {
@@ -81,7 +81,7 @@ public enum StatusDocumentCache {
             let deadline = MonotonicClock.milliseconds() + rebuildWaitMilliseconds
             while MonotonicClock.milliseconds() < deadline {
                 usleep(2000)
-                switch try? cache.read(redis, key, counting: false) {
+                switch try? cache.read(redis, key) {
                 case .hit(let entry, let milliseconds)?: return hit(context, entry, milliseconds)
                 case .miss(rebuild: true)?: return try rebuild(context, redis, key, build)
                 case .miss(rebuild: false)?: continue
@@ -113,7 +113,7 @@ public enum StatusDocumentCache {
             try? resources.statusCache.unlock(redis, key)
             return nil
         }
-        let ttl = resources.cacheSettings.current.ttl(key.kind, state: built.state, tenantID: key.tenantID)
+        let ttl = resources.cacheSettingsNow().ttl(key.kind, state: built.state, tenantID: key.tenantID)
         guard ttl > 0 else {
             try? resources.statusCache.unlock(redis, key)
             resources.metrics.recordCache(.bypass)

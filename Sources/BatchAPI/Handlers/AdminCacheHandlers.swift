@@ -83,6 +83,7 @@ public enum AdminCacheHandlers {
             data["effective"] = CacheSettings.json(effective)
         }
         var statistics: JSONObject = ["redis": "down"]
+        // Hits and misses are every tenant's (each process adds its own once a second); entries are the tenant's when one is named.
         if let redis = context.resources.redis, let figures = try? context.resources.statusCache.statistics(redis, tenantID: tenantID) {
             let lookups = figures.hits + figures.misses
             statistics = [

@@ -15,6 +15,8 @@ public final class CacheInvalidator: Sendable {
     }
 
     private let pending = Mutex(Pending())
+    /// Mirrors "anything pending" so the per-request check is one atomic load, not a lock.
+    private let anyPending = Atomic<Bool>(false)
     private let cache: StatusCache
     public let maxPending: Int
 
@@ -24,7 +26,7 @@ public final class CacheInvalidator: Sendable {
     }
 
     /// True while some invalidation still has to reach Redis.
-    public var hasPending: Bool { pending.withLock { !$0.batches.isEmpty || $0.flushAll } }
+    public var hasPending: Bool { anyPending.load(ordering: .acquiring) }
 
     /// Invalidates a batch's entries (version nil: delete without a floor, e.g. the
     /// batch was deleted). Never throws: a failure is kept for replay.
@@ -34,13 +36,15 @@ public final class CacheInvalidator: Sendable {
         if let redis { _ = replay(redis) }
     }
 
-    /// Replays what is pending; true when nothing is left pending.
+    /// Replays what is pending; true when nothing is left pending. The flag
+    /// stays up until the replay has reached Redis, so other workers keep
+    /// bypassing the cache meanwhile (a replay in progress answers false).
     public func replay(_ redis: RedisConnection) -> Bool {
         let work = pending.withLock { state -> Pending in
             defer { state = Pending() }
             return state
         }
-        if work.batches.isEmpty && !work.flushAll { return true }
+        if work.batches.isEmpty && !work.flushAll { return !hasPending }
         do throws(CacheError) {
             if work.flushAll {
                 try cache.flush(redis)
@@ -48,7 +52,11 @@ public final class CacheInvalidator: Sendable {
             for (batchID, version) in work.batches {
                 try cache.invalidate(redis, batchID: batchID, version: version)
             }
-            return !hasPending
+            return pending.withLock { state in
+                let empty = state.batches.isEmpty && !state.flushAll
+                if empty { anyPending.store(false, ordering: .releasing) }
+                return empty
+            }
         } catch {
             // Put it all back (merged with anything added meanwhile) for the next try.
             pending.withLock { state in
@@ -60,7 +68,10 @@ public final class CacheInvalidator: Sendable {
     }
 
     private func remember(batchID: String, version: Int?) {
-        pending.withLock { state in merge(&state, batchID: batchID, version: version) }
+        pending.withLock { state in
+            merge(&state, batchID: batchID, version: version)
+            anyPending.store(true, ordering: .releasing)
+        }
     }
 
     private func merge(_ state: inout Pending, batchID: String, version: Int?) {

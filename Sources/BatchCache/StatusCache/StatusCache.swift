@@ -12,23 +12,14 @@ public struct StatusCache: Sendable {
         case miss(rebuild: Bool)
     }
 
-    /// KEYS: entry, lock, statistics. ARGV: lock ms, count ('1' counts a hit or
-    /// miss; '0' for the polls of a caller waiting on a rebuild), tenant.
+    /// KEYS: entry, lock. ARGV: lock ms. The value and its PTTL, or on a miss
+    /// whether this caller took the rebuild lock. (Hits and misses are counted in
+    /// process and added to Redis once a second: see `addStatistics`.)
     static let readScript = RedisScript(
         name: "status_read",
         source: """
             local v = redis.call('GET', KEYS[1])
-            if v then
-              if ARGV[2] == '1' then
-                redis.call('HINCRBY', KEYS[3], 'hits', 1)
-                redis.call('HINCRBY', KEYS[3], 'hits:' .. ARGV[3], 1)
-              end
-              return {v, redis.call('PTTL', KEYS[1])}
-            end
-            if ARGV[2] == '1' then
-              redis.call('HINCRBY', KEYS[3], 'misses', 1)
-              redis.call('HINCRBY', KEYS[3], 'misses:' .. ARGV[3], 1)
-            end
+            if v then return {v, redis.call('PTTL', KEYS[1])} end
             if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return {false, 1} end
             return {false, 0}
             """)
@@ -83,15 +74,13 @@ public struct StatusCache: Sendable {
 
     public init(lockMilliseconds: Int = 2000) { self.lockMilliseconds = lockMilliseconds }
 
-    public func read(_ redis: RedisConnection, _ key: StatusCacheKey, counting: Bool = true) throws(CacheError) -> Read {
-        try read(from: redis.evaluate([readCall(key, counting: counting)])[0])
+    public func read(_ redis: RedisConnection, _ key: StatusCacheKey) throws(CacheError) -> Read {
+        try read(from: redis.evaluate([readCall(key)])[0])
     }
 
     /// The script call of `read`, to pipeline with other calls (the rate limit).
-    public func readCall(_ key: StatusCacheKey, counting: Bool = true) -> RedisScriptCall {
-        RedisScriptCall(
-            Self.readScript, keys: [key.entry, key.lock, StatusCacheKey.statistics],
-            arguments: [String(lockMilliseconds), counting ? "1" : "0", key.tenantID])
+    public func readCall(_ key: StatusCacheKey) -> RedisScriptCall {
+        RedisScriptCall(Self.readScript, keys: [key.entry, key.lock], arguments: [String(lockMilliseconds)])
     }
 
     /// Reads the reply of a `readCall`.
@@ -161,8 +150,9 @@ public struct StatusCache: Sendable {
         return removed
     }
 
-    /// Figures for `GET /v1/admin/cache`: hits and misses (all tenants, or one),
-    /// entries now cached, and Redis's memory use.
+    /// Figures for `GET /v1/admin/cache`: hits and misses (of every process, as
+    /// each last added them), entries now cached (all, or one tenant's), and
+    /// Redis's memory use.
     public struct Statistics: Sendable, Equatable {
         public var hits: Int
         public var misses: Int
@@ -171,8 +161,7 @@ public struct StatusCache: Sendable {
     }
 
     public func statistics(_ redis: RedisConnection, tenantID: String? = nil) throws(CacheError) -> Statistics {
-        let fields = tenantID.map { ["hits:" + $0, "misses:" + $0] } ?? ["hits", "misses"]
-        let replies = try redis.pipeline([["HMGET", StatusCacheKey.statistics] + fields, ["INFO", "memory"]])
+        let replies = try redis.pipeline([["HMGET", StatusCacheKey.statistics, "hits", "misses"], ["INFO", "memory"]])
         guard case .array(let counts) = replies[0], counts.count == 2 else { throw .unexpectedReply("statistics: \(replies[0])") }
         let hits = counts[0].string.flatMap { Int($0) } ?? 0
         let misses = counts[1].string.flatMap { Int($0) } ?? 0
@@ -183,6 +172,14 @@ public struct StatusCache: Sendable {
         var entries = 0
         try scan(redis, pattern: tenantID.map { "bd:c:\($0):*" } ?? "bd:c:*") { keys throws(CacheError) in entries += keys.count }
         return Statistics(hits: hits, misses: misses, entries: entries, memoryBytes: memory)
+    }
+
+    /// Adds one process's hits and misses since its last call (batchd does it once a second).
+    public func addStatistics(_ redis: RedisConnection, hits: Int, misses: Int) throws(CacheError) {
+        guard hits > 0 || misses > 0 else { return }
+        _ = try redis.pipeline([
+            ["HINCRBY", StatusCacheKey.statistics, "hits", String(hits)], ["HINCRBY", StatusCacheKey.statistics, "misses", String(misses)],
+        ])
     }
 
     /// Resets the hit and miss counters (all of them).
