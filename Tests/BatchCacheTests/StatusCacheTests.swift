@@ -151,6 +151,34 @@ import Glibc
         #expect(read.decision.remaining == 97)
     }
 
+    @Test func aGatedReadDecidesAndReadsInOneCall() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        let cache = StatusCache()
+        let policy = RateLimitPolicy(limit: 2, windowSeconds: 3600, burst: 2, writeLimit: nil)
+        let key = StatusCacheKey(tenantID: "ten-g", batchID: "batch-g", kind: .status)
+        func gated() throws -> (RateLimitVerdict, StatusCache.Read?) {
+            let (verdict, reply) = try limiter.gatedRead(
+                from: redis.evaluate([limiter.gatedReadCall(tenantID: "ten-g", policy: policy, key: key, lockMilliseconds: 1000)])[0], policy: policy)
+            return (verdict, try reply.map { try cache.read(from: $0) })
+        }
+        let (first, miss) = try gated()
+        #expect(first.allowed && first.decision.remaining == 1)
+        #expect(miss == .miss(rebuild: true))
+        try cache.write(redis, key, StatusCacheEntry(version: 1, ttlSeconds: 30, body: Array("{}".utf8)))
+        let (second, hit) = try gated()
+        #expect(second.allowed && second.decision.remaining == 0)
+        guard case .hit(let entry, _)? = hit else { Issue.record("no hit: \(String(describing: hit))"); return }
+        #expect(entry.version == 1)
+        // Refused: no read at all (and no rebuild lock taken for nothing).
+        try cache.invalidate(redis, batchID: "batch-g", version: 2)
+        let (third, none) = try gated()
+        #expect(!third.allowed)
+        #expect(none == nil)
+        #expect(try cache.read(redis, key) == .miss(rebuild: true))
+    }
+
     @Test func aScriptForgottenByRedisIsLoadedAgain() throws {
         let server = try RedisServer()
         let redis = RedisConnection(endpoint: .unix(path: server.socketPath))

@@ -83,8 +83,7 @@ public final class APIApplication {
                     resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
                 }
                 let (decided, reply) = RateLimitGate.check(
-                    resources, tenant: principal.tenant, method: request.method, logger: context.logger,
-                    alongside: key.map { resources.statusCache.readCall($0) })
+                    resources, tenant: principal.tenant, method: request.method, logger: context.logger, cacheRead: key)
                 verdict = decided
                 if !decided.allowed { throw RateLimitGate.refusal(decided) }
                 if let key, let reply { context.prefetched = (key, reply) }

@@ -11,18 +11,21 @@ public enum RateLimitGate {
     /// Requests that change something also draw on the tenant's write budget.
     static func isWrite(method: String) -> Bool { method != "GET" && method != "HEAD" }
 
-    /// Decides the request; `alongside` (a status-cache read) goes to Redis in the
-    /// same round trip, and its reply comes back with the verdict (nil when Redis failed).
+    /// Decides the request. For a read of a cached document (`cacheRead`), the
+    /// cache lookup is made in the same script call, and its reply comes back
+    /// with the verdict (nil when refused, or when Redis failed).
     public static func check(
-        _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, alongside: RedisScriptCall? = nil
+        _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, cacheRead: StatusCacheKey? = nil
     ) -> (RateLimitVerdict, RedisReply?) {
         let write = isWrite(method: method)
         if let redis = resources.redis {
             do {
-                let limit = limiter.call(tenantID: tenant.id, policy: tenant.rateLimit, write: write)
-                let replies = try redis.evaluate([limit] + (alongside.map { [$0] } ?? []))
-                let verdict = try limiter.verdict(from: replies[0], policy: tenant.rateLimit)
-                return (verdict, replies.count > 1 ? replies[1] : nil)
+                if let key = cacheRead, !write {
+                    let call = limiter.gatedReadCall(
+                        tenantID: tenant.id, policy: tenant.rateLimit, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds)
+                    return try limiter.gatedRead(from: redis.evaluate([call])[0], policy: tenant.rateLimit)
+                }
+                return (try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
             } catch {
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }

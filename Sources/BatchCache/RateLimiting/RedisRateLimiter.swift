@@ -5,37 +5,56 @@ import BatchModel
 /// limit holds across every worker thread and every batchd process sharing the
 /// Redis. A refusal consumes nothing. The arithmetic is `GCRA.decide`'s.
 public struct RedisRateLimiter: Sendable {
-    /// KEYS[1]: the general TAT; KEYS[2]: the write TAT (writes only).
-    /// ARGV: interval and burst offset (ms) of each budget; empty write ARGV for reads.
-    /// Returns now, then allowed/remaining/retry/reset of each budget, as strings
-    /// (Lua would truncate numbers to integers on the way out).
-    static let script = RedisScript(
-        name: "gcra",
-        source: """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-            local function decide(key, interval, offset)
-              local tat = tonumber(redis.call('GET', key) or '') or now
-              if tat < now then tat = now end
-              local new = tat + interval
-              local allow_at = new - offset
-              if now < allow_at then return {false, tat, 0, allow_at - now, tat - now} end
-              local remaining = math.floor((now + offset - new) / interval)
-              if remaining < 0 then remaining = 0 end
-              return {true, new, remaining, 0, new - now}
+    /// The decision, as a Lua fragment that leaves its answer in `out`.
+    /// KEYS[1]: the general TAT; KEYS[2]: the write TAT (writes only, when ARGV[3] is set).
+    /// ARGV[1..2]: interval and burst offset (ms) of the general budget; ARGV[3..4] the
+    /// write budget's or empty. `out`: now, then allowed/remaining/retry/reset of each
+    /// budget, as strings (Lua would truncate numbers to integers on the way out).
+    static let decision = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+        local function decide(key, interval, offset)
+          local tat = tonumber(redis.call('GET', key) or '') or now
+          if tat < now then tat = now end
+          local new = tat + interval
+          local allow_at = new - offset
+          if now < allow_at then return {false, tat, 0, allow_at - now, tat - now} end
+          local remaining = math.floor((now + offset - new) / interval)
+          if remaining < 0 then remaining = 0 end
+          return {true, new, remaining, 0, new - now}
+        end
+        local f = function(x) return string.format('%.3f', x) end
+        local g = decide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+        local w = nil
+        if ARGV[3] and ARGV[3] ~= '' then w = decide(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
+        local allowed = g[1] and (w == nil or w[1])
+        if allowed then
+          redis.call('SET', KEYS[1], f(g[2]), 'PX', math.ceil(g[2] - now) + 1000)
+          if w then redis.call('SET', KEYS[2], f(w[2]), 'PX', math.ceil(w[2] - now) + 1000) end
+        end
+        local out = {f(now), g[1] and '1' or '0', tostring(g[3]), f(g[4]), f(g[5])}
+        if w then
+          table.insert(out, w[1] and '1' or '0'); table.insert(out, tostring(w[3])); table.insert(out, f(w[4])); table.insert(out, f(w[5]))
+        end
+
+        """
+
+    static let script = RedisScript(name: "gcra", source: decision + "return out\n")
+
+    /// The decision for a read, and when allowed the status-cache read of
+    /// `StatusCache.readScript` in the same call (KEYS[2]: entry, KEYS[3]: lock,
+    /// ARGV[5]: lock ms): one script, one round trip for a cached answer.
+    static let gatedReadScript = RedisScript(
+        name: "gcra_status_read",
+        source: decision + """
+            if not allowed then return out end
+            local v = redis.call('GET', KEYS[2])
+            if v then
+              table.insert(out, v); table.insert(out, redis.call('PTTL', KEYS[2]))
+              return out
             end
-            local f = function(x) return string.format('%.3f', x) end
-            local g = decide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
-            local w = nil
-            if #KEYS > 1 then w = decide(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
-            if g[1] and (w == nil or w[1]) then
-              redis.call('SET', KEYS[1], f(g[2]), 'PX', math.ceil(g[2] - now) + 1000)
-              if w then redis.call('SET', KEYS[2], f(w[2]), 'PX', math.ceil(w[2] - now) + 1000) end
-            end
-            local out = {f(now), g[1] and '1' or '0', tostring(g[3]), f(g[4]), f(g[5])}
-            if w then
-              table.insert(out, w[1] and '1' or '0'); table.insert(out, tostring(w[3])); table.insert(out, f(w[4])); table.insert(out, f(w[5]))
-            end
+            table.insert(out, false)
+            if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[5]) then table.insert(out, 1) else table.insert(out, 0) end
             return out
             """)
 
@@ -54,6 +73,25 @@ public struct RedisRateLimiter: Sendable {
             arguments += [String(writes.intervalMilliseconds), String(writes.burstOffsetMilliseconds)]
         }
         return RedisScriptCall(Self.script, keys: keys, arguments: arguments)
+    }
+
+    /// A read's decision and, when allowed, its status-cache read, in one call.
+    public func gatedReadCall(tenantID: String, policy: RateLimitPolicy, key: StatusCacheKey, lockMilliseconds: Int) -> RedisScriptCall {
+        let decision = call(tenantID: tenantID, policy: policy, write: false)
+        return RedisScriptCall(
+            Self.gatedReadScript, keys: decision.keys + [key.entry, key.lock],
+            arguments: decision.arguments + ["", "", String(lockMilliseconds)])
+    }
+
+    /// The verdict and, when the request was allowed, the reply to hand to
+    /// `StatusCache.read(from:)`.
+    public func gatedRead(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> (RateLimitVerdict, RedisReply?) {
+        guard case .array(let parts) = reply, parts.count == 5 || parts.count == 7 else {
+            if case .error(let text) = reply { throw .reply(text) }
+            throw .unexpectedReply("gated read: \(reply)")
+        }
+        let verdict = try self.verdict(from: .array(Array(parts[0..<5])), policy: policy)
+        return (verdict, parts.count == 7 ? .array(Array(parts[5..<7])) : nil)
     }
 
     /// Reads the script's reply into the verdict the answer's headers come from.
