@@ -7,34 +7,34 @@ import BatchModel
 public struct RedisRateLimiter: Sendable {
     /// The decision, as a Lua fragment that leaves its answer in `out`.
     /// KEYS[1]: the general TAT; KEYS[2]: the write TAT (writes only, when ARGV[3] is set).
-    /// ARGV[1..2]: interval and burst offset (ms) of the general budget; ARGV[3..4] the
-    /// write budget's or empty. `out`: now, then allowed/remaining/retry/reset of each
-    /// budget, as strings (Lua would truncate numbers to integers on the way out).
+    /// ARGV[1..2]: interval and burst offset (µs) of the general budget; ARGV[3..4] the
+    /// write budget's or empty. Times are whole microseconds on Redis's clock, so
+    /// `out` goes back as integer replies: now, then allowed (1/0), remaining,
+    /// retry and reset (µs) of each budget.
     static let decision = """
         local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         local function decide(key, interval, offset)
           local tat = tonumber(redis.call('GET', key) or '') or now
           if tat < now then tat = now end
-          local new = tat + interval
+          local new = math.floor(tat + interval + 0.5)
           local allow_at = new - offset
-          if now < allow_at then return {false, tat, 0, allow_at - now, tat - now} end
+          if now < allow_at then return {0, tat, 0, math.ceil(allow_at - now), tat - now} end
           local remaining = math.floor((now + offset - new) / interval)
           if remaining < 0 then remaining = 0 end
-          return {true, new, remaining, 0, new - now}
+          return {1, new, remaining, 0, new - now}
         end
-        local f = function(x) return string.format('%.3f', x) end
         local g = decide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
         local w = nil
         if ARGV[3] and ARGV[3] ~= '' then w = decide(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
-        local allowed = g[1] and (w == nil or w[1])
+        local allowed = g[1] == 1 and (w == nil or w[1] == 1)
         if allowed then
-          redis.call('SET', KEYS[1], f(g[2]), 'PX', math.ceil(g[2] - now) + 1000)
-          if w then redis.call('SET', KEYS[2], f(w[2]), 'PX', math.ceil(w[2] - now) + 1000) end
+          redis.call('SET', KEYS[1], string.format('%.0f', g[2]), 'PX', math.ceil((g[2] - now) / 1000) + 1000)
+          if w then redis.call('SET', KEYS[2], string.format('%.0f', w[2]), 'PX', math.ceil((w[2] - now) / 1000) + 1000) end
         end
-        local out = {f(now), g[1] and '1' or '0', tostring(g[3]), f(g[4]), f(g[5])}
+        local out = {now, g[1], g[3], g[4], g[5]}
         if w then
-          table.insert(out, w[1] and '1' or '0'); table.insert(out, tostring(w[3])); table.insert(out, f(w[4])); table.insert(out, f(w[5]))
+          table.insert(out, w[1]); table.insert(out, w[3]); table.insert(out, w[4]); table.insert(out, w[5])
         end
 
         """
@@ -67,10 +67,10 @@ public struct RedisRateLimiter: Sendable {
         // instead of holding it to usage counted under the old one.
         let policyTag = "\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)"
         var keys = ["bd:rl:\(tenantID):\(policyTag)"]
-        var arguments = [String(general.intervalMilliseconds), String(general.burstOffsetMilliseconds)]
+        var arguments = [Self.microseconds(general.intervalMilliseconds), Self.microseconds(general.burstOffsetMilliseconds)]
         if write, let writes = policy.writes {
             keys.append("bd:rlw:\(tenantID):\(policyTag)/\(writes.limit)")
-            arguments += [String(writes.intervalMilliseconds), String(writes.burstOffsetMilliseconds)]
+            arguments += [Self.microseconds(writes.intervalMilliseconds), Self.microseconds(writes.burstOffsetMilliseconds)]
         }
         return RedisScriptCall(Self.script, keys: keys, arguments: arguments)
     }
@@ -94,25 +94,32 @@ public struct RedisRateLimiter: Sendable {
         return (verdict, parts.count == 7 ? .array(Array(parts[5..<7])) : nil)
     }
 
+    /// Milliseconds as whole microseconds, the script's unit.
+    static func microseconds(_ milliseconds: Double) -> String { String(Int64((milliseconds * 1000).rounded())) }
+
     /// Reads the script's reply into the verdict the answer's headers come from.
     public func verdict(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> RateLimitVerdict {
         guard case .array(let parts) = reply, parts.count == 5 || parts.count == 9 else {
             if case .error(let text) = reply { throw .reply(text) }
             throw .unexpectedReply("rate limit: \(reply)")
         }
-        let values = parts.map { $0.string ?? "" }
-        guard let now = Double(values[0]) else { throw .unexpectedReply("rate limit: \(values)") }
-        func decision(at index: Int) throws(CacheError) -> GCRA.Decision {
-            guard let remaining = Int(values[index + 1]), let retry = Double(values[index + 2]), let reset = Double(values[index + 3]) else {
-                throw .unexpectedReply("rate limit: \(values)")
-            }
-            return GCRA.Decision(allowed: values[index] == "1", newTAT: 0, remaining: remaining, retryAfterMilliseconds: retry, resetAfterMilliseconds: reset)
+        var values: [Int64] = []
+        values.reserveCapacity(parts.count)
+        for part in parts {
+            guard let value = part.integer else { throw .unexpectedReply("rate limit: \(reply)") }
+            values.append(value)
+        }
+        let now = Double(values[0]) / 1000
+        func decision(at index: Int) -> GCRA.Decision {
+            GCRA.Decision(
+                allowed: values[index] == 1, newTAT: 0, remaining: Int(values[index + 1]),
+                retryAfterMilliseconds: Double(values[index + 2]) / 1000, resetAfterMilliseconds: Double(values[index + 3]) / 1000)
         }
         let general = RateLimitVerdict(
-            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: try decision(at: 1), nowMilliseconds: now)
+            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision(at: 1), nowMilliseconds: now)
         guard parts.count == 9, let writeLimit = policy.writeLimit else { return general }
         let writes = RateLimitVerdict(
-            policyName: "writes", limit: writeLimit, windowSeconds: policy.windowSeconds, decision: try decision(at: 5), nowMilliseconds: now)
+            policyName: "writes", limit: writeLimit, windowSeconds: policy.windowSeconds, decision: decision(at: 5), nowMilliseconds: now)
         return RateLimitVerdict.combine(general, writes)
     }
 
