@@ -20,9 +20,6 @@ public final class CacheSettingsCell: Sendable {
 
     public init() {}
 
-    /// The settings to use now (takes the lock: workers use `WorkerResources.cacheSettingsNow`).
-    public var current: CacheSettings { state.withLock { $0.settings } }
-
     public var currentRevision: Int { revision.load(ordering: .acquiring) }
 
     /// The settings with the revision they belong to.

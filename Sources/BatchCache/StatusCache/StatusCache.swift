@@ -78,8 +78,8 @@ public struct StatusCache: Sendable {
         try read(from: redis.evaluate([readCall(key)])[0])
     }
 
-    /// The script call of `read`, to pipeline with other calls (the rate limit).
-    public func readCall(_ key: StatusCacheKey) -> RedisScriptCall {
+    /// The script call of `read`.
+    func readCall(_ key: StatusCacheKey) -> RedisScriptCall {
         RedisScriptCall(Self.readScript, keys: [key.entry, key.lock], arguments: [String(lockMilliseconds)])
     }
 
@@ -180,11 +180,6 @@ public struct StatusCache: Sendable {
         _ = try redis.pipeline([
             ["HINCRBY", StatusCacheKey.statistics, "hits", String(hits)], ["HINCRBY", StatusCacheKey.statistics, "misses", String(misses)],
         ])
-    }
-
-    /// Resets the hit and miss counters (all of them).
-    public func resetStatistics(_ redis: RedisConnection) throws(CacheError) {
-        _ = try redis.command(["DEL", StatusCacheKey.statistics])
     }
 
     private func scan(_ redis: RedisConnection, pattern: String, _ body: ([String]) throws(CacheError) -> Void) throws(CacheError) {
