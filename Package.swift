@@ -17,8 +17,10 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "BatchModel"),
+        // zlib: DEFLATE and CRC-32 where hostile bytes meet a decoder.
+        .target(name: "BatchModel", dependencies: ["CZlib"]),
         .target(name: "BatchStore", dependencies: ["BatchModel", "CSQLite"]),
         .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"]),
         .target(
@@ -58,7 +60,7 @@ let package = Package(
 
         // Shared by the test targets: spawning real servers with a clean signal mask.
         .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore"], path: "Tests/TestSupport"),
-        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel"]),
+        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "CZlib"]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),

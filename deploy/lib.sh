@@ -22,7 +22,7 @@ ensure_packages() {
 }
 
 # What building and running batchd needs.
-RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev nginx redis-server curl ca-certificates procps)
+RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev zlib1g-dev nginx redis-server curl ca-certificates procps)
 
 command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the toolchain at /opt/swift)"
 

@@ -1,14 +1,20 @@
-/// CRC-32 (IEEE 802.3, as PNG and ZIP use it).
+import CZlib
+
+/// CRC-32 (IEEE 802.3, as PNG and ZIP use it), computed by the system zlib.
 public enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
+    public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            var crc: UInt = 0
+            var rest = UnsafeBufferPointer(rebasing: buffer[...])
+            // zlib takes a 32-bit length: feed it in pieces.
+            while !rest.isEmpty {
+                let piece = min(rest.count, 1 << 30)
+                crc = CZlib.crc32(crc, rest.baseAddress, uInt(piece))
+                rest = UnsafeBufferPointer(rebasing: rest[piece...])
+            }
+            return UInt32(truncatingIfNeeded: crc)
+        }
     }
 
-    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
-    }
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { checksum(bytes[...]) }
 }

@@ -1,23 +1,47 @@
-/// The words of a Word document's `document.xml`: tags removed, paragraphs
-/// (`</w:p>`) and breaks (`<w:br/>`, `<w:tab/>`) kept apart, runs joined as they
-/// render (a word split across runs counts once).
-public enum DocxText {
-    public static func words(in xml: [UInt8]) -> Int {
-        var text: [UInt8] = []
-        text.reserveCapacity(xml.count / 4)
-        var index = 0
-        while index < xml.count {
-            if xml[index] == UInt8(ascii: "<") {
-                var end = index + 1
-                while end < xml.count, xml[end] != UInt8(ascii: ">") { end += 1 }
-                let tag = String(decoding: xml[(index + 1)..<min(end, xml.count)], as: UTF8.self)
-                if tag == "/w:p" || tag.hasPrefix("w:br") || tag.hasPrefix("w:tab") || tag.hasPrefix("w:cr") { text.append(0x20) }
-                index = end + 1
+/// The words of a Word document's `document.xml`, counted as the XML streams in:
+/// tags removed, paragraphs (`</w:p>`) and breaks (`<w:br/>`, `<w:tab/>`,
+/// `<w:cr/>`) kept apart, runs joined as they render (a word split across runs
+/// counts once). Memory is a few bytes whatever the document's size.
+public struct DocxText: Sendable {
+    private var counter = WordCounter()
+    private var inTag = false
+    /// The first bytes of the tag being read (enough to tell the break tags) and its length.
+    private var tag: [UInt8] = []
+    private var tagLength = 0
+
+    public init() {}
+
+    public var words: Int { counter.words }
+
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes {
+            if inTag {
+                if byte == UInt8(ascii: ">") {
+                    inTag = false
+                    if isBreak { counter.feed(0x20) }
+                } else {
+                    if tag.count < 5 { tag.append(byte) }
+                    tagLength += 1
+                }
+            } else if byte == UInt8(ascii: "<") {
+                inTag = true
+                tag.removeAll(keepingCapacity: true)
+                tagLength = 0
             } else {
-                text.append(xml[index])
-                index += 1
+                counter.feed(byte)
             }
         }
-        return String(decoding: text, as: UTF8.self).split(whereSeparator: { $0.isWhitespace }).count
+    }
+
+    private var isBreak: Bool {
+        (tagLength == 4 && tag.elementsEqual("/w:p".utf8)) || tag.starts(with: "w:br".utf8) || tag.starts(with: "w:tab".utf8)
+            || tag.starts(with: "w:cr".utf8)
+    }
+
+    /// The words of a whole document held in memory.
+    public static func words(in xml: [UInt8]) -> Int {
+        var text = DocxText()
+        xml.withUnsafeBufferPointer { text.feed($0) }
+        return text.words
     }
 }

@@ -23,7 +23,7 @@ public enum MediaInspector {
         }
         guard bytes.count <= limits.maxBytes(for: format) else { return .failure(tooLarge(format, size: bytes.count, limit: limits.maxBytes(for: format))) }
         do {
-            let metadata = try check(format, Reader(bytes))
+            let metadata = try check(format, Reader(bytes), limits: limits)
             return .success(Inspection(format: format, metadata: metadata))
         } catch {
             return .failure(error)
@@ -67,7 +67,7 @@ public enum MediaInspector {
         return nil
     }
 
-    static func check(_ format: MediaFormat, _ r: Reader) throws(IngestFailure) -> JSONObject {
+    static func check(_ format: MediaFormat, _ r: Reader, limits: MediaLimits) throws(IngestFailure) -> JSONObject {
         switch format {
         case .pdf: return try pdf(r)
         case .png: return try png(r)
@@ -77,7 +77,7 @@ public enum MediaInspector {
         case .wav: return try wav(r)
         case .mp3: return try mp3(r)
         case .mp4: return try mp4(r)
-        case .docx: return try docx(r)
+        case .docx: return try docx(r, limits: limits)
         case .text: return text(r)
         }
     }
@@ -107,7 +107,7 @@ public enum MediaInspector {
         return ["pdf_version": .string(version), "pages": .integer(pages)]
     }
 
-    static func docx(_ r: Reader) throws(IngestFailure) -> JSONObject {
+    static func docx(_ r: Reader, limits: MediaLimits) throws(IngestFailure) -> JSONObject {
         // End of central directory: the last "PK\5\6" within the final 64 KiB + 22 bytes.
         let signature: [UInt8] = [0x50, 0x4B, 0x05, 0x06]
         var eocd: Int?
@@ -121,6 +121,11 @@ public enum MediaInspector {
         let size = Int(r.u32le(eocd + 12) ?? 0)
         let offset = Int(r.u32le(eocd + 16) ?? 0)
         guard offset + size <= eocd, entries > 0 else { throw .corrupted(.docx, "central directory out of bounds") }
+        guard entries <= limits.zipEntries else {
+            throw IngestFailure(
+                "resource_error", "ZIP archive has \(entries) entries; at most \(limits.zipEntries) are read",
+                details: ["format": ".docx", "entries": .integer(entries), "limit_entries": .integer(limits.zipEntries)])
+        }
         var names: [String] = []
         var document: (method: UInt16, size: Int, localHeader: Int)?
         var cursor = offset
@@ -140,12 +145,12 @@ public enum MediaInspector {
                 details: ["format": ".zip", "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))])
         }
         var metadata: JSONObject = ["entries": .integer(entries)]
-        if let document { metadata["words"] = .integer(try docxWords(r, document)) }
+        if let document { metadata["words"] = .integer(try docxWords(r, document, limits: limits)) }
         return metadata
     }
 
     /// Words in `word/document.xml`: the text of its runs, paragraphs apart.
-    static func docxWords(_ r: Reader, _ entry: (method: UInt16, size: Int, localHeader: Int)) throws(IngestFailure) -> Int {
+    static func docxWords(_ r: Reader, _ entry: (method: UInt16, size: Int, localHeader: Int), limits: MediaLimits) throws(IngestFailure) -> Int {
         let at = entry.localHeader
         guard r.matches([0x50, 0x4B, 0x03, 0x04], at: at), let nameLength = r.u16le(at + 26), let extra = r.u16le(at + 28) else {
             throw .corrupted(.docx, "local header of word/document.xml damaged")
@@ -153,26 +158,31 @@ public enum MediaInspector {
         let start = at + 30 + Int(nameLength) + Int(extra)
         guard start + entry.size <= r.count else { throw .corrupted(.docx, "word/document.xml runs past the end") }
         let stored = r.bytes[start..<(start + entry.size)]
-        let xml: [UInt8]
+        var text = DocxText()
         switch entry.method {
-        case 0: xml = Array(stored)
+        case 0: stored.withUnsafeBufferPointer { text.feed($0) }
         case 8:
             do {
-                xml = try Inflate.decompress(stored, maxOutput: 256 << 20)
+                try Inflate.stream(stored, limits: Inflate.Limits(maxOutput: limits.inflatedBytes, maxRatio: limits.inflateRatio)) { text.feed($0) }
+            } catch where error.kind == .tooLarge {
+                throw IngestFailure(
+                    "resource_error", "word/document.xml \(error.reason)",
+                    details: ["format": ".docx", "limit_inflated_bytes": .integer(limits.inflatedBytes), "limit_inflate_ratio": .integer(limits.inflateRatio)])
             } catch {
                 throw .corrupted(.docx, "word/document.xml does not decompress: \(error.reason)")
             }
         default:
             throw .corrupted(.docx, "word/document.xml uses compression method \(entry.method)")
         }
-        return DocxText.words(in: xml)
+        return text.words
     }
 
     static func text(_ r: Reader) -> JSONObject {
-        let text = String(decoding: r.bytes, as: UTF8.self)
-        let words = text.split(whereSeparator: { $0.isWhitespace }).count
-        let lines = r.bytes.filter { $0 == 0x0A }.count + (r.bytes.last == 0x0A ? 0 : 1)
-        return ["encoding": "utf-8", "words": .integer(words), "lines": .integer(lines)]
+        var counter = WordCounter()
+        counter.feed(r.bytes)
+        var lines = r.bytes.last == 0x0A ? 0 : 1
+        for byte in r.bytes where byte == 0x0A { lines += 1 }
+        return ["encoding": "utf-8", "words": .integer(counter.words), "lines": .integer(lines)]
     }
 
     // MARK: Images
@@ -300,11 +310,19 @@ public enum MediaInspector {
         var sawMovie = false
         while cursor + 8 <= r.count {
             guard let size32 = r.u32be(cursor) else { break }
-            var size = Int(size32)
             let type = String(decoding: r.bytes[(cursor + 4)..<(cursor + 8)], as: UTF8.self)
-            if size == 1, let high = r.u32be(cursor + 8), let low = r.u32be(cursor + 12) { size = Int(high) << 32 | Int(low) }
-            if size == 0 { size = r.count - cursor }
-            guard size >= 8, cursor + size <= r.count else { throw .corrupted(.mp4, "\(type) box runs past the end (truncated)") }
+            // Sizes are compared as UInt64 against what is left: a 64-bit size read
+            // from the file never takes part in Int arithmetic before it is known to fit.
+            let remaining = UInt64(r.count - cursor)
+            var declared = UInt64(size32)
+            if size32 == 1 {
+                guard let high = r.u32be(cursor + 8), let low = r.u32be(cursor + 12) else { throw .corrupted(.mp4, "\(type) box header is cut short") }
+                declared = UInt64(high) << 32 | UInt64(low)
+            } else if size32 == 0 {
+                declared = remaining
+            }
+            guard declared >= 8, declared <= remaining else { throw .corrupted(.mp4, "\(type) box runs past the end (truncated)") }
+            let size = Int(declared)
             if type == "moov" {
                 sawMovie = true
                 // mvhd is the first child of moov in practice; look for it inside.
