@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "batchd", targets: ["batchd"]),
         .executable(name: "batchctl", targets: ["batchctl"]),
+        .executable(name: "batchd-inspect", targets: ["batchd-inspect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -34,9 +35,12 @@ let package = Package(
             resources: [.embedInCode("Contract/openapi.yaml")]
         ),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        // File inspection as helper processes run it: the work, the pipe protocol, the loop.
+        .target(name: "IngestInspection", dependencies: ["BatchModel"]),
+        .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"]),
         .target(
             name: "BatchScheduler",
-            dependencies: ["BatchModel", "BatchStore", "BatchCache", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchModel", "BatchStore", "BatchCache", "IngestInspection", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "BatchWebhooks",
@@ -59,8 +63,8 @@ let package = Package(
         ),
 
         // Shared by the test targets: spawning real servers with a clean signal mask.
-        .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore"], path: "Tests/TestSupport"),
-        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "CZlib"]),
+        .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore", "CZlib"], path: "Tests/TestSupport"),
+        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "TestSupport"]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),

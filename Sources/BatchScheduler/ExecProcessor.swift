@@ -55,7 +55,7 @@ public struct ExecProcessor: Processor {
             return .failed(errorType: "processing_error", message: "Cannot start \(command.first ?? "command"): \(error)", details: nil)
         }
         // Remembered so that a batchd killed while this runs can end it at its next start.
-        FileManager.default.createFile(atPath: groupPath, contents: Data("\(pid)".utf8))
+        _ = FileManager.default.createFile(atPath: groupPath, contents: Data("\(pid)".utf8))
         let deadline = MonotonicClock.milliseconds() + Int64(item.timeoutSeconds) * 1000
         var status: Int32 = 0
         var pause: useconds_t = 2_000
@@ -77,11 +77,16 @@ public struct ExecProcessor: Processor {
         }
         // Children the command left behind in its group go with it.
         kill(-pid, SIGKILL)
-        let exitCode = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
-        guard exitCode == 0 else {
+        switch ProcessLauncher.Exit(waitStatus: status) {
+        case .status(0): break
+        case .status(let code):
             return .failed(
-                errorType: "processing_error", message: "\(name) exited with status \(exitCode)",
-                details: ["exit_status": .integer(exitCode), "stderr": .string(Self.tail(of: errorPath))])
+                errorType: "processing_error", message: "\(name) exited with status \(code)",
+                details: ["exit_status": .integer(code), "stderr": .string(Self.tail(of: errorPath))])
+        case .signal(let number):
+            // Killed under the item (not by batchd: that is a timeout or a cancel,
+            // handled above): run once more; a second death fails it for good.
+            return .crashed(errorType: "processing_error", message: "\(name) was killed by signal \(number) while processing this item")
         }
         return Self.outcome(fromOutputAt: outputPath, processor: name)
     }
@@ -134,54 +139,14 @@ public struct ExecProcessor: Processor {
         return String(decoding: data.suffix(bytes), as: UTF8.self)
     }
 
-    private func spawn(item: ClaimedItem, input: String, output: String, errors: String) throws -> pid_t {
-        guard let program = command.first else { throw ExecError.noCommand }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, so a timeout kills everything it started; and no
-        // blocked signals (batchd's threads block SIGTERM for sigwait).
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for number in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, number) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
+    private func spawn(item: ClaimedItem, input: String, output: String, errors: String) throws(ProcessLauncher.Failure) -> pid_t {
         var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "BATCHD_ITEM_ID=\(item.id)", "BATCHD_BATCH_ID=\(item.batchID)", "BATCHD_ATTEMPT=\(item.attempt)"]
         if let filename = item.filename { environment.append("BATCHD_FILENAME=\(filename)") }
         if let customID = item.customID { environment.append("BATCHD_CUSTOM_ID=\(customID)") }
         if let context = item.context { environment.append("BATCHD_CONTEXT=\(context)") }
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw ExecError.spawn(String(cString: strerror(rc))) }
-        return pid
-    }
-}
-
-enum ExecError: Error, CustomStringConvertible {
-    case noCommand
-    case spawn(String)
-
-    var description: String {
-        switch self {
-        case .noCommand: return "no command configured"
-        case .spawn(let reason): return reason
-        }
+        // Its own process group, so a timeout kills everything it started.
+        return try ProcessLauncher.spawn(
+            command, environment: environment,
+            streams: (.file(input, flags: O_RDONLY), .file(output, flags: O_WRONLY | O_CREAT | O_TRUNC), .file(errors, flags: O_WRONLY | O_CREAT | O_TRUNC)))
     }
 }

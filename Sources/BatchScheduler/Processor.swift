@@ -1,4 +1,5 @@
 import BatchModel
+import IngestInspection
 
 /// Does the work of one item. Called on a scheduler worker thread; may block for
 /// as long as the item's timeout allows. It MUST NOT throw or trap on bad input:
@@ -31,7 +32,9 @@ public struct NoopProcessor: Processor {
     public init() {}
 
     public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
-        .succeeded(result: ["bytes": .integer(item.content?.count ?? 0)], mediaType: nil, usage: .none)
+        // Debug builds only: lets the suite crash batchd itself under an item.
+        TestFault.fire(item.content)
+        return .succeeded(result: ["bytes": .integer(item.content?.count ?? 0)], mediaType: nil, usage: .none)
     }
 }
 

@@ -31,6 +31,8 @@ public final class Scheduler: Sendable {
         /// Where cached status documents live; nil runs without a cache to invalidate.
         public var redisEndpoint: RedisEndpoint?
         public var redisTimeoutMilliseconds: Int = 50
+        /// Where a dying process writes the items its workers were running; nil keeps no journal.
+        public var crashJournalPath: String?
 
         public init() {}
     }
@@ -79,11 +81,20 @@ public final class Scheduler: Sendable {
             if killed > 0 { logger.notice("orphaned commands killed", metadata: ["count": "\(killed)"]) }
         }
         let connection = try database.connect()
+        if let journal = configuration.crashJournalPath {
+            // Items that were running when the previous process died of a fatal
+            // signal: counted against them, and released now rather than at lease expiry.
+            let (retried, failed) = try ItemLeases(connection).recordServerCrash(itemIDs: CrashJournal.take(path: journal))
+            if retried + failed > 0 {
+                logger.warning("items running when batchd last crashed", metadata: ["retried": "\(retried)", "failed_for_good": "\(failed)"])
+            }
+            CrashJournal.install(path: journal)
+        }
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
         publishChanges(connection, makeRedis())
         for index in 0..<configuration.workers {
-            startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)") }
+            startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)", slot: index) }
         }
         startThread(name: "rescuer") { [self] in runRescuer() }
     }
@@ -101,8 +112,9 @@ public final class Scheduler: Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
-    private func runWorker(owner: String) {
+    private func runWorker(owner: String, slot: Int) {
         defer { exited.signal() }
+        CrashJournal.register(slot: slot)
         var connection: SQLiteConnection?
         let redis = makeRedis()
         while !isStopping {
@@ -125,7 +137,9 @@ public final class Scheduler: Sendable {
                         publishChanges(store, redis)
                         return
                     }
+                    CrashJournal.running(item.id, slot: slot)
                     completions.append(run(item, control: control(for: item)))
+                    CrashJournal.running(nil, slot: slot)
                 }
                 try leases.complete(completions)
                 publishChanges(store, redis)

@@ -47,7 +47,16 @@ struct BatchDaemon: ParsableCommand {
         // only the sigwait below ever sees these signals.
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        var processors: [any Processor] = [IngestProcessor(limits: settings.mediaLimits), NoopProcessor()]
+        // File inspection runs in helper processes: a file that breaks the
+        // inspector ends a helper, never batchd.
+        let inspection = settings.inspectionPool
+        guard access(inspection.executable, X_OK) == 0 else {
+            logger.critical("the inspection helper is missing or not executable", metadata: ["path": "\(inspection.executable)"])
+            throw ExitCode(1)
+        }
+        let helpers = InspectionHelperPool(inspection)
+        defer { helpers.shutdown() }
+        var processors: [any Processor] = [IngestProcessor(limits: settings.mediaLimits, isolation: .helpers(helpers)), NoopProcessor()]
         if !settings.processorsFile.isEmpty {
             let workDirectory = settings.stateDir + "/run/exec"
             try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
@@ -76,6 +85,7 @@ struct BatchDaemon: ParsableCommand {
         schedulerConfiguration.rescueIntervalSeconds = settings.rescueSeconds
         schedulerConfiguration.redisEndpoint = settings.redisEndpoint
         schedulerConfiguration.redisTimeoutMilliseconds = settings.redisTimeoutMs
+        schedulerConfiguration.crashJournalPath = settings.stateDir + "/run/crashed-items"
         // Shared by every worker and the scheduler of this process.
         let invalidator = CacheInvalidator()
         let cacheSettings = CacheSettingsCell()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatchCache
 import BatchModel
+import BatchScheduler
 import BatchStore
 import Foundation
 import Logging
@@ -79,6 +80,15 @@ struct Configuration: ParsableArguments {
     @Option(help: "Largest video file (env BATCHD_MAX_VIDEO_BYTES).")
     var maxVideoBytes: Int = Int(environment["BATCHD_MAX_VIDEO_BYTES"] ?? "") ?? 100 << 20
 
+    @Option(help: "The file-inspection helper program (env BATCHD_INSPECT_HELPER; default batchd-inspect beside batchd).")
+    var inspectHelper: String = environment["BATCHD_INSPECT_HELPER"] ?? ""
+
+    @Option(help: "Address space of each inspection helper, in MiB (env BATCHD_INSPECT_MEMORY_MB).")
+    var inspectMemoryMb: Int = Int(environment["BATCHD_INSPECT_MEMORY_MB"] ?? "") ?? 1024
+
+    @Option(help: "CPU seconds one item may use in an inspection helper (env BATCHD_INSPECT_CPU_SECONDS).")
+    var inspectCpuSeconds: Int = Int(environment["BATCHD_INSPECT_CPU_SECONDS"] ?? "") ?? 30
+
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 
@@ -102,6 +112,8 @@ struct Configuration: ParsableArguments {
         guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--max-document/image/audio/video-bytes must be at least 1")
         }
+        guard (64...65_536).contains(inspectMemoryMb) else { throw ValidationError("--inspect-memory-mb must be between 64 and 65536") }
+        guard (1...86_400).contains(inspectCpuSeconds) else { throw ValidationError("--inspect-cpu-seconds must be between 1 and 86400") }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (0...10_000).contains(statusBuildDelayMs) else { throw ValidationError("--status-build-delay-ms must be between 0 and 10000") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
@@ -113,6 +125,18 @@ struct Configuration: ParsableArguments {
     var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
     var mediaLimits: MediaLimits {
         MediaLimits(documentBytes: maxDocumentBytes, imageBytes: maxImageBytes, audioBytes: maxAudioBytes, videoBytes: maxVideoBytes)
+    }
+    /// The helper program: the flag, else `batchd-inspect` in batchd's own folder.
+    var inspectHelperPath: String {
+        guard inspectHelper.isEmpty else { return inspectHelper }
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("batchd-inspect").path
+    }
+    var inspectionPool: InspectionHelperPool.Configuration {
+        var configuration = InspectionHelperPool.Configuration(executable: inspectHelperPath)
+        configuration.memoryMegabytes = inspectMemoryMb
+        configuration.cpuSeconds = inspectCpuSeconds
+        return configuration
     }
     var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
 }

@@ -1,17 +1,11 @@
 @testable import BatchModel
-import CZlib
+import TestSupport
 import Testing
 
 /// Files built to break the inspector: each once took batchd down or held it for
 /// long. Every one must give a typed failure (or a value), never a trap.
 @Suite struct HostileMediaTests {
-    /// An `ftyp` box and a box of size 1 whose 64-bit size is 0x7FFF_FFFF_FFFF_FFFF:
-    /// the 40 bytes that crash-looped batchd through an overflow in the box walk.
-    static let mp4HugeBox: [UInt8] = {
-        let ftyp: [UInt8] = [0, 0, 0, 24] + Array("ftypisom".utf8) + [0, 0, 2, 0] + Array("isomiso2".utf8)
-        let huge: [UInt8] = [0, 0, 0, 1] + Array("mdat".utf8) + [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
-        return ftyp + huge
-    }()
+    static let mp4HugeBox = HostileFiles.mp4HugeBox
 
     @Test func mp4WithA64BitBoxSizeIsCorrupted() {
         #expect(Self.mp4HugeBox.count == 40)
@@ -54,28 +48,8 @@ import Testing
 
 /// Decompression is bounded in total, in ratio and in ZIP entries.
 @Suite struct DecompressionLimitTests {
-    /// Raw DEFLATE of `count` copies of `byte`, through zlib (level 9: about 1,000 to 1).
-    static func deflate(_ byte: UInt8, count: Int) -> [UInt8] {
-        let input = [UInt8](repeating: byte, count: count)
-        var stream = z_stream()
-        precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))))
-        let produced = input.withUnsafeBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer -> Int in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
-                stream.avail_in = uInt(inBuffer.count)
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = uInt(outBuffer.count)
-                precondition(CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END)
-                return outBuffer.count - Int(stream.avail_out)
-            }
-        }
-        return Array(output.prefix(produced))
-    }
-
     @Test func zipBombIsAResourceError() {
-        let bomb = MediaFixtures.docx(deflatedData: Self.deflate(UInt8(ascii: " "), count: 32 << 20))
+        let bomb = HostileFiles.docxBomb(inflated: 32 << 20)
         #expect(bomb.count < 64 << 10)
         guard case .failure(let failure) = MediaInspector.inspect(bomb, filename: "bomb.docx") else {
             Issue.record("accepted")
@@ -109,7 +83,7 @@ import Testing
     }
 
     @Test func streamingInflateMatchesWholeInflate() throws {
-        let data = Self.deflate(UInt8(ascii: "x"), count: 300_000)
+        let data = HostileFiles.deflate(UInt8(ascii: "x"), count: 300_000)
         let whole = try Inflate.decompress(data[...], maxOutput: 1 << 20)
         #expect(whole == [UInt8](repeating: UInt8(ascii: "x"), count: 300_000))
         var pieces = 0

@@ -68,14 +68,13 @@ enum MediaFixtures {
     /// or deflated (method 8) when `deflated` is true.
     static func docx(
         names: [String] = ["[Content_Types].xml", "word/document.xml"], document: [UInt8] = Array("<w:p><w:t>two words</w:t></w:p>".utf8),
-        deflated: Bool = false, deflatedData: [UInt8]? = nil
+        deflated: Bool = false
     ) -> [UInt8] {
         var local: [UInt8] = []
         var central: [UInt8] = []
-        let deflated = deflated || deflatedData != nil
         for name in names {
             let isDocument = name == "word/document.xml"
-            let data = isDocument ? (deflated ? deflatedData ?? deflatedDocument : document) : Array("<x/>".utf8)
+            let data = isDocument ? (deflated ? deflatedDocument : document) : Array("<x/>".utf8)
             let method = isDocument && deflated ? 8 : 0
             let crc = Int(CRC32.checksum(data))
             let offset = local.count

@@ -199,3 +199,67 @@ import Testing
         #expect(try BatchRecords(connection).find(id: running) != nil)
     }
 }
+
+/// Poison items: the second death of the process running an item fails it for good.
+@Suite struct PoisonItemTests {
+    let base = ItemLeaseTests()
+
+    func crash(_ items: [ClaimedItem]) -> [ItemCompletion] {
+        items.map { ItemCompletion(item: $0, outcome: .crashed(errorType: "processing_error", message: "helper died"), startedAt: .now(), durationMilliseconds: 5) }
+    }
+
+    func errorType(_ connection: SQLiteConnection, _ id: String) throws -> (String?, Int) {
+        try #require(try connection.statement("SELECT error_type, crashes FROM items WHERE id = ?").bind(.text(id)).firstRow { ($0.optionalText(0), Int($0.int(1))) })
+    }
+
+    @Test func aFirstCrashRetriesAtOnceASecondFailsForGood() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try base.seed(connection, items: 1)
+        let leases = ItemLeases(connection)
+        let first = try leases.claim(owner: "w1", limit: 1, leaseSeconds: 60)
+        #expect(try leases.complete(crash(first)) == 0)
+        // Released at once: claimable again without waiting for the lease to expire.
+        var batch = try base.batch(connection, row.id)
+        #expect(batch.pending == 1 && batch.processing == 0 && batch.failed == 0)
+        let second = try leases.claim(owner: "w2", limit: 1, leaseSeconds: 60)
+        #expect(second.first?.crashes == 1)
+        #expect(try leases.complete(crash(second)) == 1)
+        batch = try base.batch(connection, row.id)
+        #expect(batch.failed == 1 && batch.pending == 0 && batch.processing == 0)
+        #expect(batch.state == .completed)
+        #expect(try errorType(connection, second[0].id) == ("processing_error", 2))
+    }
+
+    @Test func aCrashUnderALostLeaseChangesNothing() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try base.seed(connection, items: 1)
+        let leases = ItemLeases(connection)
+        var claimed = try leases.claim(owner: "w1", limit: 1, leaseSeconds: 60)
+        claimed[0].leaseOwner = "w9"
+        #expect(try leases.complete(crash(claimed)) == 0)
+        let batch = try base.batch(connection, row.id)
+        #expect(batch.processing == 1 && batch.pending == 0)
+    }
+
+    @Test func serverCrashesCountTheSameWay() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let (_, row) = try base.seed(connection, items: 2)
+        let leases = ItemLeases(connection)
+        let claimed = try leases.claim(owner: "w1", limit: 2, leaseSeconds: 60)
+        let poison = claimed[0].id
+        // Unknown and not-running ids are ignored.
+        #expect(try leases.recordServerCrash(itemIDs: [poison, "job-unknown"]) == (1, 0))
+        var batch = try base.batch(connection, row.id)
+        #expect(batch.pending == 1 && batch.processing == 1)
+        let again = try leases.claim(owner: "w2", limit: 1, leaseSeconds: 60)
+        #expect(again.map(\.id) == [poison])
+        #expect(try leases.recordServerCrash(itemIDs: [poison]) == (0, 1))
+        #expect(try errorType(connection, poison) == ("processing_error", 2))
+        #expect(try leases.complete(base.succeed([claimed[1]])) == 1)
+        batch = try base.batch(connection, row.id)
+        #expect(batch.state == .completed && batch.failed == 1 && batch.succeeded == 1)
+    }
+}

@@ -17,10 +17,13 @@ public struct ClaimedItem: Sendable, Equatable {
     public var filename: String?
     public var customID: String?
     public var context: String?
+    /// How often a process running this item died while it ran (see `ItemOutcome.crashed`).
+    public var crashes: Int
 
     public init(
         id: String, batchID: String, tenantID: String, seq: Int, attempt: Int, leaseOwner: String, processor: String, collection: String,
-        forceOverwrite: Bool = false, timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?, context: String?
+        forceOverwrite: Bool = false, timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?, context: String?,
+        crashes: Int = 0
     ) {
         self.id = id
         self.batchID = batchID
@@ -37,6 +40,7 @@ public struct ClaimedItem: Sendable, Equatable {
         self.filename = filename
         self.customID = customID
         self.context = context
+        self.crashes = crashes
     }
 
     /// The name shown in error summaries: the filename, else the custom id, else the item id.
@@ -48,6 +52,14 @@ public enum ItemOutcome: Sendable, Equatable {
     case succeeded(result: JSONValue?, mediaType: String?, usage: Usage, media: NewMedia? = nil)
     /// `errorType` is one of the spec's types (`format_error`, `timeout_error`, …).
     case failed(errorType: String, message: String, details: JSONValue?)
+    /// The process running the item died under it (a helper that trapped, a
+    /// command killed by a signal). The item runs once more; the second death
+    /// fails it for good with `errorType` and `message`: a poison item never
+    /// takes more than two processes down.
+    case crashed(errorType: String, message: String)
+
+    /// Deaths of the process running an item that fail it for good.
+    public static let crashLimit = 2
 }
 
 /// What a processor reported using, summed per batch.

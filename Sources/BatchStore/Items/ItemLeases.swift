@@ -47,14 +47,15 @@ public struct ItemLeases {
                 """
                 UPDATE items SET status = 'processing', lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
                 WHERE id IN (SELECT id FROM items WHERE batch_id = ?4 AND status = 'pending' ORDER BY seq LIMIT ?5)
-                RETURNING id, seq, attempt, content, file_path, filename, custom_id, context
+                RETURNING id, seq, attempt, content, file_path, filename, custom_id, context, crashes
                 """
             ).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free))))
                 .rows { row in
                     ClaimedItem(
                         id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
                         processor: processor, collection: collection, forceOverwrite: forceOverwrite, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
-                        filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7))
+                        filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7),
+                        crashes: Int(row.int(8)))
                 }
             let version = try connection.statement(
                 """
@@ -90,6 +91,10 @@ public struct ItemLeases {
                 """)
             for completion in completions {
                 let item = completion.item
+                if case .crashed = completion.outcome, item.crashes + 1 < ItemOutcome.crashLimit {
+                    if try retryAfterCrash(item) { touched.insert(item.batchID) }
+                    continue
+                }
                 var values: [SQLiteValue]
                 var usage = Usage.none
                 var mediaID: String?
@@ -110,6 +115,10 @@ public struct ItemLeases {
                 case .failed(let type, let message, let details):
                     values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null]
+                case .crashed(let type, let message):
+                    let details: JSONValue = ["crashes": .integer(item.crashes + 1)]
+                    values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .null, .text(type), .text(message), .text(JSONWriter.string(details)), .null]
                 }
                 values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
                     .text(item.id), .text(item.leaseOwner), .int(item.attempt)]
@@ -118,6 +127,9 @@ public struct ItemLeases {
                 counted += 1
                 touched.insert(item.batchID)
                 let succeeded = if case .succeeded = completion.outcome { 1 } else { 0 }
+                if case .crashed = completion.outcome {
+                    try connection.statement("UPDATE items SET crashes = crashes + 1 WHERE id = ?").bind(.text(item.id)).run()
+                }
                 try connection.statement(
                     """
                     UPDATE batches SET n_processing = n_processing - 1, n_succeeded = n_succeeded + ?1, n_failed = n_failed + 1 - ?1,
@@ -127,8 +139,9 @@ public struct ItemLeases {
                     """
                 ).bind(.int(succeeded), .integer(completion.durationMilliseconds), .integer(usage.costCents), .integer(usage.inputTokens),
                     .integer(usage.outputTokens), .integer(now.milliseconds), .text(item.batchID)).run()
-                if case .failed(let type, _, _) = completion.outcome {
-                    try recordError(type: type, file: item.displayName, batchID: item.batchID)
+                switch completion.outcome {
+                case .failed(let type, _, _), .crashed(let type, _): try recordError(type: type, file: item.displayName, batchID: item.batchID)
+                case .succeeded: break
                 }
             }
             for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
@@ -179,6 +192,53 @@ public struct ItemLeases {
         ).bind(.text(batchID), .text(type), .text(file), .int(Self.affectedFilesCap)).run()
     }
 
+    /// After the first death of the process running it: the item goes back to
+    /// pending at once (its lease released, not left to expire), its crash counted.
+    /// False when the lease was no longer held.
+    private func retryAfterCrash(_ item: ClaimedItem) throws(StoreError) -> Bool {
+        try connection.statement(
+            """
+            UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, crashes = crashes + 1
+            WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?
+            """
+        ).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
+        guard connection.changes == 1 else { return false }
+        try returnedToPending(batchID: item.batchID)
+        return true
+    }
+
+    /// Items that were running when this server's previous process died of a
+    /// fatal signal (its crash journal): each such death counts against the item
+    /// as `.crashed` does, and the item is released at once: back to pending
+    /// after the first, failed for good (`processing_error`) after the second.
+    /// Returns how many were retried and how many failed.
+    @discardableResult
+    public func recordServerCrash(itemIDs: [String], now: Timestamp = .now()) throws(StoreError) -> (retried: Int, failed: Int) {
+        guard !itemIDs.isEmpty else { return (0, 0) }
+        return try connection.transaction {
+            () throws(StoreError) -> (retried: Int, failed: Int) in
+            var retried = 0
+            var failed = 0
+            var touched: Set<String> = []
+            for id in Set(itemIDs) {
+                guard let (batchID, crashes, name) = try connection.statement(
+                    "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND status = 'processing'"
+                ).bind(.text(id)).firstRow({ ($0.text(0), Int($0.int(1)) + 1, $0.text(2)) }) else { continue }
+                touched.insert(batchID)
+                if crashes >= ItemOutcome.crashLimit {
+                    try failUnfinished(
+                        id: id, batchID: batchID, name: name, message: "batchd died \(crashes) times while processing this item", crashes: crashes, now: now)
+                    failed += 1
+                } else {
+                    try returnUnfinished(id: id, batchID: batchID, crashes: crashes)
+                    retried += 1
+                }
+            }
+            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
+            return (retried, failed)
+        }
+    }
+
     /// Extends a lease; false when it is no longer held (cancelled, rescued or finished).
     public func renew(_ item: ClaimedItem, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> Bool {
         try connection.statement(
@@ -206,10 +266,7 @@ public struct ItemLeases {
                     WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?
                     """
                 ).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
-                if connection.changes == 1 {
-                    try connection.statement("UPDATE batches SET n_pending = n_pending + 1, n_processing = n_processing - 1, version = version + 1 WHERE id = ?")
-                        .bind(.text(item.batchID)).run()
-                }
+                if connection.changes == 1 { try returnedToPending(batchID: item.batchID) }
             }
         }
     }
@@ -230,26 +287,45 @@ public struct ItemLeases {
             for (id, batchID, attempt, name) in expired {
                 touched.insert(batchID)
                 if attempt >= maxAttempts {
-                    try connection.statement(
-                        """
-                        UPDATE items SET status = 'failed', completed_at = ?, error_type = 'processing_error',
-                            error_message = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?
-                        """
-                    ).bind(.integer(now.milliseconds), .text("Processing did not finish after \(attempt) attempts"), .text(id)).run()
-                    try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_failed = n_failed + 1, version = version + 1 WHERE id = ?")
-                        .bind(.text(batchID)).run()
-                    try recordError(type: "processing_error", file: name, batchID: batchID)
+                    try failUnfinished(id: id, batchID: batchID, name: name, message: "Processing did not finish after \(attempt) attempts", crashes: nil, now: now)
                     failed += 1
                 } else {
-                    try connection.statement("UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE id = ?")
-                        .bind(.text(id)).run()
-                    try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_pending = n_pending + 1, version = version + 1 WHERE id = ?")
-                        .bind(.text(batchID)).run()
+                    try returnUnfinished(id: id, batchID: batchID, crashes: nil)
                     rescued += 1
                 }
             }
             for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
             return (rescued, failed)
         }
+    }
+
+    /// An item whose processing never finished fails for good with
+    /// `processing_error` (its crash count recorded when given).
+    private func failUnfinished(id: String, batchID: String, name: String, message: String, crashes: Int?, now: Timestamp) throws(StoreError) {
+        try connection.statement(
+            """
+            UPDATE items SET status = 'failed', completed_at = ?1, error_type = 'processing_error', error_message = ?2,
+                error_details = ?3, crashes = coalesce(?4, crashes), lease_owner = NULL, lease_until = NULL WHERE id = ?5
+            """
+        ).bind(
+            .integer(now.milliseconds), .text(message), .optionalText(crashes.map { JSONWriter.string(["crashes": .integer($0)]) }),
+            crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)
+        ).run()
+        try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_failed = n_failed + 1, version = version + 1 WHERE id = ?")
+            .bind(.text(batchID)).run()
+        try recordError(type: "processing_error", file: name, batchID: batchID)
+    }
+
+    /// An item whose processing never finished goes back to pending, attempt kept
+    /// (its crash count updated when given).
+    private func returnUnfinished(id: String, batchID: String, crashes: Int?) throws(StoreError) {
+        try connection.statement("UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, crashes = coalesce(?1, crashes) WHERE id = ?2")
+            .bind(crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)).run()
+        try returnedToPending(batchID: batchID)
+    }
+
+    private func returnedToPending(batchID: String) throws(StoreError) {
+        try connection.statement("UPDATE batches SET n_pending = n_pending + 1, n_processing = n_processing - 1, version = version + 1 WHERE id = ?")
+            .bind(.text(batchID)).run()
     }
 }

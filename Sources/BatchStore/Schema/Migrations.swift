@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4]
+    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5]
 
     public static var latestVersion: Int { all.count }
 
@@ -48,6 +48,11 @@ public enum Migrations {
     /// How a batch was created (Check's `inputFormat`).
     static let migration4 = """
         ALTER TABLE batches ADD COLUMN input_format TEXT NOT NULL DEFAULT 'json';
+        """
+
+    /// How often the process running an item died while it ran (poison items).
+    static let migration5 = """
+        ALTER TABLE items ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
         """
 
     static let migration1 = """

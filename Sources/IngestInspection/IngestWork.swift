@@ -1,0 +1,102 @@
+import BatchModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `ingest` item's work, wherever it runs (a helper process in batchd, in
+/// process in unit tests): read the file, judge it by its bytes, inspect it,
+/// hash it. Total: any file gives an `ItemOutcome`, never a trap (the helper
+/// process is there for the day that promise is broken).
+public enum IngestWork {
+    /// What one item asks of the inspector.
+    public struct Request: Sendable, Equatable {
+        public var content: [UInt8]?
+        public var filePath: String?
+        public var filename: String?
+        /// The name error messages use.
+        public var displayName: String
+        public var limits: MediaLimits
+
+        public init(content: [UInt8]?, filePath: String?, filename: String?, displayName: String, limits: MediaLimits) {
+            self.content = content
+            self.filePath = filePath
+            self.filename = filename
+            self.displayName = displayName
+            self.limits = limits
+        }
+
+        public init(_ item: ClaimedItem, limits: MediaLimits) {
+            self.init(content: item.content, filePath: item.filePath, filename: item.filename, displayName: item.displayName, limits: limits)
+        }
+    }
+
+    public static func outcome(_ request: Request) -> ItemOutcome {
+        TestFault.fire(request.content)
+        let bytes: [UInt8]
+        if let content = request.content {
+            bytes = content
+        } else if let path = request.filePath {
+            guard let file = read(path: path, head: 4096) else { return unreadable(request, path) }
+            TestFault.fire(file.head)
+            // Judge a file by its first bytes and its size before reading it whole:
+            // memory then stays within the largest accepted format's limit.
+            guard let format = MediaInspector.detect(file.head, prefixOf: file.size) else {
+                return outcome(MediaInspector.inspect(file.head, filename: request.filename ?? path, limits: request.limits), bytes: file.head)
+            }
+            guard file.size <= request.limits.maxBytes(for: format) else {
+                let failure = MediaInspector.tooLarge(format, size: file.size, limit: request.limits.maxBytes(for: format))
+                return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
+            }
+            guard let whole = read(path: path, head: file.size)?.head else { return unreadable(request, path) }
+            bytes = whole
+        } else {
+            return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
+        }
+        return outcome(MediaInspector.inspect(bytes, filename: request.filename ?? request.filePath, limits: request.limits), bytes: bytes)
+    }
+
+    static func unreadable(_ request: Request, _ path: String) -> ItemOutcome {
+        .failed(errorType: "storage_error", message: "Cannot read \(request.displayName)", details: ["file_path": .string(path)])
+    }
+
+    static func outcome(_ inspection: Result<MediaInspector.Inspection, IngestFailure>, bytes: [UInt8]) -> ItemOutcome {
+        switch inspection {
+        case .failure(let failure):
+            return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
+        case .success(let inspection):
+            let sha = SHA256.hexHash(bytes)
+            var metadata = inspection.metadata
+            metadata["format"] = .string(inspection.format.fileExtension)
+            let media = NewMedia(
+                mediaType: inspection.format.mediaType, mime: inspection.format.mime, sizeBytes: Int64(bytes.count), sha256: sha, metadata: metadata)
+            let result: JSONValue = [
+                "media_type": .string(media.mediaType), "mime_type": .string(media.mime), "size_bytes": .integer(bytes.count),
+                "sha256": .string(sha), "metadata": .object(metadata),
+            ]
+            return .succeeded(result: result, mediaType: media.mediaType, usage: .none, media: media)
+        }
+    }
+
+    /// The first `head` bytes of a file (all of it when shorter) and its size,
+    /// read straight into one array.
+    static func read(path: String, head: Int) -> (head: [UInt8], size: Int)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: min(head, size))
+        var filled = 0
+        let ok = bytes.withUnsafeMutableBytes { buffer -> Bool in
+            while filled < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                if n <= 0 { return false }
+                filled += n
+            }
+            return true
+        }
+        return ok ? (bytes, size) : nil
+    }
+}
