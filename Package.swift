@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "TestSupport"],
+            name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "IngestInspection", "TestSupport"],
             // Run by the tests as scripts from the source tree, not built.
             exclude: ["SpecExamples", "Contract"]
         ),

@@ -146,14 +146,7 @@ import Testing
         let stack = try TestStack()
         defer { stack.stop() }
         let png = Array(Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")!)
-        func form(_ files: [(String, [UInt8])]) -> [UInt8] {
-            var body = Array("--XB\r\nContent-Disposition: form-data; name=\"collection_id\"\r\n\r\nuploads\r\n".utf8)
-            for (name, bytes) in files {
-                body += Array("--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
-                body += bytes + Array("\r\n".utf8)
-            }
-            return body + Array("--XB--\r\n".utf8)
-        }
+        let form = { (files: [(String, [UInt8])]) in multipartForm(files) }
         // Warm up, then measure the peak while 90 MB streams through (noop: nothing reads it back).
         #expect(try stack.get("/v1/status", key: stack.clientKey).status == 200)
         let before = try #require(stack.batchdPeakMemoryKB())

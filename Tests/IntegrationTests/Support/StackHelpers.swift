@@ -15,6 +15,22 @@ extension TestStack {
         return id
     }
 
+    /// Creates a batch from a multipart upload of `files` (name, bytes), one item a file.
+    func upload(_ files: [(String, [UInt8])], fields: [(String, String)] = [("collection_id", "uploads")]) throws -> HTTPResult {
+        try send("POST", "/v1/batches", key: clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: multipartForm(files, fields: fields))
+    }
+
+    /// Every item's `status` and `error.code` by filename, from the results document.
+    func itemOutcomes(_ id: String) throws -> [String: (status: String, error: String?)] {
+        let results = try get("/v1/batches/\(id)/results?page_size=1000", key: clientKey)
+        var outcomes: [String: (status: String, error: String?)] = [:]
+        for case let job as [String: Any] in (results.json["data"] as? [String: Any])?["job_results"] as? [Any] ?? [] {
+            guard let name = job["filename"] as? String, let status = job["status"] as? String else { continue }
+            outcomes[name] = (status, (job["error"] as? [String: Any])?["code"] as? String)
+        }
+        return outcomes
+    }
+
     /// The status document's `data.status` (nil unless 200).
     func statusWord(_ id: String, key: String? = nil) -> String? {
         ((try? get("/v1/batches/\(id)", key: key ?? clientKey))?.json["data"] as? [String: Any])?["status"] as? String
@@ -44,6 +60,19 @@ extension TestStack {
     func pauseRedis(_ paused: Bool) throws {
         try shell("kill -\(paused ? "STOP" : "CONT") $(cat \"$STACK/run/redis.pid\")")
     }
+}
+
+/// A multipart/form-data body (boundary `XB`): `fields`, then one `file` part per file.
+func multipartForm(_ files: [(String, [UInt8])], fields: [(String, String)] = [("collection_id", "uploads")]) -> [UInt8] {
+    var body: [UInt8] = []
+    for (name, value) in fields {
+        body += Array("--XB\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+    for (name, bytes) in files {
+        body += Array("--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += bytes + Array("\r\n".utf8)
+    }
+    return body + Array("--XB--\r\n".utf8)
 }
 
 /// Runs `body` on `count` threads at once (not the cooperative pool: every

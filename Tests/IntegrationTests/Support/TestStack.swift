@@ -85,7 +85,8 @@ final class TestStack {
         try shell("stop_pidfile \"$STACK/run/redis.pid\"")
     }
 
-    func startBatchd() throws {
+    /// Starts batchd; unless `waitForSocket` is false, waits until it accepts.
+    func startBatchd(waitForSocket: Bool = true) throws {
         var arguments = [
             "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
             "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
@@ -101,6 +102,7 @@ final class TestStack {
             Self.binDirectory + "/batchd",
             arguments,
             outputPath: logDirectory + "/batchd.log")
+        guard waitForSocket else { return }
         try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
     }
 
@@ -210,6 +212,24 @@ final class TestStack {
         guard let pid = batchd?.pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
+    }
+
+    /// The highest peak resident memory (VmHWM, kB) among batchd's running
+    /// inspection helpers, or nil when none runs.
+    func helperPeakMemoryKB() -> Int? {
+        guard let parent = batchd?.pid, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        var peak: Int?
+        for entry in entries where Int32(entry) != nil {
+            guard let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
+            let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+            }, uniquingKeysWith: { first, _ in first })
+            guard fields["PPid"] == "\(parent)", fields["Name"] == "batchd-inspect",
+                let kb = fields["VmHWM"].flatMap({ Int($0.split(separator: " ")[0]) }) else { continue }
+            peak = max(peak ?? 0, kb)
+        }
+        return peak
     }
 
     func readLog(_ name: String) -> String {

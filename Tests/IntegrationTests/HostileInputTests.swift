@@ -1,0 +1,89 @@
+import BatchModel
+import BatchStore
+import Foundation
+import IngestInspection
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files and items built to take batchd down, sent through nginx to the real
+/// stack: each must fail only its own item, with the documented error, while
+/// batchd (same pid) and the batch's other items carry on.
+@Suite(.serialized) struct HostileInputTests {
+    static let good = Array("two words\nand three more\n".utf8)
+
+    @Test func hostileFilesFailOnlyThemselves() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let pid = try #require(stack.batchd?.pid)
+        let created = try stack.upload([
+            ("evil.mp4", HostileFiles.mp4HugeBox),
+            // 256 MiB of XML in about 260 KB.
+            ("bomb.docx", HostileFiles.docxBomb(inflated: 256 << 20)),
+            ("many.docx", HostileFiles.manyEntries(100_000)),
+            ("good.txt", Self.good), ("also-good.txt", Self.good + Self.good),
+        ])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitForStatus(id, ["completed"], seconds: 60)
+        let outcomes = try stack.itemOutcomes(id)
+        #expect(outcomes["evil.mp4"]?.error == "corrupted_file")
+        #expect(outcomes["bomb.docx"]?.error == "resource_error")
+        #expect(outcomes["many.docx"]?.error == "resource_error")
+        #expect(outcomes["good.txt"]?.status == "succeeded")
+        #expect(outcomes["also-good.txt"]?.status == "succeeded")
+        #expect(stack.batchd?.pid == pid && stack.batchd?.exitStatus() == nil, "batchd did not survive")
+        // Inspection streams: neither batchd nor its helper came near the bomb's 256 MiB.
+        let batchdPeak = try #require(stack.batchdPeakMemoryKB())
+        #expect(batchdPeak < 150 << 10, "batchd peaked at \(batchdPeak) kB")
+        if let helperPeak = stack.helperPeakMemoryKB() {
+            #expect(helperPeak < 100 << 10, "the inspection helper peaked at \(helperPeak) kB")
+        }
+    }
+
+    @Test func aHelperThatDiesFailsItsItemAfterOneRetry() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let pid = try #require(stack.batchd?.pid)
+        let created = try stack.upload([("crash.bin", Array(TestFault.crash.utf8)), ("good.txt", Self.good), ("second.txt", Self.good + [0x41])])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitForStatus(id, ["completed"], seconds: 30)
+        let outcomes = try stack.itemOutcomes(id)
+        #expect(outcomes["crash.bin"]?.error == "processing_error")
+        #expect(outcomes["good.txt"]?.status == "succeeded")
+        #expect(outcomes["second.txt"]?.status == "succeeded")
+        let status = try stack.get("/v1/batches/\(id)?include_job_details=true", key: stack.clientKey)
+        #expect(status.text.contains("The file inspector died on this file"), "\(status.text)")
+        #expect(stack.batchd?.pid == pid && stack.batchd?.exitStatus() == nil, "batchd did not survive")
+        // Killed twice, exactly: one retry, no more.
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        #expect(try db.statement("SELECT crashes, attempt FROM items WHERE filename = 'crash.bin'").firstRow { "\($0.int(0)) \($0.int(1))" } == "2 2")
+    }
+
+    @Test func anItemThatCrashesBatchdTwiceIsFailedForGood() throws {
+        var options = TestStack.Options()
+        options.extraArguments = ["--lease-seconds", "2", "--rescue-seconds", "1"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let items = #"[{"content":"\#(TestFault.crash)","custom_id":"poison"},{"content":"fine","custom_id":"a"},{"content":"fine too","custom_id":"b"}]"#
+        let id = try stack.createBatch(#"{"processor":"noop","items":\#(items)}"#)
+        // The noop processor traps on the poison item: batchd dies, is restarted, dies again.
+        for death in 1...2 {
+            let status = try #require(stack.batchd?.wait(seconds: 20), "batchd did not die (death \(death))")
+            #expect(status > 128, "batchd exited with \(status), not by a signal")
+            #expect(stack.readLog("batchd.log").isEmpty == false)
+            try stack.startBatchd(waitForSocket: death == 2)
+        }
+        try stack.waitForStatus(id, ["completed"], seconds: 30)
+        #expect(stack.batchd?.exitStatus() == nil, "batchd died a third time")
+        let outcomes = try stack.itemOutcomes(id)
+        #expect(outcomes["poison"]?.error == "processing_error")
+        #expect(outcomes["a"]?.status == "succeeded")
+        #expect(outcomes["b"]?.status == "succeeded")
+        #expect(stack.readLog("batchd.log").contains("items running when batchd last crashed"))
+    }
+}
