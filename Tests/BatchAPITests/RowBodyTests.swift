@@ -35,7 +35,7 @@ import Testing
         #expect(ndjson["data"]?["status"] == "failed")
         guard case .array(let lineErrors) = ndjson["data"]?["validation_errors"] else { return }
         #expect(lineErrors.compactMap { $0["row"]?.intValue } == [2, 3])
-        #expect(lineErrors.first?["error"] == "line is not valid JSON")
+        #expect(lineErrors.first?["error"] == "line is not valid JSON: invalid literal at byte 0")
     }
 
     @Test func ndjsonLinesAreItems() throws {

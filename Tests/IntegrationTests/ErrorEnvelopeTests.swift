@@ -59,6 +59,31 @@ import Testing
         #expect((tenants.json["data"] as? [[String: Any]])?.count == 1)
     }
 
+    /// Requests nginx refuses before batchd sees them: still the envelope, as JSON,
+    /// with the request id and the headers the status calls for.
+    @Test func nginxsOwnAnswersAreTheEnvelope() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        func raw(_ text: String) throws -> HTTPResult { try HTTPClient.sendRaw(port: stack.port, Array(text.utf8)) }
+        let host = "Host: 127.0.0.1\r\nConnection: close\r\n"
+        let cases: [(String, HTTPResult, Int, String)] = [
+            ("TRACE", try raw("TRACE /v1/status HTTP/1.1\r\n\(host)\r\n"), 405, "method_not_allowed"),
+            ("long URI", try raw("GET /v1/\(String(repeating: "a", count: 20_000)) HTTP/1.1\r\n\(host)\r\n"), 414, "validation_error"),
+            ("large header", try raw("GET /v1/status HTTP/1.1\r\n\(host)X-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n"), 431, "validation_error"),
+            ("unknown Transfer-Encoding", try raw("POST /v1/batches HTTP/1.1\r\n\(host)Transfer-Encoding: gzip\r\n\r\n"), 501, "validation_error"),
+            ("HTTP/2.0 in plain text", try raw("GET /v1/status HTTP/2.0\r\n\(host)\r\n"), 505, "validation_error"),
+            ("garbage request line", try raw("GET /v1/status HTTX/1.1\r\n\(host)\r\n"), 400, "validation_error"),
+        ]
+        for (what, result, status, code) in cases {
+            #expect(result.status == status, "\(what): \(result.status) \(result.text)")
+            #expect(result.headers["content-type"] == "application/json; charset=utf-8", "\(what)")
+            #expect(result.json["code"] as? String == code, "\(what): \(result.text)")
+            #expect(result.json["status_code"] as? Int == status, "\(what)")
+            #expect(result.json["request_id"] as? String == result.headers["x-request-id"], "\(what)")
+        }
+        #expect(cases[0].1.headers["allow"] == "GET, HEAD, POST, PUT, DELETE")
+    }
+
     @Test func requestIdsTravelFromNginxToBodyHeaderAndLogs() throws {
         let stack = try TestStack()
         defer { stack.stop() }

@@ -78,7 +78,7 @@ import Testing
         #expect(try stack.send("PUT", "/v1/batches/\(cancelled)/state", key: stack.clientKey).status == 200)
         let invalid = try make(#"{"processor":"noop","items":[{"content":""},{"content":"ok"}]}"#)
         let running = try make(#"{"processor":"exec:flaky","configuration":{"max_concurrent":1},"items":[{"content":"bad"},{"content":"slow"},{"content":"slow"}]}"#)
-        try stack.waitUntil(seconds: 20, "a running batch with a failure") {
+        try stack.waitUntil(seconds: 60, "a running batch with a failure") {
             let data = (try? stack.get("/v1/batches/\(running)", key: stack.clientKey))?.json["data"] as? [String: Any]
             return data?["status"] as? String == "running" && (data?["progress"] as? [String: Any])?["failed"] as? Int == 1
                 && (data?["progress"] as? [String: Any])?["processing"] as? Int == 1

@@ -98,7 +98,7 @@ public final class RequestContext {
         do {
             value = try JSONParser.parse(body)
         } catch {
-            throw APIError(.validationError, "Request body is not valid JSON: \(error)", details: ["error": .string(error.description)])
+            throw APIError.notJSON(error)
         }
         guard case .object(let object) = value else {
             throw APIError(.validationError, "Request body must be a JSON object", details: ["error": "expected a JSON object"])

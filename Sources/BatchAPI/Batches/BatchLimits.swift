@@ -14,6 +14,10 @@ public struct BatchLimits: Sendable {
     public var media: MediaLimits = .wickson
     /// Processors this server can run; others leave the batch `failed`.
     public var processors: Set<String> = ["noop"]
+    /// Keys in one `context` object (a batch's or an item's), and so `context.NAME`
+    /// columns in a CSV body: enough for any real use, and a bound on the work and
+    /// storage one row can cost.
+    public var maxContextKeys: Int = 1000
     /// Where `file_path` items are read from; nil refuses `file_path`.
     public var ingestRoot: String?
 

@@ -17,9 +17,9 @@ public struct BatchRequestParser {
         let body = BodyFields(object)
         try body.allowOnly(["batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite"])
         let name = try body.string("batch_name") ?? ""
-        if name.count > 200 { throw .invalidField("batch_name", "must be at most 200 characters") }
+        try NameRules.check(name, field: "batch_name", characters: 0...200)
         let collection = try body.string("collection") ?? "default"
-        if collection.isEmpty || collection.count > 100 { throw .invalidField("collection", "must be 1 to 100 characters") }
+        try NameRules.check(collection, field: "collection", characters: 1...100)
         let processor = try body.string("processor") ?? "ingest"
         let submit = try bool(body, "submit") ?? true
         let forceOverwrite = try bool(body, "force_overwrite") ?? false
@@ -75,7 +75,7 @@ public struct BatchRequestParser {
             try item.allowOnly(["content", "content_base64", "file_path", "filename", "custom_id", "context"])
             let customID = try item.string("custom_id")
             if let customID {
-                if customID.isEmpty || customID.count > 256 { throw .invalidField("items[\(index)].custom_id", "must be 1 to 256 characters") }
+                try NameRules.check(customID, field: "items[\(index)].custom_id", characters: 1...256)
                 if let first = seenCustomIDs[customID] {
                     throw APIError(
                         .validationError, "Duplicate custom_id '\(customID)' in rows \(first) and \(number)",
@@ -84,6 +84,7 @@ public struct BatchRequestParser {
                 seenCustomIDs[customID] = number
             }
             let filename = try item.string("filename")
+            if let filename { try NameRules.check(filename, field: "items[\(index)].filename", characters: 1...NameRules.maxFilenameCharacters) }
             let context = try contextValue(fields["context"], field: "items[\(index)].context")
             let sources = ["content", "content_base64", "file_path"].filter { fields[$0] != nil && fields[$0] != .null }
             guard sources.count == 1 else {
@@ -144,7 +145,8 @@ public struct BatchRequestParser {
 
     func contextValue(_ value: JSONValue?, field: String) throws(APIError) -> JSONValue? {
         guard let value, !value.isNull else { return nil }
-        guard case .object = value else { throw .invalidField(field, "must be an object") }
+        guard case .object(let object) = value else { throw .invalidField(field, "must be an object") }
+        guard object.pairs.count <= limits.maxContextKeys else { throw .invalidField(field, "may have at most \(limits.maxContextKeys) keys") }
         return value
     }
 

@@ -24,13 +24,13 @@ public enum RowBodyParser {
     }
 
     /// The equivalent JSON create request.
-    public static func request(_ body: [UInt8], format: Format, query: QueryParameters) throws(APIError) -> JSONObject {
+    public static func request(_ body: [UInt8], format: Format, query: QueryParameters, maxContextKeys: Int = BatchLimits().maxContextKeys) throws(APIError) -> JSONObject {
         guard let text = String(validating: body, as: UTF8.self) else {
             throw APIError(.validationError, "Request body must be UTF-8 text", details: ["error": "invalid UTF-8"])
         }
         var object = try options(query)
         let items: [JSONValue] = switch format {
-        case .csv: try csvItems(text)
+        case .csv: try csvItems(text, maxContextKeys: maxContextKeys)
         case .ndjson: ndjsonItems(text)
         }
         object["items"] = .array(items)
@@ -59,11 +59,20 @@ public enum RowBodyParser {
         return object
     }
 
-    static func csvItems(_ text: String) throws(APIError) -> [JSONValue] {
+    static func csvItems(_ text: String, maxContextKeys: Int) throws(APIError) -> [JSONValue] {
         var rows = try CSVParser.parse(text)
         guard !rows.isEmpty else { throw .invalidField("items", "the CSV body has no header row") }
         let header = rows.removeFirst()
         let known: Set<String> = ["content", "content_base64", "filename", "custom_id"]
+        guard header.count <= known.count + maxContextKeys else {
+            throw APIError(
+                .validationError, "The CSV header has \(header.count) columns; at most \(known.count + maxContextKeys) are allowed",
+                details: ["columns": .integer(header.count), "limit_columns": .integer(known.count + maxContextKeys)])
+        }
+        var seen: Set<String> = []
+        if let repeated = header.first(where: { !seen.insert($0).inserted }) {
+            throw APIError(.validationError, "The CSV header names the column '\(repeated)' more than once", details: ["column": .string(repeated)])
+        }
         if let unknown = header.first(where: { !known.contains($0) && !$0.hasPrefix("context.") }) {
             throw APIError(.validationError, "Unknown CSV column '\(unknown)'", details: ["column": .string(unknown), "allowed": ["content", "content_base64", "filename", "custom_id", "context.NAME"]])
         }
@@ -93,6 +102,12 @@ public enum RowBodyParser {
         // "\r\n" is one Character in Swift: split on both line ends.
         text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .filter { !$0.allSatisfy(\.isWhitespace) }
-            .map { line in (try? JSONParser.parse(String(line))) ?? .string("line is not valid JSON") }
+            .map { line -> JSONValue in
+                do throws(JSONParseError) {
+                    return try JSONParser.parse(String(line))
+                } catch {
+                    return .string(error.duplicateKey.map { "line gives the key '\(String($0.prefix(100)))' more than once" } ?? "line is not valid JSON: \(error)")
+                }
+            }
     }
 }

@@ -49,6 +49,16 @@ public struct APIError: Error, Sendable {
         APIError(.validationError, "Invalid value for field '\(name)': \(reason)", details: ["field": .string(name), "error": .string(reason)])
     }
 
+    /// A body (or a part of one) that is not JSON; a key given twice is named.
+    public static func notJSON(_ error: JSONParseError, what: String = "Request body") -> APIError {
+        var details: JSONObject = ["error": .string(error.description), "offset": .integer(error.offset)]
+        if let key = error.duplicateKey {
+            details["key"] = .string(key)
+            return APIError(.validationError, "\(what) gives the key '\(String(key.prefix(100)))' more than once", details: details)
+        }
+        return APIError(.validationError, "\(what) is not valid JSON: \(error)", details: details)
+    }
+
     /// A server fault: the message names the operation, never SQL or internals.
     public static func processing(operation: String, details: JSONObject = JSONObject()) -> APIError {
         var all: JSONObject = ["operation": .string(operation)]

@@ -106,7 +106,11 @@ public final class MultipartReader {
                 try fill(atLeast: buffer.count + 1)
             }
         }
-        let headerText = String(decoding: buffer[position..<headerEnd!], as: UTF8.self)
+        // The cap holds however the headers arrived (in one read or many).
+        guard headerEnd! - position <= Self.maxHeaderBytes else { throw Self.malformed("part headers are longer than \(Self.maxHeaderBytes) bytes") }
+        guard let headerText = String(validating: buffer[position..<headerEnd!], as: UTF8.self) else {
+            throw Self.malformed("part headers are not UTF-8")
+        }
         position = headerEnd! + 4
         var part = MultipartPart(name: "", filename: nil, contentType: nil)
         var sawDisposition = false
@@ -116,7 +120,7 @@ public final class MultipartReader {
             let value = String(line[line.index(after: colon)...]).trimmed
             if name == "content-disposition" {
                 sawDisposition = true
-                let parameters = Self.parameters(value)
+                let parameters = try Self.parameters(value)
                 guard parameters.type == "form-data", let fieldName = parameters.values["name"] else {
                     throw Self.malformed("Content-Disposition must be form-data with a name")
                 }
@@ -132,29 +136,53 @@ public final class MultipartReader {
     }
 
     /// `form-data; name="file"; filename="a b.pdf"` → type and parameters.
-    static func parameters(_ value: String) -> (type: String, values: [String: String]) {
-        var values: [String: String] = [:]
-        var pieces: [String] = []
-        var current = ""
-        var quoted = false
-        for character in value {
-            if character == "\"" { quoted.toggle(); current.append(character); continue }
-            if character == ";", !quoted {
-                pieces.append(current)
-                current = ""
-                continue
-            }
-            current.append(character)
+    /// Quoted values keep every character; inside them `\"` and `\\` are
+    /// escapes and any other backslash is itself (a Windows path stays whole).
+    /// A parameter given twice, or a quote left open, is malformed.
+    static func parameters(_ value: String) throws(APIError) -> (type: String, values: [String: String]) {
+        let scalars = Array(value.unicodeScalars)
+        var at = 0
+        func skipSpaces() { while at < scalars.count, scalars[at] == " " || scalars[at] == "\t" { at += 1 } }
+        func read(until stop: (Unicode.Scalar) -> Bool) -> String {
+            var text = String.UnicodeScalarView()
+            while at < scalars.count, !stop(scalars[at]) { text.append(scalars[at]); at += 1 }
+            return String(text).trimmed
         }
-        pieces.append(current)
-        let type = pieces.first?.trimmed.lowercased() ?? ""
-        for piece in pieces.dropFirst() {
-            let trimmed = piece.trimmed
-            guard let equals = trimmed.firstIndex(of: "=") else { continue }
-            let key = trimmed[..<equals].lowercased()
-            var raw = String(trimmed[trimmed.index(after: equals)...])
-            if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
-            values[key] = raw.replacingEscapedQuotes
+        let type = read(until: { $0 == ";" }).lowercased()
+        var values: [String: String] = [:]
+        while at < scalars.count {
+            at += 1  // the ';'
+            skipSpaces()
+            let key = read(until: { $0 == "=" || $0 == ";" }).lowercased()
+            guard at < scalars.count, scalars[at] == "=" else { continue }
+            at += 1
+            skipSpaces()
+            var text = String.UnicodeScalarView()
+            if at < scalars.count, scalars[at] == "\"" {
+                at += 1
+                var closed = false
+                while at < scalars.count {
+                    let scalar = scalars[at]
+                    if scalar == "\\", at + 1 < scalars.count, scalars[at + 1] == "\"" || scalars[at + 1] == "\\" {
+                        text.append(scalars[at + 1])
+                        at += 2
+                    } else if scalar == "\"" {
+                        at += 1
+                        closed = true
+                        break
+                    } else {
+                        text.append(scalar)
+                        at += 1
+                    }
+                }
+                guard closed else { throw malformed("a quoted parameter in Content-Disposition is not closed") }
+                skipSpaces()
+                guard at == scalars.count || scalars[at] == ";" else { throw malformed("unexpected text after a quoted parameter in Content-Disposition") }
+            } else {
+                text = read(until: { $0 == ";" }).unicodeScalars
+            }
+            guard values[key] == nil else { throw malformed("Content-Disposition gives '\(key)' more than once") }
+            values[key] = String(text)
         }
         return (type, values)
     }
@@ -201,16 +229,5 @@ public final class MultipartReader {
 
     static func malformed(_ reason: String) -> APIError {
         APIError(.validationError, "Malformed multipart/form-data body: \(reason)", details: ["error": .string(reason)])
-    }
-}
-
-extension String {
-    fileprivate var replacingEscapedQuotes: String {
-        var out = ""
-        var escaping = false
-        for character in self {
-            if escaping { out.append(character); escaping = false } else if character == "\\" { escaping = true } else { out.append(character) }
-        }
-        return out
     }
 }

@@ -15,15 +15,16 @@ public enum BatchCreateHandler {
         let batch: NewBatch
         if let rows = RowBodyParser.format(ofContentType: context.request.header("content-type") ?? "") {
             let body = try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)
-            var parsed = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query))
+            var parsed = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query, maxContextKeys: parser.limits.maxContextKeys))
             parsed.inputFormat = rows == .csv ? "csv" : "json"
             batch = parsed
         } else {
             try requireJSON(context.request)
             batch = try parser.parseCreate(try context.jsonObjectBody())
         }
-        let claim = try idempotencyClaim(
-            context.request, bodyHash: SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)))
+        let claim = try idempotencyClaim(context.request) { () throws(APIError) in
+            SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes))
+        }
         let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
             try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
                 JSONWriter.bytes(BatchSummaryDocument.render(row))
@@ -59,12 +60,13 @@ public enum BatchCreateHandler {
     }
 
     /// The request's `Idempotency-Key` with a hash of the method, path and body.
-    static func idempotencyClaim(_ request: HTTPRequest, bodyHash: String) throws(APIError) -> IdempotencyClaim? {
+    /// Without the header there is nothing to claim, and the body is not hashed.
+    static func idempotencyClaim(_ request: HTTPRequest, bodyHash: () throws(APIError) -> String) throws(APIError) -> IdempotencyClaim? {
         guard let key = request.header("idempotency-key") else { return nil }
         guard !key.isEmpty, key.utf8.count <= 255, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
             throw APIError(.validationError, "Idempotency-Key must be 1 to 255 visible ASCII characters", details: ["header": "Idempotency-Key"])
         }
-        return IdempotencyClaim(key: key, requestHash: SHA256.hexHash(Array("\(request.method) \(request.path)\n\(bodyHash)".utf8)))
+        return IdempotencyClaim(key: key, requestHash: SHA256.hexHash(Array("\(request.method) \(request.path)\n\(try bodyHash())".utf8)))
     }
 }
 

@@ -37,6 +37,7 @@ enum BatchUploadHandler {
                     let blob = try BlobWriter(directory: directory)
                     written.append(blob.path)
                     let filename = part.filename ?? "file\(items.count + 1)"
+                    try NameRules.check(filename, field: "file", characters: 1...NameRules.maxFilenameCharacters)
                     var head: [UInt8] = []
                     var format: MediaFormat?
                     try reader.readBody { bytes throws(APIError) in
@@ -75,7 +76,7 @@ enum BatchUploadHandler {
             }
             guard !items.isEmpty else { throw APIError.invalidField("file", "at least one file part is required") }
             let batch = try newBatch(items: items, text: text, limits: limits)
-            let claim = try BatchCreateHandler.idempotencyClaim(context.request, bodyHash: hashing?.hex ?? "")
+            let claim = try BatchCreateHandler.idempotencyClaim(context.request) { hashing?.hex ?? "" }
             let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
                 try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
                     JSONWriter.bytes(BatchSummaryDocument.render(row))
@@ -105,9 +106,13 @@ enum BatchUploadHandler {
         var processor = "ingest"
         var configuration = BatchConfiguration()
         if let options = text["batch_options"], !options.isEmpty {
-            guard case .object(var object)? = try? JSONParser.parse(options) else {
-                throw APIError.invalidField("batch_options", "must be a JSON object")
+            let parsed: JSONValue
+            do {
+                parsed = try JSONParser.parse(options)
+            } catch {
+                throw APIError.notJSON(error, what: "batch_options")
             }
+            guard case .object(var object) = parsed else { throw APIError.invalidField("batch_options", "must be a JSON object") }
             if let value = object["processor"] {
                 guard let name = value.stringValue else { throw APIError.invalidField("batch_options.processor", "must be a string") }
                 processor = name
@@ -122,9 +127,9 @@ enum BatchUploadHandler {
         default: throw APIError.invalidField("force_overwrite", "must be true or false")
         }
         let collection = text["collection_id"] ?? "default"
-        if collection.isEmpty || collection.count > 100 { throw APIError.invalidField("collection_id", "must be 1 to 100 characters") }
+        try NameRules.check(collection, field: "collection_id", characters: 1...100)
         let name = text["batch_name"] ?? ""
-        if name.count > 200 { throw APIError.invalidField("batch_name", "must be at most 200 characters") }
+        try NameRules.check(name, field: "batch_name", characters: 0...200)
         var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: items, forceOverwrite: forceOverwrite)
         batch.inputFormat = "files"
         batch.configurationJSON = text["batch_options"].flatMap { try? JSONParser.parse($0) }

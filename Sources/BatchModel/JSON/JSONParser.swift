@@ -2,14 +2,24 @@
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
+    /// The key an object gave twice, when that is the reason.
+    public var duplicateKey: String?
     public var description: String { "\(reason) at byte \(offset)" }
+
+    public init(offset: Int, reason: String, duplicateKey: String? = nil) {
+        self.offset = offset
+        self.reason = reason
+        self.duplicateKey = duplicateKey
+    }
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes.
 ///
 /// Strict because request bodies come from clients: trailing garbage, control
-/// characters in strings, lone surrogates and nesting deeper than `maxDepth` are
-/// errors, never silently accepted.
+/// characters in strings, lone surrogates, a key given twice in one object and
+/// nesting deeper than `maxDepth` are errors, never silently accepted. Linear:
+/// every byte is looked at a bounded number of times, and object keys are
+/// indexed (`JSONObject`), so no input makes it quadratic.
 public struct JSONParser {
     public static let maxDepth = 64
 
@@ -78,12 +88,16 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = index
             let key = try parseString()
+            if object.contains(key) {
+                throw JSONParseError(offset: keyOffset, reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth + 1)
+            object.append(key, try parseValue(depth: depth + 1))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -39,26 +39,66 @@ public enum JSONValue: Sendable, Equatable {
     public var isNull: Bool { self == .null }
 }
 
-/// An ordered JSON object. Lookups are linear: documents here are small, and
-/// order matters more than asymptotics.
+/// An ordered JSON object. Small objects (most documents here) are searched
+/// linearly; past `indexThreshold` keys a hash index keeps lookups and inserts
+/// O(1) expected, so an object of 100,000 keys parses in linear time.
 public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var pairs: [(key: String, value: JSONValue)]
+    /// Position of each key in `pairs`, once there are more than `indexThreshold`.
+    private var index: [String: Int]?
+
+    static let indexThreshold = 16
 
     public init() { pairs = [] }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        pairs = elements.map { (key: $0.0, value: $0.1) }
+        pairs = []
+        for (key, value) in elements { self[key] = value }
+    }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return pairs.firstIndex(where: { $0.key == key })
     }
 
     public subscript(key: String) -> JSONValue? {
-        get { pairs.first(where: { $0.key == key })?.value }
+        get { position(of: key).map { pairs[$0].value } }
         set {
-            if let index = pairs.firstIndex(where: { $0.key == key }) {
-                if let newValue { pairs[index].value = newValue } else { pairs.remove(at: index) }
+            if let at = position(of: key) {
+                if let newValue {
+                    pairs[at].value = newValue
+                } else {
+                    pairs.remove(at: at)
+                    rebuildIndex()
+                }
             } else if let newValue {
-                pairs.append((key: key, value: newValue))
+                append(key, newValue)
             }
         }
+    }
+
+    /// Adds a key known to be absent (the parser checks first).
+    mutating func append(_ key: String, _ value: JSONValue) {
+        pairs.append((key: key, value: value))
+        if index != nil {
+            index?[key] = pairs.count - 1
+        } else if pairs.count > Self.indexThreshold {
+            rebuildIndex()
+        }
+    }
+
+    /// Whether `key` is present.
+    public func contains(_ key: String) -> Bool { position(of: key) != nil }
+
+    private mutating func rebuildIndex() {
+        guard pairs.count > Self.indexThreshold else {
+            index = nil
+            return
+        }
+        var built: [String: Int] = [:]
+        built.reserveCapacity(pairs.count)
+        for (at, pair) in pairs.enumerated() { built[pair.key] = at }
+        index = built
     }
 
     public var keys: [String] { pairs.map(\.key) }

@@ -49,7 +49,24 @@ enum HTTPClient {
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        try writeAll(fd, Array(head.utf8) + body)
+        return try exchange(fd, Array(head.utf8) + body)
+    }
+
+    /// Sends `bytes` exactly as given (a request no well-behaved client would
+    /// write) and reads the answer until nginx closes the connection.
+    static func sendRaw(port: Int, _ bytes: [UInt8], timeoutSeconds: Int = 30) throws -> HTTPResult {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HTTPClientError.connect(errno) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try connectLoopback(fd, port: port)
+        return try exchange(fd, bytes)
+    }
+
+    private static func exchange(_ fd: Int32, _ request: [UInt8]) throws -> HTTPResult {
+        try writeAll(fd, request)
 
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
