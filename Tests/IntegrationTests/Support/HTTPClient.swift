@@ -28,12 +28,8 @@ enum HTTPClient {
         port: Int, method: String = "GET", path: String, headers: [String: String] = [:], body: [UInt8] = [],
         sourceAddress: String? = nil, timeoutSeconds: Int = 30
     ) throws -> HTTPResult {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClientError.connect(errno) }
+        let fd = try openSocket(timeoutSeconds: timeoutSeconds)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if let sourceAddress {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
@@ -55,14 +51,20 @@ enum HTTPClient {
     /// Sends `bytes` exactly as given (a request no well-behaved client would
     /// write) and reads the answer until nginx closes the connection.
     static func sendRaw(port: Int, _ bytes: [UInt8], timeoutSeconds: Int = 30) throws -> HTTPResult {
+        let fd = try openSocket(timeoutSeconds: timeoutSeconds)
+        defer { close(fd) }
+        try connectLoopback(fd, port: port)
+        return try exchange(fd, bytes)
+    }
+
+    /// A TCP socket whose reads and writes give up after `timeoutSeconds`.
+    private static func openSocket(timeoutSeconds: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPClientError.connect(errno) }
-        defer { close(fd) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        try connectLoopback(fd, port: port)
-        return try exchange(fd, bytes)
+        return fd
     }
 
     private static func exchange(_ fd: Int32, _ request: [UInt8]) throws -> HTTPResult {
