@@ -62,6 +62,9 @@ let package = Package(
             ]
         ),
 
+        // The parsers of client bytes as libFuzzer targets (deploy/fuzz).
+        .target(name: "FuzzTargets", dependencies: ["BatchModel", "BatchAPI", "FastCGI", "IngestInspection"]),
+
         // Shared by the test targets: spawning real servers with a clean signal mask.
         .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore", "CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "TestSupport"]),
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
         .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(

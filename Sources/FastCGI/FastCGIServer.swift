@@ -192,7 +192,8 @@ public final class FastCGIServer: Sendable {
         if incoming.bodyTooLarge || (incoming.bodyStream?.remaining ?? 0) > 0 { Self.discard(request.in) }
     }
 
-    static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
+    /// CGI parameters (`NAME=value` C strings, as libfcgi hands them over) as a dictionary.
+    public static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
         while let entry = cursor.pointee {

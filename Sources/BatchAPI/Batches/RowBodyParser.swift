@@ -37,7 +37,7 @@ public enum RowBodyParser {
         return object
     }
 
-    static func options(_ query: QueryParameters) throws(APIError) -> JSONObject {
+    public static func options(_ query: QueryParameters) throws(APIError) -> JSONObject {
         if let unknown = query.names.first(where: { !parameters.contains($0) }) {
             throw .invalidParameter(unknown, "unknown parameter; allowed: \(parameters.sorted().joined(separator: ", "))")
         }

@@ -24,7 +24,7 @@ public enum BatchListHandler {
         ])
     }
 
-    static func parse(_ parameters: QueryParameters) throws(APIError) -> BatchRecords.ListQuery {
+    public static func parse(_ parameters: QueryParameters) throws(APIError) -> BatchRecords.ListQuery {
         if let unknown = parameters.names.first(where: { !Self.parameters.contains($0) }) {
             throw .invalidParameter(unknown, "unknown parameter; allowed: \(Self.parameters.sorted().joined(separator: ", "))")
         }
