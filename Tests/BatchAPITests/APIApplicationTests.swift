@@ -16,7 +16,7 @@ final class ApplicationFixture {
     let clientKey: String
     let adminKey: String
 
-    init(maxBodyBytes: Int = 1 << 20, batchLimits: BatchLimits = BatchLimits()) throws {
+    init(maxBodyBytes: Int = 1 << 20, batchLimits: BatchLimits = BatchLimits(), commitDeadlineMilliseconds: Int = 45_000) throws {
         folder = NSTemporaryDirectory() + "batchd-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let database = StoreDatabase(path: folder + "/test.sqlite3")
@@ -26,8 +26,10 @@ final class ApplicationFixture {
         clientKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .client).1.value
         adminKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .admin).1.value
         let redis = RedisConnection(endpoint: .unix(path: folder + "/no-redis.sock"), connectTimeoutMilliseconds: 50)
+        var service = ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits, blobDirectory: folder)
+        service.commitDeadlineMilliseconds = commitDeadlineMilliseconds
         let resources = WorkerResources(
-            database: database, redis: redis, service: ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits, blobDirectory: folder), metrics: RequestMetrics(),
+            database: database, redis: redis, service: service, metrics: RequestMetrics(),
             keyCache: KeyCache(ttlMilliseconds: 0))
         app = APIApplication(resources: resources, logger: Logger(label: "test"))
     }

@@ -83,6 +83,21 @@ import Testing
     }
 }
 
+/// A write that could only be answered after nginx's timeout is never applied.
+@Suite struct CommitDeadlineTests {
+    @Test func aLateWriteIsRefusedAndStoresNothing() throws {
+        // A deadline already passed: every create and append must be refused.
+        let f = try ApplicationFixture(commitDeadlineMilliseconds: -1)
+        let (created, body) = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a"}]}"#)
+        #expect(created.status == 503)
+        #expect(body["details"]?["operation"] == "create_batch")
+        #expect(created.headers.contains { $0.name == "Retry-After" })
+        let csv = f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content\nx\n", headers: ["content-type": "text/csv"])
+        #expect(csv.0.status == 503)
+        #expect(Int(try f.connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } ?? -1) == 0)
+    }
+}
+
 /// Part headers that once re-parsed a field name, dropped backslashes or passed the header cap.
 @Suite struct HostileMultipartTests {
     func parts(_ headers: String) throws(APIError) -> [MultipartPart] {

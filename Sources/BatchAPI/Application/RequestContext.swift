@@ -15,6 +15,8 @@ public final class RequestContext {
     public internal(set) var prefetched: (key: StatusCacheKey, reply: RedisReply)?
     /// A streamed body once read whole, so it can be read again.
     private var bodyCache: [UInt8]?
+    /// When batchd began this request (monotonic milliseconds).
+    public let startedAt = MonotonicClock.milliseconds()
 
     public init(request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger) {
         self.request = request
@@ -40,6 +42,19 @@ public final class RequestContext {
             logger.error("cannot open database", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "The database is unavailable; retry shortly", details: ["operation": .string(operation)], headers: [("Retry-After", "1")])
         }
+    }
+
+    /// Refuses to begin a write that could be answered only after nginx has given
+    /// up on the request (its `fastcgi_read_timeout`): a client that got a 504
+    /// must be able to trust that nothing was stored. Call before the transaction.
+    public func requireTimeToCommit(_ operation: String) throws(APIError) {
+        let elapsed = MonotonicClock.milliseconds() - startedAt
+        let budget = Int64(resources.service.commitDeadlineMilliseconds)
+        guard elapsed > budget else { return }
+        logger.warning("write refused: too late to answer", metadata: ["operation": "\(operation)", "elapsed_ms": "\(elapsed)"])
+        throw APIError(
+            .serviceUnavailable, "The request took too long to prepare and was not applied; nothing was stored. Send it again, or in smaller parts",
+            details: ["operation": .string(operation), "elapsed_ms": .integer(elapsed), "limit_ms": .integer(budget)], headers: [("Retry-After", "1")])
     }
 
     /// Runs a store call, mapping its failure to the wire in the one shared way.

@@ -18,6 +18,10 @@ public struct ServiceInfo: Sendable {
     /// Diagnostic: milliseconds every status-document build from SQLite is slowed
     /// by, to make cache stampedes observable in tests. 0 in production.
     public var statusBuildDelayMilliseconds = 0
+    /// How long after a request began a create or append may still start its
+    /// transaction: well inside nginx's 60 s `fastcgi_read_timeout`, so the answer
+    /// always arrives before nginx would have answered 504 instead.
+    public var commitDeadlineMilliseconds = 45_000
 
     public init(
         startedAt: Timestamp = .now(), maxBodyBytes: Int, maxInMemoryBodyBytes: Int = 64 << 20, batchLimits: BatchLimits = BatchLimits(),

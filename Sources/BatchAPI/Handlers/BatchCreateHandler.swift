@@ -25,6 +25,7 @@ public enum BatchCreateHandler {
         let claim = try idempotencyClaim(context.request) { () throws(APIError) in
             SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes))
         }
+        try context.requireTimeToCommit("create_batch")
         let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
             try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
                 JSONWriter.bytes(BatchSummaryDocument.render(row))

@@ -10,6 +10,7 @@ public enum BatchItemsHandler {
         try BatchCreateHandler.requireJSON(context.request)
         let limits = context.resources.service.batchLimits
         let items = try BatchRequestParser(limits: limits).parseAppend(try context.jsonObjectBody())
+        try context.requireTimeToCommit("append_items")
         let batch = try context.withStore("append_items", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> BatchRow in
             let records = BatchRecords(connection)
             if let existing = try records.find(id: id, tenantID: caller.tenant.id), existing.totalItems + items.count > limits.maxItems {

@@ -77,6 +77,7 @@ enum BatchUploadHandler {
             guard !items.isEmpty else { throw APIError.invalidField("file", "at least one file part is required") }
             let batch = try newBatch(items: items, text: text, limits: limits)
             let claim = try BatchCreateHandler.idempotencyClaim(context.request) { hashing?.hex ?? "" }
+            try context.requireTimeToCommit("create_batch")
             let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
                 try BatchRecords(connection).create(batch, tenantID: caller.tenant.id, idempotency: claim) { row in
                     JSONWriter.bytes(BatchSummaryDocument.render(row))
