@@ -86,4 +86,40 @@ import Glibc
         #expect(outcomes["b"]?.status == "succeeded")
         #expect(stack.readLog("batchd.log").contains("items running when batchd last crashed"))
     }
+
+    /// Bodies that were quadratic, silently truncated names, or took the server's
+    /// time: each a 400 through nginx, batchd unchanged, nothing stored.
+    @Test func hostileBodiesAreRefusedCheaply() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let pid = try #require(stack.batchd?.pid)
+        let manyKeys = "{" + (0..<40_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        let cases: [(String, HTTPResult, String)] = [
+            ("40,000 keys in one object", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a","context":\#(manyKeys)}]}"#), "items[0].context"),
+            ("40,000 keys at the top", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, manyKeys), ""),
+            ("a duplicate key", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","processor":"noop","items":[{"content":"a"}]}"#), "processor"),
+            ("200,000 CSV columns", try stack.send(
+                "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "text/csv"],
+                body: Array(("content," + (0..<200_000).map { "context.c\($0)" }.joined(separator: ",") + "\nx" + String(repeating: ",v", count: 200_000) + "\n").utf8)), ""),
+            ("an NDJSON line of 40,000 keys", try stack.send(
+                "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "application/x-ndjson"], body: Array((manyKeys + "\n").utf8)), ""),
+            ("a NUL in batch_name", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","batch_name":"a\u0000b","items":[{"content":"a"}]}"#), "batch_name"),
+            ("a NUL in an uploaded filename", try stack.upload([("evil\u{0}.txt", Self.good)]), "file"),
+        ]
+        for (what, result, field) in cases {
+            #expect(result.status == 400, "\(what): \(result.status) \(result.text.prefix(300))")
+            #expect(result.json["code"] as? String == "validation_error", "\(what)")
+            if !field.isEmpty {
+                let details = result.json["details"] as? [String: Any]
+                #expect(details?["field"] as? String == field || details?["key"] as? String == field, "\(what): \(result.text.prefix(300))")
+            }
+        }
+        let list = try stack.get("/v1/batches", key: stack.clientKey)
+        #expect((list.json["data"] as? [Any])?.isEmpty == true, "something was stored: \(list.text.prefix(300))")
+        // A well-behaved create still works, on the same process, which stayed small.
+        #expect(try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a"}]}"#).status == 201)
+        #expect(stack.batchd?.pid == pid && stack.batchd?.exitStatus() == nil, "batchd did not survive")
+        let peak = try #require(stack.batchdPeakMemoryKB())
+        #expect(peak < 200 << 10, "batchd peaked at \(peak) kB")
+    }
 }
