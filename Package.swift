@@ -38,6 +38,8 @@ let package = Package(
         // File inspection as helper processes run it: the work, the pipe protocol, the loop.
         .target(name: "IngestInspection", dependencies: ["BatchModel"]),
         .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"]),
+        // In-process benchmarks for deploy/bench (parsing, ingest isolation).
+        .executableTarget(name: "batchd-bench", dependencies: ["BatchModel", "BatchScheduler"]),
         .target(
             name: "BatchScheduler",
             dependencies: ["BatchModel", "BatchStore", "BatchCache", "IngestInspection", .product(name: "Logging", package: "swift-log")]

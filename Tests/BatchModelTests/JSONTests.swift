@@ -60,3 +60,40 @@ import Testing
         #expect(object["a"] == .int(3))
     }
 }
+
+/// The parser's fast paths and the large-object index agree with the slow ones.
+@Suite struct JSONFastPathTests {
+    @Test(arguments: [
+        ("0", JSONValue.int(0)), ("-0", .int(0)), ("-123", .int(-123)), ("999999999999999999", .int(999_999_999_999_999_999)),
+        ("-999999999999999999", .int(-999_999_999_999_999_999)), ("9223372036854775807", .int(Int64.max)),
+        ("-9223372036854775808", .int(Int64.min)), ("9223372036854775808", .double(9.223372036854775808e18)), ("1.5", .double(1.5)),
+    ])
+    func integersParseExactly(_ text: String, _ expected: JSONValue) throws {
+        #expect(try JSONParser.parse(text) == expected)
+    }
+
+    @Test func stringsWithAndWithoutEscapes() throws {
+        #expect(try JSONParser.parse(#""plain""#) == "plain")
+        #expect(try JSONParser.parse(#""caf\u00e9 and café""#) == "café and café")
+        #expect(try JSONParser.parse(#""a\"b""#) == "a\"b")
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0x0A, 0x22]) }
+    }
+
+    @Test func largeObjectsKeepOrderAndFindEveryKey() throws {
+        var object = JSONObject()
+        for i in 0..<1000 { object["k\(i)"] = .int(Int64(i)) }
+        #expect(object.keys.prefix(3) == ["k0", "k1", "k2"])
+        #expect((0..<1000).allSatisfy { object["k\($0)"] == .int(Int64($0)) })
+        object["k500"] = .string("changed")
+        object["k10"] = nil
+        #expect(object["k500"] == "changed")
+        #expect(object["k10"] == nil)
+        #expect(object["k999"] == 999)
+        #expect(object.pairs.count == 999)
+        object["k10"] = true
+        #expect(object.keys.last == "k10")
+        let inserted = object.insertNew("k10", false)
+        #expect(!inserted)
+    }
+}

@@ -90,14 +90,13 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let keyOffset = index
             let key = try parseString()
-            if object.contains(key) {
-                throw JSONParseError(offset: keyOffset, reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
-            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            object.append(key, try parseValue(depth: depth + 1))
+            guard object.insertNew(key, try parseValue(depth: depth + 1)) else {
+                throw JSONParseError(offset: keyOffset, reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -148,6 +147,13 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        // Up to 18 digits always fit in an Int64: read them without making a string.
+        let digitsStart = bytes[start] == UInt8(ascii: "-") ? start + 1 : start
+        if isInteger, index - digitsStart <= 18 {
+            var value: Int64 = 0
+            for at in digitsStart..<index { value = value * 10 + Int64(bytes[at] - 0x30) }
+            return .int(digitsStart == start ? value : -value)
+        }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), value.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
@@ -158,7 +164,25 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
-        var scalars: [UInt8] = []
+        let start = index
+        var ascii = true
+        // Most strings have no escapes: made straight from the input, no copy, and
+        // ASCII ones (most keys) need no UTF-8 validation either.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let end = index
+                index += 1
+                if ascii { return String(decoding: bytes[start..<end], as: UTF8.self) }
+                guard let string = String(validating: bytes[start..<end], as: UTF8.self) else { throw error("string is not valid UTF-8") }
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character in string") }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        var scalars = Array(bytes[start..<index])
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]

@@ -40,12 +40,13 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// An ordered JSON object. Small objects (most documents here) are searched
-/// linearly; past `indexThreshold` keys a hash index keeps lookups and inserts
-/// O(1) expected, so an object of 100,000 keys parses in linear time.
+/// linearly; past `indexThreshold` keys a hash index (`JSONKeyIndex`) keeps
+/// lookups and inserts O(1) expected, so an object of 100,000 keys parses in
+/// linear time.
 public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var pairs: [(key: String, value: JSONValue)]
-    /// Position of each key in `pairs`, once there are more than `indexThreshold`.
-    private var index: [String: Int]?
+    /// Built once there are more than `indexThreshold` keys.
+    private var index: JSONKeyIndex?
 
     static let indexThreshold = 16
 
@@ -57,7 +58,7 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     }
 
     private func position(of key: String) -> Int? {
-        if let index { return index[key] }
+        if let index { return index.position(of: key) { pairs[$0].key == key } }
         return pairs.firstIndex(where: { $0.key == key })
     }
 
@@ -69,37 +70,29 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
                     pairs[at].value = newValue
                 } else {
                     pairs.remove(at: at)
-                    rebuildIndex()
+                    index = pairs.count > Self.indexThreshold ? JSONKeyIndex(keys: pairs.map(\.key)) : nil
                 }
             } else if let newValue {
-                append(key, newValue)
+                _ = insertNew(key, newValue)
             }
         }
     }
 
-    /// Adds a key known to be absent (the parser checks first).
-    mutating func append(_ key: String, _ value: JSONValue) {
-        pairs.append((key: key, value: value))
+    /// Adds `key` unless it is present; false (and nothing changed) when it is.
+    mutating func insertNew(_ key: String, _ value: JSONValue) -> Bool {
         if index != nil {
-            index?[key] = pairs.count - 1
-        } else if pairs.count > Self.indexThreshold {
-            rebuildIndex()
+            let pairs = self.pairs
+            guard index!.insert(key, isEqual: { pairs[$0].key == key }) == nil else { return false }
+        } else if pairs.contains(where: { $0.key == key }) {
+            return false
         }
+        pairs.append((key: key, value: value))
+        if index == nil, pairs.count > Self.indexThreshold { index = JSONKeyIndex(keys: pairs.map(\.key)) }
+        return true
     }
 
     /// Whether `key` is present.
     public func contains(_ key: String) -> Bool { position(of: key) != nil }
-
-    private mutating func rebuildIndex() {
-        guard pairs.count > Self.indexThreshold else {
-            index = nil
-            return
-        }
-        var built: [String: Int] = [:]
-        built.reserveCapacity(pairs.count)
-        for (at, pair) in pairs.enumerated() { built[pair.key] = at }
-        index = built
-    }
 
     public var keys: [String] { pairs.map(\.key) }
 

@@ -32,7 +32,7 @@ public final class InspectionHelperPool: Sendable {
     /// becomes the item's outcome here: `resource_error` for the memory and CPU
     /// limits (a retry would end the same way), `.crashed` for anything else (run
     /// once more, then failed for good).
-    func outcome(_ request: IngestWork.Request, timeoutSeconds: Int, control: ProcessingControl) -> ItemOutcome {
+    public func outcome(_ request: IngestWork.Request, timeoutSeconds: Int, control: ProcessingControl) -> ItemOutcome {
         let helper: InspectionHelper
         do {
             helper = try take()
