@@ -26,32 +26,31 @@ struct JSONKeyIndex: Sendable {
 
     /// The position of a key with `key`'s hash for which `isEqual` holds.
     func position(of key: String, isEqual: (Int) -> Bool) -> Int? {
-        let hash = Self.hash(key)
-        let mask = slots.count - 1
-        var slot = hash & mask
-        while slots[slot] >= 0 {
-            let at = Int(slots[slot])
-            if hashes[at] == hash, isEqual(at) { return at }
-            slot = (slot + 1) & mask
-        }
-        return nil
+        probe(Self.hash(key), isEqual: isEqual).found
     }
 
     /// Records `key` at the next position (`hashes.count`) unless an equal key is
     /// present; returns that key's position when it is.
     mutating func insert(_ key: String, isEqual: (Int) -> Bool) -> Int? {
         let hash = Self.hash(key)
-        let mask = slots.count - 1
-        var slot = hash & mask
-        while slots[slot] >= 0 {
-            let at = Int(slots[slot])
-            if hashes[at] == hash, isEqual(at) { return at }
-            slot = (slot + 1) & mask
-        }
+        let (found, slot) = probe(hash, isEqual: isEqual)
+        if let found { return found }
         slots[slot] = Int32(hashes.count)
         hashes.append(hash)
         if hashes.count * 2 > slots.count { grow() }
         return nil
+    }
+
+    /// Walks the slots from `hash`'s home: the position of an equal key, or the empty slot that ends the run.
+    private func probe(_ hash: Int, isEqual: (Int) -> Bool) -> (found: Int?, slot: Int) {
+        let mask = slots.count - 1
+        var slot = hash & mask
+        while slots[slot] >= 0 {
+            let at = Int(slots[slot])
+            if hashes[at] == hash, isEqual(at) { return (at, slot) }
+            slot = (slot + 1) & mask
+        }
+        return (nil, slot)
     }
 
     private mutating func grow() {
