@@ -10,7 +10,7 @@ public enum WebhookSignature {
         "t=\(timestamp),v1=" + HMACSHA256.hex(key: secret, message: Array("\(timestamp).".utf8) + body)
     }
 
-    /// Whether `value` is a valid signature of `body`.
+    /// Whether `value` is a valid signature of `body`, compared in constant time.
     public static func verify(_ value: String, body: [UInt8], secret: String) -> Bool {
         var timestamp: Int64?
         var signature: String?
@@ -19,6 +19,7 @@ public enum WebhookSignature {
             if part.hasPrefix("v1=") { signature = String(part.dropFirst(3)) }
         }
         guard let timestamp, let signature else { return false }
-        return sign(body: body, secret: secret, timestamp: timestamp) == "t=\(timestamp),v1=\(signature)"
+        let expected = HMACSHA256.hex(key: secret, message: Array("\(timestamp).".utf8) + body)
+        return ConstantTime.equal(expected.utf8, signature.utf8)
     }
 }

@@ -38,3 +38,12 @@ import Testing
             == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 }
+
+@Suite struct ConstantTimeTests {
+    @Test func equalOnlyWhenEveryByteIs() {
+        #expect(ConstantTime.equal(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!ConstantTime.equal(Array("abc".utf8), Array("ab".utf8)))
+        #expect(ConstantTime.equal([UInt8](), [UInt8]()))
+    }
+}
