@@ -116,3 +116,29 @@ import Testing
         }
     }
 }
+
+/// How a helper's death becomes its item's outcome.
+@Suite struct HelperDeathTests {
+    let configuration = InspectionHelperPool.Configuration(executable: "/nonexistent")
+
+    func outcome(_ exit: ProcessLauncher.Exit, _ stderr: String = "") -> ItemOutcome {
+        InspectionHelperPool.outcome(ofDeath: exit, stderr: stderr, configuration: configuration)
+    }
+
+    @Test func limitsAreResourceErrorsAndTrapsAreCrashes() {
+        guard case .failed("resource_error", let cpu, _) = outcome(.signal(SIGXCPU)) else { Issue.record("SIGXCPU"); return }
+        #expect(cpu.contains("30 s of CPU time"))
+        guard case .failed("resource_error", let memory, _) = outcome(.signal(SIGABRT), "Fatal error: failed to allocate 16 bytes") else {
+            Issue.record("allocation failure")
+            return
+        }
+        #expect(memory.contains("1024 MiB"))
+        guard case .failed("resource_error", _, _) = outcome(.signal(SIGKILL)) else { Issue.record("SIGKILL"); return }
+        guard case .crashed("processing_error", let trap) = outcome(.signal(SIGILL), "Fatal error: Index out of range") else {
+            Issue.record("trap")
+            return
+        }
+        #expect(trap.contains("signal 4") && trap.contains("Index out of range"))
+        guard case .crashed = outcome(.status(2)) else { Issue.record("exit 2"); return }
+    }
+}

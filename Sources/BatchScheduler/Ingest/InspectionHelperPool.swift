@@ -55,12 +55,14 @@ public final class InspectionHelperPool: Sendable {
     }
 
     static func outcome(ofDeath exit: ProcessLauncher.Exit, stderr: String, configuration: Configuration) -> ItemOutcome {
-        if exit == .signal(SIGXCPU) || exit == .signal(SIGKILL) && stderr.isEmpty {
+        if exit == .signal(SIGXCPU) {
             return .failed(
                 errorType: "resource_error", message: "Inspecting this file used more than \(configuration.cpuSeconds) s of CPU time",
                 details: ["limit_cpu_seconds": .integer(configuration.cpuSeconds)])
         }
-        if stderr.contains("failed to allocate") || stderr.contains("out of memory") {
+        // The runtime's own words when an allocation fails under RLIMIT_AS; a SIGKILL
+        // batchd did not send is the kernel's out-of-memory killer.
+        if stderr.contains("failed to allocate") || stderr.contains("out of memory") || exit == .signal(SIGKILL) {
             return .failed(
                 errorType: "resource_error", message: "Inspecting this file needed more than \(configuration.memoryMegabytes) MiB of memory",
                 details: ["limit_memory_mb": .integer(configuration.memoryMegabytes)])
