@@ -26,7 +26,7 @@ public final class APIApplication {
         var dialect = ErrorDialect.native
         var verdict: RateLimitVerdict?
         do {
-            response = try route(request, logger: requestLogger, dialect: &dialect, verdict: &verdict)
+            response = try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
         } catch {
             switch dialect {
             case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
@@ -51,7 +51,7 @@ public final class APIApplication {
     }
 
     private func route(
-        _ request: HTTPRequest, logger: Logger, dialect: inout ErrorDialect, verdict: inout RateLimitVerdict?
+        _ request: HTTPRequest, started: Int64, logger: Logger, dialect: inout ErrorDialect, verdict: inout RateLimitVerdict?
     ) throws(APIError) -> HTTPResponse {
         if request.bodyTooLarge {
             throw APIError(
@@ -70,7 +70,7 @@ public final class APIApplication {
                 details: ["allowed_methods": .array(allowed.map(JSONValue.string))], headers: [("Allow", allowed.joined(separator: ", "))])
         case .found(let route, let parameters):
             dialect = route.dialect
-            let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger)
+            let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger, startedAt: started)
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)
                 if route.access == .admin, principal.role != .admin {

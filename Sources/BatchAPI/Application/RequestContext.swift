@@ -15,10 +15,15 @@ public final class RequestContext {
     public internal(set) var prefetched: (key: StatusCacheKey, reply: RedisReply)?
     /// A streamed body once read whole, so it can be read again.
     private var bodyCache: [UInt8]?
-    /// When batchd began this request (monotonic milliseconds).
-    public let startedAt = MonotonicClock.milliseconds()
+    /// When batchd began this request (monotonic microseconds, the clock reading
+    /// the request's log line is timed from).
+    public let startedAt: Int64
 
-    public init(request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger) {
+    public init(
+        request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger,
+        startedAt: Int64 = MonotonicClock.microseconds()
+    ) {
+        self.startedAt = startedAt
         self.request = request
         self.parameters = parameters
         self.resources = resources
@@ -48,7 +53,7 @@ public final class RequestContext {
     /// up on the request (its `fastcgi_read_timeout`): a client that got a 504
     /// must be able to trust that nothing was stored. Call before the transaction.
     public func requireTimeToCommit(_ operation: String) throws(APIError) {
-        let elapsed = MonotonicClock.milliseconds() - startedAt
+        let elapsed = (MonotonicClock.microseconds() - startedAt) / 1000
         let budget = Int64(resources.service.commitDeadlineMilliseconds)
         guard elapsed > budget else { return }
         logger.warning("write refused: too late to answer", metadata: ["operation": "\(operation)", "elapsed_ms": "\(elapsed)"])

@@ -91,9 +91,6 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         return true
     }
 
-    /// Whether `key` is present.
-    public func contains(_ key: String) -> Bool { position(of: key) != nil }
-
     public var keys: [String] { pairs.map(\.key) }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
