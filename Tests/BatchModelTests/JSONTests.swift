@@ -96,4 +96,25 @@ import Testing
         let inserted = object.insertNew("k10", false)
         #expect(!inserted)
     }
+
+    @Test(arguments: [3, 16, 17, 5000])
+    func aRepeatedKeyIsNamedWhereItRepeats(keys: Int) throws {
+        let head = "{" + (0..<keys).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + ","
+        let text = head + #""k1":true}"#
+        do {
+            _ = try JSONParser.parse(text)
+            Issue.record("a repeated key was accepted")
+        } catch {
+            #expect(error.duplicateKey == "k1")
+            #expect(error.offset == head.utf8.count)
+        }
+        // The same keys once each, nested inside an array, parse.
+        let unique = "[" + head + #""last":null}]"#
+        guard case .array(let values) = try JSONParser.parse(unique), case .object(let object) = values.first else {
+            Issue.record("not an array of one object")
+            return
+        }
+        #expect(object.pairs.count == keys + 1)
+        #expect(object["last"] == .null)
+    }
 }

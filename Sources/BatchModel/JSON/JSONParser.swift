@@ -23,18 +23,25 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct JSONParser {
     public static let maxDepth = 64
 
-    private let bytes: [UInt8]
+    /// The input, borrowed for the parse: every read is checked against its count
+    /// by the code below, and borrowing saves a retain per string made from it.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected data after the document") }
-        return value
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var parser = JSONParser(buffer)
+                parser.skipWhitespace()
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                guard parser.index == buffer.count else { throw parser.error("unexpected data after the document") }
+                return value
+            }
+        }
+        return try result.get()
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
@@ -79,29 +86,35 @@ public struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var object = JSONObject()
+        var pairs: [(key: String, value: JSONValue)] = []
+        // Where each key starts, to point at a duplicate found once the object is complete.
+        var keyOffsets: [Int] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(object)
+            return .object(JSONObject())
         }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let keyOffset = index
+            keyOffsets.append(index)
             let key = try parseString()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            guard object.insertNew(key, try parseValue(depth: depth + 1)) else {
-                throw JSONParseError(offset: keyOffset, reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
-            }
+            pairs.append((key: key, value: try parseValue(depth: depth + 1)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
             throw error("expected ',' or '}'")
+        }
+        do {
+            return .object(try JSONObject(parsed: pairs))
+        } catch {
+            let key = pairs[error.position].key
+            throw JSONParseError(offset: keyOffsets[error.position], reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
         }
     }
 
@@ -154,7 +167,7 @@ public struct JSONParser {
             for at in digitsStart..<index { value = value * 10 + Int64(bytes[at] - 0x30) }
             return .int(digitsStart == start ? value : -value)
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), value.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
         return .double(value)
@@ -173,8 +186,8 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let end = index
                 index += 1
-                if ascii { return String(decoding: bytes[start..<end], as: UTF8.self) }
-                guard let string = String(validating: bytes[start..<end], as: UTF8.self) else { throw error("string is not valid UTF-8") }
+                if ascii { return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) }
+                guard let string = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) else { throw error("string is not valid UTF-8") }
                 return string
             }
             if byte == UInt8(ascii: "\\") { break }

@@ -70,7 +70,7 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
                     pairs[at].value = newValue
                 } else {
                     pairs.remove(at: at)
-                    index = pairs.count > Self.indexThreshold ? JSONKeyIndex(keys: pairs.map(\.key)) : nil
+                    index = Self.index(of: pairs)
                 }
             } else if let newValue {
                 _ = insertNew(key, newValue)
@@ -82,13 +82,38 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     mutating func insertNew(_ key: String, _ value: JSONValue) -> Bool {
         if index != nil {
             let pairs = self.pairs
-            guard index!.insert(key, isEqual: { pairs[$0].key == key }) == nil else { return false }
+            guard index!.insert(key, at: pairs.count, isEqual: { pairs[$0].key == key }) == nil else { return false }
         } else if pairs.contains(where: { $0.key == key }) {
             return false
         }
         pairs.append((key: key, value: value))
-        if index == nil, pairs.count > Self.indexThreshold { index = JSONKeyIndex(keys: pairs.map(\.key)) }
+        if index == nil, pairs.count > Self.indexThreshold { index = Self.index(of: pairs) }
         return true
+    }
+
+    /// The object of `pairs` as parsed, keys in order; throws the position of the
+    /// first key that repeats an earlier one. Checking once the object is complete
+    /// sizes the index at once, which is cheaper than growing it key by key.
+    init(parsed pairs: [(key: String, value: JSONValue)]) throws(DuplicateKeyPosition) {
+        self.pairs = pairs
+        if pairs.count > Self.indexThreshold {
+            var duplicate: Int?
+            index = JSONKeyIndex(count: pairs.count, key: { pairs[$0].key }, duplicate: &duplicate)
+            if let duplicate { throw DuplicateKeyPosition(position: duplicate) }
+        } else {
+            for position in pairs.indices.dropFirst() where pairs[..<position].contains(where: { $0.key == pairs[position].key }) {
+                throw DuplicateKeyPosition(position: position)
+            }
+        }
+    }
+
+    /// Which pair of a parsed object repeats an earlier key.
+    struct DuplicateKeyPosition: Error { let position: Int }
+
+    private static func index(of pairs: [(key: String, value: JSONValue)]) -> JSONKeyIndex? {
+        guard pairs.count > indexThreshold else { return nil }
+        var duplicate: Int?
+        return JSONKeyIndex(count: pairs.count, key: { pairs[$0].key }, duplicate: &duplicate)
     }
 
     public var keys: [String] { pairs.map(\.key) }
