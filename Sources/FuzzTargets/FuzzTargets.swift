@@ -31,11 +31,19 @@ public enum FuzzTargets {
         precondition((try? JSONParser.parse(written)) == value, "JSON did not survive a round trip")
     }
 
-    /// A create request's JSON body, as the API validates it.
+    /// A create request's JSON body, as the API validates it: items parsed whole
+    /// and items left in the body must come to the same batch.
     static func create(_ bytes: [UInt8]) {
         guard case .object(let object)? = try? JSONParser.parse(bytes) else { return }
-        _ = try? BatchRequestParser(limits: limits).parseCreate(object)
-        _ = try? BatchRequestParser(limits: limits).parseAppend(object)
+        let parser = BatchRequestParser(limits: limits)
+        let whole = try? parser.parseCreate(object)
+        _ = try? parser.parseAppend(object)
+        guard case (.object(let rest), let items)? = try? JSONParser.parse(bytes, deferringArrayAt: "items") else {
+            preconditionFailure("a body parsed whole failed to parse with its items deferred")
+        }
+        let deferred = try? parser.parseCreate(rest, deferredItems: items)
+        precondition(whole?.items.all == deferred?.items.all && whole?.validationErrors == deferred?.validationErrors, "deferred items differ")
+        _ = try? parser.parseAppend(rest, deferredItems: items)
     }
 
     /// A multipart body read in pieces of a size the input's first byte picks.

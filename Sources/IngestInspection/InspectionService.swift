@@ -10,6 +10,9 @@ import Glibc
 /// at start (`limitMemory`). A file that breaks the inspector kills this process,
 /// never batchd: batchd sees the pipe close and the exit status, and starts another.
 public enum InspectionService {
+    /// How much lower than batchd's the helpers' CPU priority is (nice increment).
+    public static let niceness: Int32 = 10
+
     /// Caps the process's address space (RLIMIT_AS) at `megabytes`.
     public static func limitMemory(megabytes: Int) {
         var limit = rlimit(rlim_cur: rlim_t(megabytes) << 20, rlim_max: rlim_t(megabytes) << 20)

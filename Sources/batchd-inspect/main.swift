@@ -21,4 +21,7 @@ while let argument = arguments.popFirst() {
 // batchd ignores SIGPIPE; a helper whose batchd is gone just ends.
 signal(SIGPIPE, SIG_DFL)
 InspectionService.limitMemory(megabytes: memoryMegabytes)
+// Inspection is background work: on a busy machine it yields the CPU to batchd's
+// request threads, so one tenant's heavy files do not slow every tenant's answers.
+_ = nice(InspectionService.niceness)
 exit(InspectionService.serve())

@@ -239,7 +239,7 @@ import Testing
         func parse(_ path: String) throws(APIError) -> NewBatch {
             try parser.parseCreate(["processor": "noop", "items": [["file_path": .string(path)]]])
         }
-        #expect(try parse("docs/a.txt").items.first?.filePath?.hasSuffix("/ingest/docs/a.txt") == true)
+        #expect(try parse("docs/a.txt").items.all.first?.filePath?.hasSuffix("/ingest/docs/a.txt") == true)
         for bad in ["escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", ""] {
             #expect(throws: APIError.self, "\(bad)") { try parse(bad) }
         }

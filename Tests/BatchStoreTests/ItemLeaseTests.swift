@@ -11,7 +11,7 @@ import Testing
         configuration.priority = priority
         let batch = NewBatch(
             name: "b", processor: "noop", configuration: configuration,
-            items: (1...items).map { NewItem(content: Array("item \($0)".utf8), filename: "f\($0).txt", row: $0) })
+            items: NewItems((1...items).map { NewItem(content: Array("item \($0)".utf8), filename: "f\($0).txt", row: $0) }))
         guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: owner.id, render: { _ in [] }) else {
             throw StoreError.notFound("created batch")
         }
@@ -149,7 +149,7 @@ import Testing
         var configuration = BatchConfiguration()
         configuration.completionWindowSeconds = window
         configuration.retentionDays = retention
-        let batch = NewBatch(name: "b", processor: "noop", configuration: configuration, items: (1...3).map { NewItem(content: [1], row: $0) })
+        let batch = NewBatch(name: "b", processor: "noop", configuration: configuration, items: NewItems((1...3).map { NewItem(content: [1], row: $0) }))
         guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, now: created, render: { _ in [] }) else {
             throw StoreError.notFound("batch")
         }

@@ -127,3 +127,35 @@ final class TemporaryDatabase {
         #expect(try BatchRecords(connection).find(id: "batch-one", tenantID: b.id) == nil)
     }
 }
+
+@Suite struct ProducedItemsTests {
+    @Test func itemsThatWalkOutDifferentlyFromTheirCountStoreNothing() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "a")
+        let shortWalk = NewItems(count: 3, totalBytes: 3) { emit in _ = emit(NewItem(content: [1], row: 1)) }
+        let batch = NewBatch(name: "b", processor: "noop", items: shortWalk)
+        #expect(throws: StoreError.self) {
+            try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] })
+        }
+        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow { [$0.int(0), $0.int(1)] }
+        #expect(counts == [0, 0])
+    }
+
+    @Test func producedItemsAreStoredInOrder() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "a")
+        let produced = NewItems(count: 3, totalBytes: 6) { emit in
+            for row in 1...3 where !emit(NewItem(content: Array(repeating: UInt8(row), count: row), customID: "c\(row)", row: row)) { return }
+        }
+        guard case .created(let row, _) = try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: produced), tenantID: tenant.id, render: { _ in [] }) else {
+            Issue.record("not created")
+            return
+        }
+        #expect(row.totalItems == 3)
+        let stored = try connection.statement("SELECT seq, custom_id, size_bytes FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(row.id))
+            .rows { "\($0.int(0)):\($0.text(1)):\($0.int(2))" }
+        #expect(stored == ["1:c1:1", "2:c2:2", "3:c3:3"])
+    }
+}

@@ -42,6 +42,13 @@ import Glibc
         if let helperPeak = stack.helperPeakMemoryKB() {
             #expect(helperPeak < 100 << 10, "the inspection helper peaked at \(helperPeak) kB")
         }
+        // Helpers run at a lower CPU priority than batchd's request threads.
+        let helpers = stack.helperProcesses()
+        #expect(!helpers.isEmpty)
+        let batchdNice = try #require(TestStack.niceness(of: pid))
+        for helper in helpers {
+            #expect(TestStack.niceness(of: helper.pid) == min(19, batchdNice + Int(InspectionService.niceness)))
+        }
     }
 
     @Test func aHelperThatDiesFailsItsItemAfterOneRetry() throws {

@@ -112,17 +112,23 @@ public final class RequestContext {
 
     /// The request body as a JSON object, or a 400 that says why not.
     public func jsonObjectBody() throws(APIError) -> JSONObject {
+        try jsonObjectBody(deferringArrayAt: nil).object
+    }
+
+    /// The request body as a JSON object with the array under `key` left in the
+    /// body to be read a row at a time (`JSONParser.parse(_:deferringArrayAt:)`).
+    public func jsonObjectBody(deferringArrayAt key: String?) throws(APIError) -> (object: JSONObject, deferred: JSONLazyArray?) {
         let body = try wholeBody(limit: resources.service.maxInMemoryBodyBytes)
-        if body.isEmpty { return JSONObject() }
-        let value: JSONValue
+        if body.isEmpty { return (JSONObject(), nil) }
+        let parsed: (value: JSONValue, deferred: JSONLazyArray?)
         do {
-            value = try JSONParser.parse(body)
+            parsed = try JSONParser.parse(body, deferringArrayAt: key)
         } catch {
             throw APIError.notJSON(error)
         }
-        guard case .object(let object) = value else {
+        guard case .object(let object) = parsed.value else {
             throw APIError(.validationError, "Request body must be a JSON object", details: ["error": "expected a JSON object"])
         }
-        return object
+        return (object, parsed.deferred)
     }
 }

@@ -8,12 +8,14 @@ import Glibc
 /// `NewBatch`. A body that is not what the API describes is a 400 naming the
 /// field; a row that fails validation becomes a `RowError` instead (Check's
 /// behaviour: the batch is stored failed and reported, not refused).
-public struct BatchRequestParser {
+public struct BatchRequestParser: Sendable {
     public let limits: BatchLimits
 
     public init(limits: BatchLimits) { self.limits = limits }
 
-    public func parseCreate(_ object: JSONObject) throws(APIError) -> NewBatch {
+    /// `deferredItems`: the `items` array left in the body by
+    /// `JSONParser.parse(_:deferringArrayAt:)`, read from there instead of `object`.
+    public func parseCreate(_ object: JSONObject, deferredItems: JSONLazyArray? = nil) throws(APIError) -> NewBatch {
         let body = BodyFields(object)
         try body.allowOnly(["batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite"])
         let name = try body.string("batch_name") ?? ""
@@ -25,7 +27,7 @@ public struct BatchRequestParser {
         let forceOverwrite = try bool(body, "force_overwrite") ?? false
         let configuration = try parseConfiguration(try body.nested("configuration"))
         let context = try contextValue(object["context"], field: "context")
-        let (items, errors, rows) = try parseItems(object["items"], required: submit)
+        let (items, errors, rows) = try parseItems(object["items"], deferred: deferredItems, required: submit)
         var batch = NewBatch(
             name: name, collection: collection, processor: processor, configuration: configuration, context: context, items: items,
             validationErrors: errors, rowCount: rows, submit: submit, forceOverwrite: forceOverwrite)
@@ -38,9 +40,9 @@ public struct BatchRequestParser {
 
     /// The items of an append request: `{"items": [...]}`. Row errors refuse the
     /// whole append (an accumulating batch has no failed state to report them in).
-    public func parseAppend(_ object: JSONObject) throws(APIError) -> [NewItem] {
+    public func parseAppend(_ object: JSONObject, deferredItems: JSONLazyArray? = nil) throws(APIError) -> NewItems {
         try BodyFields(object).allowOnly(["items"])
-        let (items, errors, _) = try parseItems(object["items"], required: true)
+        let (items, errors, _) = try parseItems(object["items"], deferred: deferredItems, required: true)
         if !errors.isEmpty {
             throw APIError(
                 .validationError, "\(errors.count) validation error(s)",
@@ -49,75 +51,142 @@ public struct BatchRequestParser {
         return items
     }
 
-    func parseItems(_ value: JSONValue?, required: Bool) throws(APIError) -> ([NewItem], [RowError], Int) {
-        guard let value, !value.isNull else {
-            if required { throw .invalidField("items", "is required") }
-            return ([], [], 0)
+    /// The rows of `items`: a parsed array, or one left in the body to be read a row at a time.
+    enum ItemRows {
+        case held([JSONValue])
+        case deferred(JSONLazyArray)
+
+        var count: Int {
+            switch self {
+            case .held(let rows): return rows.count
+            case .deferred(let rows): return rows.count
+            }
         }
-        guard case .array(let rows) = value else { throw .invalidField("items", "must be an array") }
-        if required, rows.isEmpty { throw .invalidField("items", "must hold at least one item") }
+
+        func forEach<E: Error>(_ body: (Int, JSONValue) throws(E) -> Void) throws(E) {
+            switch self {
+            case .held(let rows): for (index, row) in rows.enumerated() { try body(index, row) }
+            case .deferred(let rows): try rows.forEach(body)
+            }
+        }
+    }
+
+    /// Validates every row of `items`. Rows left in the body (`deferred`) are read
+    /// once here and again each time the returned items are walked, never all at once.
+    func parseItems(_ value: JSONValue?, deferred: JSONLazyArray? = nil, required: Bool) throws(APIError) -> (NewItems, [RowError], Int) {
+        let rows: ItemRows
+        if let deferred {
+            rows = .deferred(deferred)
+        } else {
+            guard let value, !value.isNull else {
+                if required { throw .invalidField("items", "is required") }
+                return ([], [], 0)
+            }
+            guard case .array(let array) = value else { throw .invalidField("items", "must be an array") }
+            rows = .held(array)
+        }
+        if required, rows.count == 0 { throw .invalidField("items", "must hold at least one item") }
         if rows.count > limits.maxItems {
             throw APIError(
                 .payloadTooLarge, "A batch holds at most \(limits.maxItems) items; this request has \(rows.count)",
                 details: ["limit_items": .integer(limits.maxItems), "items": .integer(rows.count)])
         }
-        var items: [NewItem] = []
+        var held: [NewItem] = []
         var errors: [RowError] = []
-        var seenCustomIDs: [String: Int] = [:]
-        for (index, row) in rows.enumerated() {
-            let number = index + 1
-            guard case .object(let fields) = row else {
-                // Row bodies (CSV, NDJSON) hand their unreadable rows over as a reason.
-                errors.append(RowError(row: number, error: row.stringValue ?? "item must be an object"))
-                continue
-            }
-            let item = BodyFields(fields, path: "items[\(index)]")
-            try item.allowOnly(["content", "content_base64", "file_path", "filename", "custom_id", "context"])
-            let customID = try item.string("custom_id")
-            if let customID {
-                try NameRules.check(customID, field: "items[\(index)].custom_id", characters: 1...256)
-                if let first = seenCustomIDs[customID] {
-                    throw APIError(
-                        .validationError, "Duplicate custom_id '\(customID)' in rows \(first) and \(number)",
-                        details: ["custom_id": .string(customID), "rows": [.integer(first), .integer(number)]])
-                }
-                seenCustomIDs[customID] = number
-            }
-            let filename = try item.string("filename")
-            if let filename { try NameRules.check(filename, field: "items[\(index)].filename", characters: 1...NameRules.maxFilenameCharacters) }
-            let context = try contextValue(fields["context"], field: "items[\(index)].context")
-            let sources = ["content", "content_base64", "file_path"].filter { fields[$0] != nil && fields[$0] != .null }
-            guard sources.count == 1 else {
-                errors.append(RowError(row: number, error: sources.isEmpty ? "empty content" : "give only one of content, content_base64 and file_path"))
-                continue
-            }
-            var newItem = NewItem(filename: filename, customID: customID, context: context, row: number)
-            switch sources[0] {
-            case "content":
-                let text = try item.requiredString("content")
-                newItem.content = Array(text.utf8)
-            case "content_base64":
-                guard let bytes = Base64.decode(try item.requiredString("content_base64")) else {
-                    errors.append(RowError(row: number, error: "bad base64 in content_base64"))
-                    continue
-                }
-                newItem.content = bytes
-            default:
-                newItem.filePath = try resolveFilePath(try item.requiredString("file_path"), field: "items[\(index)].file_path")
-            }
-            if let content = newItem.content {
-                if content.isEmpty {
-                    errors.append(RowError(row: number, error: "empty content"))
-                    continue
-                }
-                if content.count > limits.maxItemBytes {
-                    errors.append(RowError(row: number, error: "content of \(content.count) bytes is over the limit of \(limits.maxItemBytes) bytes"))
-                    continue
+        var seenCustomIDs: CustomIDRegistry? = CustomIDRegistry { row in
+            var found: JSONValue?
+            switch rows {
+            case .held(let rows): found = rows.indices.contains(row - 1) ? rows[row - 1] : nil
+            case .deferred(let rows):
+                struct Found: Error {}
+                try? rows.forEach { (index, value) throws(Found) in
+                    if index == row - 1 {
+                        found = value
+                        throw Found()
+                    }
                 }
             }
-            items.append(newItem)
+            return found?["custom_id"]?.stringValue
         }
-        return (items, errors, rows.count)
+        var count = 0
+        var bytes: Int64 = 0
+        try rows.forEach { (index, row) throws(APIError) in
+            switch try item(at: index, row, seenCustomIDs: &seenCustomIDs) {
+            case .rejected(let error):
+                errors.append(error)
+            case .item(let item):
+                count += 1
+                bytes += Int64(item.sizeBytes)
+                if case .held = rows { held.append(item) }
+            }
+        }
+        guard case .deferred(let array) = rows else { return (NewItems(held), errors, rows.count) }
+        let produce: @Sendable ((NewItem) -> Bool) -> Void = { [self] emit in
+            struct Stop: Error {}
+            var unchecked: CustomIDRegistry? = nil
+            try? array.forEach { (index, row) throws(Stop) in
+                // Every row was checked above and custom ids found unique: a throw
+                // here means the same bytes read differently, and ends the walk.
+                guard let result = try? item(at: index, row, seenCustomIDs: &unchecked) else { throw Stop() }
+                if case .item(let item) = result, !emit(item) { throw Stop() }
+            }
+        }
+        return (NewItems(count: count, totalBytes: bytes, produce: produce), errors, rows.count)
+    }
+
+    /// A row as an item, or why it is not one.
+    enum RowOutcome {
+        case item(NewItem)
+        case rejected(RowError)
+    }
+
+    /// One row as an item, or why it is not one. Errors that refuse the whole
+    /// request (an unknown field, a bad name, a repeated custom id) are thrown.
+    /// `seenCustomIDs` remembers custom ids by row; nil skips that check.
+    private func item(at index: Int, _ row: JSONValue, seenCustomIDs: inout CustomIDRegistry?) throws(APIError) -> RowOutcome {
+        let number = index + 1
+        guard case .object(let fields) = row else {
+            // Row bodies (CSV, NDJSON) hand their unreadable rows over as a reason.
+            return .rejected(RowError(row: number, error: row.stringValue ?? "item must be an object"))
+        }
+        let item = BodyFields(fields, path: "items[\(index)]")
+        try item.allowOnly(["content", "content_base64", "file_path", "filename", "custom_id", "context"])
+        let customID = try item.string("custom_id")
+        if let customID {
+            try NameRules.check(customID, field: "items[\(index)].custom_id", characters: 1...256)
+            if let first = seenCustomIDs?.earlierRow(giving: customID, row: number) {
+                throw APIError(
+                    .validationError, "Duplicate custom_id '\(customID)' in rows \(first) and \(number)",
+                    details: ["custom_id": .string(customID), "rows": [.integer(first), .integer(number)]])
+            }
+        }
+        let filename = try item.string("filename")
+        if let filename { try NameRules.check(filename, field: "items[\(index)].filename", characters: 1...NameRules.maxFilenameCharacters) }
+        let context = try contextValue(fields["context"], field: "items[\(index)].context")
+        let sources = ["content", "content_base64", "file_path"].filter { fields[$0] != nil && fields[$0] != .null }
+        guard sources.count == 1 else {
+            return .rejected(RowError(row: number, error: sources.isEmpty ? "empty content" : "give only one of content, content_base64 and file_path"))
+        }
+        var newItem = NewItem(filename: filename, customID: customID, context: context, row: number)
+        switch sources[0] {
+        case "content":
+            let text = try item.requiredString("content")
+            newItem.content = Array(text.utf8)
+        case "content_base64":
+            guard let bytes = Base64.decode(try item.requiredString("content_base64")) else {
+                return .rejected(RowError(row: number, error: "bad base64 in content_base64"))
+            }
+            newItem.content = bytes
+        default:
+            newItem.filePath = try resolveFilePath(try item.requiredString("file_path"), field: "items[\(index)].file_path")
+        }
+        if let content = newItem.content {
+            if content.isEmpty { return .rejected(RowError(row: number, error: "empty content")) }
+            if content.count > limits.maxItemBytes {
+                return .rejected(RowError(row: number, error: "content of \(content.count) bytes is over the limit of \(limits.maxItemBytes) bytes"))
+            }
+        }
+        return .item(newItem)
     }
 
     func parseConfiguration(_ fields: BodyFields?) throws(APIError) -> BatchConfiguration {

@@ -20,7 +20,8 @@ public enum BatchCreateHandler {
             batch = parsed
         } else {
             try requireJSON(context.request)
-            batch = try parser.parseCreate(try context.jsonObjectBody())
+            let (object, items) = try context.jsonObjectBody(deferringArrayAt: "items")
+            batch = try parser.parseCreate(object, deferredItems: items)
         }
         let claim = try idempotencyClaim(context.request) { () throws(APIError) in
             SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes))

@@ -9,7 +9,8 @@ public enum BatchItemsHandler {
         let id = try BatchStatusHandler.validatedID(context)
         try BatchCreateHandler.requireJSON(context.request)
         let limits = context.resources.service.batchLimits
-        let items = try BatchRequestParser(limits: limits).parseAppend(try context.jsonObjectBody())
+        let (object, deferred) = try context.jsonObjectBody(deferringArrayAt: "items")
+        let items = try BatchRequestParser(limits: limits).parseAppend(object, deferredItems: deferred)
         try context.requireTimeToCommit("append_items")
         let batch = try context.withStore("append_items", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> BatchRow in
             let records = BatchRecords(connection)

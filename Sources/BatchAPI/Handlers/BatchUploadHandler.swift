@@ -131,7 +131,7 @@ enum BatchUploadHandler {
         try NameRules.check(collection, field: "collection_id", characters: 1...100)
         let name = text["batch_name"] ?? ""
         try NameRules.check(name, field: "batch_name", characters: 0...200)
-        var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: items, forceOverwrite: forceOverwrite)
+        var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: NewItems(items), forceOverwrite: forceOverwrite)
         batch.inputFormat = "files"
         batch.configurationJSON = text["batch_options"].flatMap { try? JSONParser.parse($0) }
         if !limits.processors.contains(processor) {

@@ -8,7 +8,7 @@ public struct NewBatch: Sendable {
     /// The batch-level `context` object, as JSON.
     public var context: JSONValue?
     /// Items that passed row validation, in request order.
-    public var items: [NewItem]
+    public var items: NewItems
     /// Rows that failed validation (`[{row, error}]`, rows from 1). When any exist
     /// the batch is stored `failed` and nothing runs.
     public var validationErrors: [RowError]
@@ -26,7 +26,7 @@ public struct NewBatch: Sendable {
 
     public init(
         name: String, collection: String = "default", processor: String = "ingest", configuration: BatchConfiguration = .init(),
-        context: JSONValue? = nil, items: [NewItem], validationErrors: [RowError] = [], rowCount: Int? = nil, submit: Bool = true,
+        context: JSONValue? = nil, items: NewItems, validationErrors: [RowError] = [], rowCount: Int? = nil, submit: Bool = true,
         forceOverwrite: Bool = false
     ) {
         self.name = name

@@ -27,21 +27,55 @@ public struct JSONParser {
     /// by the code below, and borrowing saves a retain per string made from it.
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// The top-level key whose array is checked but not kept, and where that array was found.
+    private var deferredKey: String?
+    private var deferred: (start: Int, count: Int)?
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, deferringArrayAt: nil).value
+    }
+
+    /// Parses `bytes`; when the document is an object whose `key` holds an array,
+    /// that array is checked element by element but not kept: the object holds an
+    /// empty array under `key` and the array comes back as a `JSONLazyArray`, to be
+    /// read one element at a time. Everything else is exactly `parse(_:)`.
+    public static func parse(_ bytes: [UInt8], deferringArrayAt key: String?) throws(JSONParseError) -> (value: JSONValue, deferred: JSONLazyArray?) {
         let result = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONParseError) -> JSONValue in
+            Result { () throws(JSONParseError) -> (JSONValue, (start: Int, count: Int)?) in
                 var parser = JSONParser(buffer)
+                parser.deferredKey = key
                 parser.skipWhitespace()
                 let value = try parser.parseValue(depth: 0)
                 parser.skipWhitespace()
                 guard parser.index == buffer.count else { throw parser.error("unexpected data after the document") }
-                return value
+                return (value, parser.deferred)
             }
         }
-        return try result.get()
+        let (value, deferred) = try result.get()
+        return (value, deferred.map { JSONLazyArray(bytes: bytes, start: $0.start, depth: 1, count: $0.count) })
+    }
+
+    /// Parses the elements of `array` one at a time, handing each to `body` until it
+    /// returns false. They were checked when the array was first parsed, so none fails
+    /// now; were one to, the walk would simply end there.
+    static func elements(of array: JSONLazyArray, _ body: (Int, JSONValue) -> Bool) {
+        array.bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(buffer)
+            parser.index = array.start + 1
+            var position = 0
+            parser.skipWhitespace()
+            guard parser.index < buffer.count, buffer[parser.index] != UInt8(ascii: "]") else { return }
+            while true {
+                parser.skipWhitespace()
+                guard let value = try? parser.parseValue(depth: array.depth + 1), body(position, value) else { return }
+                position += 1
+                parser.skipWhitespace()
+                guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: ",") else { return }
+                parser.index += 1
+            }
+        }
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
@@ -103,7 +137,15 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            pairs.append((key: key, value: try parseValue(depth: depth + 1)))
+            if depth == 0, key == deferredKey, index < bytes.count, bytes[index] == UInt8(ascii: "[") {
+                let start = index
+                let count = try skipArray(depth: depth + 1)
+                // A repeated key is caught below, by the placeholder; the first array is the one kept.
+                if deferred == nil { deferred = (start, count) }
+                pairs.append((key: key, value: .array([])))
+            } else {
+                pairs.append((key: key, value: try parseValue(depth: depth + 1)))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -115,6 +157,28 @@ public struct JSONParser {
         } catch {
             let key = pairs[error.position].key
             throw JSONParseError(offset: keyOffsets[error.position], reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
+        }
+    }
+
+    /// Checks the array at `index` as `parseArray` would, keeping none of it; its element count.
+    private mutating func skipArray(depth: Int) throws(JSONParseError) -> Int {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        index += 1
+        var count = 0
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return 0
+        }
+        while true {
+            skipWhitespace()
+            _ = try parseValue(depth: depth + 1)
+            count += 1
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return count }
+            throw error("expected ',' or ']'")
         }
     }
 

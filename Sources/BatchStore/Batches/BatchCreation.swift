@@ -35,11 +35,11 @@ extension BatchRecords {
             if let idempotency {
                 if let stored = try replay(idempotency, tenantID: tenantID, now: now) { return .replayed(response: stored) }
             }
-            try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) })
+            try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
             let id = ResourceID.make(.batch)
             let state = batch.initialState
-            let stored = state == .failed ? [] : batch.items
-            let bytes = stored.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) }
+            let stored: NewItems = state == .failed ? [] : batch.items
+            let bytes = stored.totalBytes
             let validationErrors = batch.validationErrors.isEmpty ? nil : JSONWriter.string(.array(batch.validationErrors.map(\.json)))
             let configuration = batch.configuration
             try connection.statement(
@@ -88,14 +88,14 @@ extension BatchRecords {
 
     /// Appends items to an accumulating batch. Another state is `.conflict`; a
     /// `custom_id` already in the batch is `.conflict` naming it.
-    public func append(_ items: [NewItem], batchID: String, tenantID: String, now: Timestamp = .now()) throws(StoreError) -> BatchRow {
+    public func append(_ items: NewItems, batchID: String, tenantID: String, now: Timestamp = .now()) throws(StoreError) -> BatchRow {
         try connection.transaction {
             () throws(StoreError) -> BatchRow in
             guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
             guard batch.state == .accumulating else {
                 throw .conflict("Items can be appended only to an accumulating batch; this one is \(batch.state.nativeName)")
             }
-            try checkQuota(tenantID: tenantID, addingBatches: 0, items: items.count, bytes: items.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) })
+            try checkQuota(tenantID: tenantID, addingBatches: 0, items: items.count, bytes: items.totalBytes)
             let firstSeq = try connection.statement("SELECT next_seq FROM batches WHERE id = ?").bind(.text(batchID)).firstRow { Int($0.int(0)) } ?? 1
             do throws(StoreError) {
                 try insertItems(items, batchID: batchID, firstSeq: firstSeq)
@@ -103,7 +103,7 @@ extension BatchRecords {
                 if case .conflict = error { throw .conflict("A custom_id in these items is already used in batch \(batchID)") }
                 throw error
             }
-            let bytes = items.reduce(Int64(0)) { $0 + Int64($1.sizeBytes) }
+            let bytes = items.totalBytes
             try connection.statement(
                 """
                 UPDATE batches SET total_items = total_items + ?1, n_pending = n_pending + ?1, next_seq = next_seq + ?1,
@@ -135,16 +135,25 @@ extension BatchRecords {
         }
     }
 
-    private func insertItems(_ items: [NewItem], batchID: String, firstSeq: Int) throws(StoreError) {
+    /// Inserts `items` from `firstSeq` on. Counters were set from `items.count`, so
+    /// items that walk out differently from what was counted undo the transaction.
+    private func insertItems(_ items: NewItems, batchID: String, firstSeq: Int) throws(StoreError) {
         let insert = try connection.statement(
             "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
-        for (offset, item) in items.enumerated() {
+        var offset = 0
+        var bytes: Int64 = 0
+        try items.forEach { (item) throws(StoreError) in
             try insert.bind(
                 .text(ResourceID.make(.item)), .text(batchID), .int(firstSeq + offset), .optionalText(item.customID),
                 .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
                 item.content.map(SQLiteValue.blob) ?? .null,
                 .optionalText(item.context.map(JSONWriter.string)), .int(item.sizeBytes)
             ).run()
+            offset += 1
+            bytes += Int64(item.sizeBytes)
+        }
+        guard offset == items.count, bytes == items.totalBytes else {
+            throw .conflict("The items changed while they were stored (\(offset) of \(items.count)); nothing was stored")
         }
     }
 

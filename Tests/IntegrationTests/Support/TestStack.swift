@@ -216,20 +216,29 @@ final class TestStack {
 
     /// The highest peak resident memory (VmHWM, kB) among batchd's running
     /// inspection helpers, or nil when none runs.
-    func helperPeakMemoryKB() -> Int? {
-        guard let parent = batchd?.pid, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
-        var peak: Int?
-        for entry in entries where Int32(entry) != nil {
-            guard let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
+    /// batchd's inspection helpers, each with its /proc status fields.
+    func helperProcesses() -> [(pid: Int32, status: [String: String])] {
+        guard let parent = batchd?.pid, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { entry in
+            guard let pid = Int32(entry), let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { return nil }
             let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
                 let parts = line.split(separator: ":", maxSplits: 1)
                 return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
             }, uniquingKeysWith: { first, _ in first })
-            guard fields["PPid"] == "\(parent)", fields["Name"] == "batchd-inspect",
-                let kb = fields["VmHWM"].flatMap({ Int($0.split(separator: " ")[0]) }) else { continue }
-            peak = max(peak ?? 0, kb)
+            guard fields["PPid"] == "\(parent)", fields["Name"] == "batchd-inspect" else { return nil }
+            return (pid, fields)
         }
-        return peak
+    }
+
+    func helperPeakMemoryKB() -> Int? {
+        helperProcesses().compactMap { $0.status["VmHWM"].flatMap { Int($0.split(separator: " ")[0]) } }.max()
+    }
+
+    /// A process's nice value (field 19 of /proc/PID/stat).
+    static func niceness(of pid: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
     }
 
     func readLog(_ name: String) -> String {
