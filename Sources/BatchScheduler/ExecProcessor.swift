@@ -24,33 +24,48 @@ public struct ExecProcessor: Processor {
     public let workDirectory: String
     /// Output beyond this is an error: results are documents, not payloads.
     public static let maxOutputBytes = 16 << 20
+    /// Where `file_path` items are (`RootedFile`); nil when they are not enabled.
+    public let ingestRoot: String?
 
-    public init(name: String, command: [String], workDirectory: String) {
+    public init(name: String, command: [String], workDirectory: String, ingestRoot: String? = nil) {
         self.name = "exec:" + name
         self.command = command
         self.workDirectory = workDirectory
+        self.ingestRoot = ingestRoot
     }
 
     public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
         let base = workDirectory + "/" + item.id + "-\(item.attempt)"
-        let inputPath = item.filePath ?? base + ".in"
+        let inputPath = base + ".in"
         let outputPath = base + ".out"
         let errorPath = base + ".err"
         let groupPath = base + ".pgid"
         defer {
-            if item.filePath == nil { unlink(inputPath) }
+            unlink(inputPath)
             unlink(outputPath)
             unlink(errorPath)
             unlink(groupPath)
         }
-        if item.filePath == nil {
+        let input: ProcessLauncher.Stream
+        var inputFile: Int32 = -1
+        defer { if inputFile >= 0 { close(inputFile) } }
+        if let path = item.filePath {
+            // Opened here, beneath the root and never through a symlink; the command gets the descriptor.
+            switch RootedFile(ingestRoot: ingestRoot).open(path) {
+            case .success(let fd): inputFile = fd
+            case .failure(let failure):
+                return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName): \(failure)", details: ["file_path": .string(path)])
+            }
+            input = .descriptor(inputFile)
+        } else {
             guard FileManager.default.createFile(atPath: inputPath, contents: Data(item.content ?? [])) else {
                 return .failed(errorType: "storage_error", message: "Cannot stage the item's input", details: nil)
             }
+            input = .file(inputPath, flags: O_RDONLY)
         }
         let pid: pid_t
         do {
-            pid = try spawn(item: item, input: inputPath, output: outputPath, errors: errorPath)
+            pid = try spawn(item: item, input: input, output: outputPath, errors: errorPath)
         } catch {
             return .failed(errorType: "processing_error", message: "Cannot start \(command.first ?? "command"): \(error)", details: nil)
         }
@@ -139,7 +154,7 @@ public struct ExecProcessor: Processor {
         return String(decoding: data.suffix(bytes), as: UTF8.self)
     }
 
-    private func spawn(item: ClaimedItem, input: String, output: String, errors: String) throws(ProcessLauncher.Failure) -> pid_t {
+    private func spawn(item: ClaimedItem, input: ProcessLauncher.Stream, output: String, errors: String) throws(ProcessLauncher.Failure) -> pid_t {
         var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "BATCHD_ITEM_ID=\(item.id)", "BATCHD_BATCH_ID=\(item.batchID)", "BATCHD_ATTEMPT=\(item.attempt)"]
         if let filename = item.filename { environment.append("BATCHD_FILENAME=\(filename)") }
         if let customID = item.customID { environment.append("BATCHD_CUSTOM_ID=\(customID)") }
@@ -147,6 +162,6 @@ public struct ExecProcessor: Processor {
         // Its own process group, so a timeout kills everything it started.
         return try ProcessLauncher.spawn(
             command, environment: environment,
-            streams: (.file(input, flags: O_RDONLY), .file(output, flags: O_WRONLY | O_CREAT | O_TRUNC), .file(errors, flags: O_WRONLY | O_CREAT | O_TRUNC)))
+            streams: (input, .file(output, flags: O_WRONLY | O_CREAT | O_TRUNC), .file(errors, flags: O_WRONLY | O_CREAT | O_TRUNC)))
     }
 }

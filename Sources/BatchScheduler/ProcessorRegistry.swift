@@ -21,7 +21,7 @@ public enum ProcessorRegistry {
         }
     }
 
-    public static func load(path: String, workDirectory: String) throws(Problem) -> [ExecProcessor] {
+    public static func load(path: String, workDirectory: String, ingestRoot: String? = nil) throws(Problem) -> [ExecProcessor] {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable("cannot read processors file \(path)") }
         let document: JSONValue
         do {
@@ -45,7 +45,7 @@ public enum ProcessorRegistry {
             guard command.count == parts.count, command[0].hasPrefix("/") else {
                 throw .invalid("exec:\(name): command must be strings, the first an absolute path")
             }
-            processors.append(ExecProcessor(name: name, command: command, workDirectory: workDirectory))
+            processors.append(ExecProcessor(name: name, command: command, workDirectory: workDirectory, ingestRoot: ingestRoot))
         }
         return processors
     }

@@ -17,17 +17,22 @@ public enum IngestWork {
         /// The name error messages use.
         public var displayName: String
         public var limits: MediaLimits
+        /// Where relative `filePath`s are (`RootedFile`).
+        public var ingestRoot: String?
 
-        public init(content: [UInt8]?, filePath: String?, filename: String?, displayName: String, limits: MediaLimits) {
+        public init(content: [UInt8]?, filePath: String?, filename: String?, displayName: String, limits: MediaLimits, ingestRoot: String? = nil) {
             self.content = content
             self.filePath = filePath
             self.filename = filename
             self.displayName = displayName
             self.limits = limits
+            self.ingestRoot = ingestRoot
         }
 
-        public init(_ item: ClaimedItem, limits: MediaLimits) {
-            self.init(content: item.content, filePath: item.filePath, filename: item.filename, displayName: item.displayName, limits: limits)
+        public init(_ item: ClaimedItem, limits: MediaLimits, ingestRoot: String?) {
+            self.init(
+                content: item.content, filePath: item.filePath, filename: item.filename, displayName: item.displayName, limits: limits,
+                ingestRoot: ingestRoot)
         }
     }
 
@@ -37,7 +42,13 @@ public enum IngestWork {
         if let content = request.content {
             bytes = content
         } else if let path = request.filePath {
-            guard let file = read(path: path, head: 4096) else { return unreadable(request, path) }
+            let fd: Int32
+            switch RootedFile(ingestRoot: request.ingestRoot).open(path) {
+            case .success(let opened): fd = opened
+            case .failure(let failure): return unreadable(request, path, failure.description)
+            }
+            defer { close(fd) }
+            guard let file = read(fd, head: 4096) else { return unreadable(request, path, "cannot be read") }
             TestFault.fire(file.head)
             // Judge a file by its first bytes and its size before reading it whole:
             // memory then stays within the largest accepted format's limit.
@@ -48,7 +59,7 @@ public enum IngestWork {
                 let failure = MediaInspector.tooLarge(format, size: file.size, limit: request.limits.maxBytes(for: format))
                 return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
             }
-            guard let whole = read(path: path, head: file.size)?.head else { return unreadable(request, path) }
+            guard let whole = read(fd, head: file.size)?.head, whole.count == file.size else { return unreadable(request, path, "changed while it was read") }
             bytes = whole
         } else {
             return .failed(errorType: "storage_error", message: "The item has no content", details: nil)
@@ -56,8 +67,8 @@ public enum IngestWork {
         return outcome(MediaInspector.inspect(bytes, filename: request.filename ?? request.filePath, limits: request.limits), bytes: bytes)
     }
 
-    static func unreadable(_ request: Request, _ path: String) -> ItemOutcome {
-        .failed(errorType: "storage_error", message: "Cannot read \(request.displayName)", details: ["file_path": .string(path)])
+    static func unreadable(_ request: Request, _ path: String, _ why: String) -> ItemOutcome {
+        .failed(errorType: "storage_error", message: "Cannot read \(request.displayName): \(why)", details: ["file_path": .string(path)])
     }
 
     static func outcome(_ inspection: Result<MediaInspector.Inspection, IngestFailure>, bytes: [UInt8]) -> ItemOutcome {
@@ -78,12 +89,9 @@ public enum IngestWork {
         }
     }
 
-    /// The first `head` bytes of a file (all of it when shorter) and its size,
-    /// read straight into one array.
-    static func read(path: String, head: Int) -> (head: [UInt8], size: Int)? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    /// The first `head` bytes of an open file (all of it when shorter) and its
+    /// size, read from its start straight into one array.
+    static func read(_ fd: Int32, head: Int) -> (head: [UInt8], size: Int)? {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
         let size = Int(info.st_size)
@@ -91,7 +99,8 @@ public enum IngestWork {
         var filled = 0
         let ok = bytes.withUnsafeMutableBytes { buffer -> Bool in
             while filled < buffer.count {
-                let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                let n = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(filled))
+                if n < 0, errno == EINTR { continue }
                 if n <= 0 { return false }
                 filled += n
             }

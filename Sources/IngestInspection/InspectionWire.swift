@@ -30,6 +30,7 @@ public enum InspectionWire {
             ],
         ]
         if let path = request.filePath { header["file_path"] = .string(path) }
+        if let root = request.ingestRoot { header["ingest_root"] = .string(root) }
         if let filename = request.filename { header["filename"] = .string(filename) }
         return frame(JSONWriter.bytes(.object(header)))
     }
@@ -51,7 +52,8 @@ public enum InspectionWire {
         limits.inflateRatio = try limit("inflate_ratio")
         limits.zipEntries = try limit("zip_entries")
         let request = IngestWork.Request(
-            content: nil, filePath: header["file_path"]?.stringValue, filename: header["filename"]?.stringValue, displayName: name, limits: limits)
+            content: nil, filePath: header["file_path"]?.stringValue, filename: header["filename"]?.stringValue, displayName: name, limits: limits,
+            ingestRoot: header["ingest_root"]?.stringValue)
         return (request, count >= 0 ? Int(count) : nil, Int(cpu))
     }
 

@@ -56,12 +56,13 @@ struct BatchDaemon: ParsableCommand {
         }
         let helpers = InspectionHelperPool(inspection)
         defer { helpers.shutdown() }
-        var processors: [any Processor] = [IngestProcessor(limits: settings.mediaLimits, isolation: .helpers(helpers)), NoopProcessor()]
+        let ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
+        var processors: [any Processor] = [IngestProcessor(limits: settings.mediaLimits, isolation: .helpers(helpers), ingestRoot: ingestRoot), NoopProcessor()]
         if !settings.processorsFile.isEmpty {
             let workDirectory = settings.stateDir + "/run/exec"
             try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
             do {
-                processors += try ProcessorRegistry.load(path: settings.processorsFile, workDirectory: workDirectory)
+                processors += try ProcessorRegistry.load(path: settings.processorsFile, workDirectory: workDirectory, ingestRoot: ingestRoot)
             } catch {
                 logger.critical("cannot load processors", metadata: ["error": "\(error)"])
                 throw ExitCode(1)
@@ -72,7 +73,7 @@ struct BatchDaemon: ParsableCommand {
         limits.maxItems = settings.maxItems
         limits.media = settings.mediaLimits
         limits.processors = catalog.names
-        limits.ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
+        limits.ingestRoot = ingestRoot
         let blobDirectory = settings.stateDir + "/var/blobs"
         try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
         var serviceInfo = ServiceInfo(

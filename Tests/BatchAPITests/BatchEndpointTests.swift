@@ -239,8 +239,11 @@ import Testing
         func parse(_ path: String) throws(APIError) -> NewBatch {
             try parser.parseCreate(["processor": "noop", "items": [["file_path": .string(path)]]])
         }
-        #expect(try parse("docs/a.txt").items.all.first?.filePath?.hasSuffix("/ingest/docs/a.txt") == true)
-        for bad in ["escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", ""] {
+        try FileManager.default.createSymbolicLink(atPath: root + "/docs/link.txt", withDestinationPath: root + "/docs/a.txt")
+        mkfifo(root + "/docs/fifo", 0o644)
+        #expect(try parse("docs/a.txt").items.all.first?.filePath == "docs/a.txt")
+        #expect(try parse("docs//a.txt").items.all.first?.filePath == "docs/a.txt")
+        for bad in ["escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", "", "docs/link.txt", "docs/fifo", "docs", "./docs/a.txt"] {
             #expect(throws: APIError.self, "\(bad)") { try parse(bad) }
         }
     }

@@ -271,21 +271,43 @@ import Testing
         FileManager.default.createFile(atPath: root + "/big.txt", contents: Data(repeating: 0x61, count: 21 << 20))
         FileManager.default.createFile(atPath: root + "/gone.txt", contents: Data("soon deleted".utf8))
         FileManager.default.createFile(atPath: root + "/fine.txt", contents: Data("three little words".utf8))
+        // Regular files at create, swapped afterwards for a symlink out of the root, a
+        // FIFO, and a folder on the way that becomes a symlink.
+        let outside = root + "-outside"
+        try FileManager.default.createDirectory(atPath: outside + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        FileManager.default.createFile(atPath: outside + "/secret.txt", contents: Data("the operator's secret".utf8))
+        FileManager.default.createFile(atPath: outside + "/sub/fine.txt", contents: Data("also outside".utf8))
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        for name in ["swapped.txt", "pipe.txt", "sub/fine.txt"] { FileManager.default.createFile(atPath: root + "/" + name, contents: Data("inside".utf8)) }
         var options = TestStack.Options()
         options.extraArguments = ["--ingest-root", root]
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"submit":false,"items":[{"file_path":"big.txt"},{"file_path":"gone.txt"},{"file_path":"fine.txt"}]}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"submit":false,"items":[{"file_path":"big.txt"},{"file_path":"gone.txt"},{"file_path":"fine.txt"},{"file_path":"swapped.txt"},{"file_path":"pipe.txt"},{"file_path":"sub/fine.txt"}]}"#)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         try FileManager.default.removeItem(atPath: root + "/gone.txt")
+        try FileManager.default.removeItem(atPath: root + "/swapped.txt")
+        try FileManager.default.createSymbolicLink(atPath: root + "/swapped.txt", withDestinationPath: outside + "/secret.txt")
+        try FileManager.default.removeItem(atPath: root + "/pipe.txt")
+        #expect(mkfifo(root + "/pipe.txt", 0o644) == 0)
+        try FileManager.default.removeItem(atPath: root + "/sub")
+        try FileManager.default.createSymbolicLink(atPath: root + "/sub", withDestinationPath: outside + "/sub")
         #expect(try stack.sendJSON("PUT", "/v1/batches/\(id)/state", key: stack.clientKey, #"{"action":"submit"}"#).status == 200)
         _ = try waitForStatus(stack, id, "completed")
         let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
         let outcomes = try db.statement("SELECT coalesce(error_type, status) FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id)).rows { $0.text(0) }
-        #expect(outcomes == ["resource_error", "storage_error", "succeeded"])
-        // An uploaded path outside the root is refused before anything is stored.
-        let escape = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"items":[{"file_path":"../../etc/passwd"}]}"#)
-        #expect(escape.status == 400)
+        #expect(outcomes == ["resource_error", "storage_error", "succeeded", "storage_error", "storage_error", "storage_error"])
+        // Nothing outside the root was read; the media record names the file relative to the root.
+        let media = try db.statement("SELECT filename, size_bytes FROM media WHERE batch_id = ?").bind(.text(id)).rows { "\($0.text(0)):\($0.int(1))" }
+        #expect(media == ["fine.txt:18"])
+        // A path outside the root, through a symlink, or not a regular file is refused before anything is stored.
+        for path in ["../../etc/passwd", "swapped.txt", "pipe.txt", "sub/fine.txt", "sub"] {
+            let escape = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"items":[{"file_path":"\#(path)"}]}"#)
+            #expect(escape.status == 400, "\(path): \(escape.text)")
+        }
     }
 }

@@ -19,7 +19,7 @@ public final class RequestMetrics: Sendable {
     public init(startedAt: Timestamp = .now()) { self.startedAt = startedAt }
 
     public func record(status: Int, microseconds: Int) {
-        withCounter(statusClass: status / 100) { $0.add(1, ordering: .relaxed) }
+        _ = withCounter(statusClass: status / 100) { $0.add(1, ordering: .relaxed) }
         durationMicroseconds.add(microseconds, ordering: .relaxed)
     }
 

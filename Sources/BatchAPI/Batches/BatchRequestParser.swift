@@ -225,23 +225,20 @@ public struct BatchRequestParser: Sendable {
         return bool
     }
 
-    /// A `file_path` relative to the ingest root that stays inside it, also
-    /// through symlinks. Anything else is a 400: it must never read outside.
+    /// A `file_path` beneath the ingest root, as it is stored: relative to the
+    /// root, normalized. It must open as `RootedFile` opens it when the item runs
+    /// (no symlink at any step, a regular file); anything else is a 400. The open
+    /// when the item runs is what keeps it inside: the file may change meanwhile.
     func resolveFilePath(_ path: String, field: String) throws(APIError) -> String {
-        guard let root = limits.ingestRoot else { throw .invalidField(field, "file_path is not enabled on this server (no ingest root)") }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        if path.hasPrefix("/") || parts.isEmpty || parts.contains("..") || path.utf8.contains(0) {
-            throw .invalidField(field, "must be a relative path inside the ingest root")
+        guard let root = limits.ingestRoot else { throw .invalidField(field, RootedFile.Failure.noIngestRoot.description) }
+        guard let parts = RootedFile.components(path) else { throw .invalidField(field, RootedFile.Failure.invalidPath.description) }
+        let relative = parts.joined(separator: "/")
+        switch RootedFile(ingestRoot: root).open(relative, beneath: root) {
+        case .success(let fd):
+            close(fd)
+            return relative
+        case .failure(let failure):
+            throw .invalidField(field, "\(failure): \(String(path.prefix(200)))")
         }
-        guard let realRoot = realpath(root, nil) else { throw .invalidField(field, "the ingest root is not available") }
-        defer { free(realRoot) }
-        let rootPath = String(cString: realRoot)
-        guard let resolved = realpath(rootPath + "/" + parts.joined(separator: "/"), nil) else {
-            throw .invalidField(field, "no such file in the ingest root: \(path)")
-        }
-        defer { free(resolved) }
-        let full = String(cString: resolved)
-        guard full.hasPrefix(rootPath + "/") else { throw .invalidField(field, "must be a relative path inside the ingest root") }
-        return full
     }
 }

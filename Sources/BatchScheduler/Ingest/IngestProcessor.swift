@@ -20,14 +20,17 @@ public struct IngestProcessor: Processor {
 
     public let limits: MediaLimits
     public let isolation: Isolation
+    /// Where `file_path` items are (`RootedFile`); nil when they are not enabled.
+    public let ingestRoot: String?
 
-    public init(limits: MediaLimits = .wickson, isolation: Isolation = .inProcess) {
+    public init(limits: MediaLimits = .wickson, isolation: Isolation = .inProcess, ingestRoot: String? = nil) {
         self.limits = limits
         self.isolation = isolation
+        self.ingestRoot = ingestRoot
     }
 
     public func process(_ item: ClaimedItem, control: ProcessingControl) -> ItemOutcome {
-        let request = IngestWork.Request(item, limits: limits)
+        let request = IngestWork.Request(item, limits: limits, ingestRoot: ingestRoot)
         switch isolation {
         case .inProcess: return IngestWork.outcome(request)
         case .helpers(let pool): return pool.outcome(request, timeoutSeconds: item.timeoutSeconds, control: control)
