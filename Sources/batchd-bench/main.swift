@@ -6,6 +6,7 @@ import Foundation
 // Each figure is a ratio to a reference measured in the same run.
 //   batchd-bench parse               one object of 100,000 keys vs an array of 100,000 numbers
 //   batchd-bench ingest HELPER [N]   ingest of N files in helper processes vs in process
+//   batchd-bench paced PORT RATE SECONDS KEY PATH   p99 ms of a client sending RATE GETs a second
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -110,8 +111,12 @@ func ingest(helper: String, count: Int) {
 let arguments = CommandLine.arguments
 switch arguments.dropFirst().first {
 case "parse": parse()
+case "paced" where arguments.count == 7:
+    // paced PORT RATE SECONDS KEY PATH: a well-behaved client's p99 latency in ms.
+    print(String(format: "%.3f", PacedClient.p99(
+        port: UInt16(arguments[2]) ?? 80, rate: Double(arguments[3]) ?? 100, seconds: Double(arguments[4]) ?? 5, key: arguments[5], path: arguments[6])))
 case "ingest" where arguments.count >= 3: ingest(helper: arguments[2], count: arguments.count > 3 ? Int(arguments[3]) ?? 400 : 400)
 default:
-    print("usage: batchd-bench parse | ingest HELPER [N]")
+    print("usage: batchd-bench parse | ingest HELPER [N] | paced PORT RATE SECONDS KEY PATH")
     exit(64)
 }

@@ -117,6 +117,8 @@ struct BatchDaemon: ParsableCommand {
         refresher.name = "cache-housekeeping"
         refresher.start()
         let fallbackLimiter = LocalRateLimiter()
+        // Large bodies are parsed and stored on as many low-priority threads as there are cores.
+        let lane = LowPriorityLane(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let scheduler = Scheduler(
             configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"),
             invalidator: invalidator)
@@ -130,7 +132,7 @@ struct BatchDaemon: ParsableCommand {
                 let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
                 let resources = WorkerResources(
                     database: database, redis: redis, service: service, metrics: metrics, cacheSettings: cacheSettings, invalidator: invalidator,
-                    fallbackLimiter: fallbackLimiter)
+                    fallbackLimiter: fallbackLimiter, lane: lane)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         let secret: String

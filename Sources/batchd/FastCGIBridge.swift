@@ -21,13 +21,15 @@ final class FastCGIBridge: FastCGIResponder {
         }
         if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
         if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }
+        let admission = RequestAdmission(check: params["BATCHD_ADMISSION"], admitted: params["BATCHD_ADMITTED"])
         let path: String
-        if let uri = params["DOCUMENT_URI"], !uri.isEmpty {
+        // An admission subrequest's own URI is nginx's internal one: the request's is in REQUEST_URI.
+        if admission != .check, let uri = params["DOCUMENT_URI"], !uri.isEmpty {
             path = uri
         } else {
             path = String((params["REQUEST_URI"] ?? "/").split(separator: "?", maxSplits: 1).first ?? "/")
         }
-        return HTTPRequest(
+        var http = HTTPRequest(
             method: (params["REQUEST_METHOD"] ?? "GET").uppercased(),
             path: path,
             query: QueryParameters(parsing: params["QUERY_STRING"] ?? ""),
@@ -39,6 +41,9 @@ final class FastCGIBridge: FastCGIResponder {
             bodyTooLarge: request.bodyTooLarge,
             declaredBodyLength: request.declaredLength,
             bodyTruncated: request.bodyTruncated)
+        // Parameters only nginx sets (a client's headers arrive as HTTP_*).
+        http.admission = admission
+        return http
     }
 }
 

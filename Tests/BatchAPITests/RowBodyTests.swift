@@ -38,6 +38,28 @@ import Testing
         #expect(lineErrors.first?["error"] == "line is not valid JSON: invalid literal at byte 0")
     }
 
+    @Test func csvFieldsComeFromTheBytesAsWritten() throws {
+        let text = "a,\"b,\"\"c\"\"\",é中\r\n\r\n\"multi\nline\",x\ry,\n,,\nlast"
+        #expect(try CSVParser.parse(text) == [["a", "b,\"c\"", "é中"], ["multi\nline", "xy", ""], ["", "", ""], ["last"]])
+        #expect(throws: APIError.self) { try CSVParser.parse("a,\"open\nb") }
+        // A row keeps at most maxFields fields; the rest are read past.
+        let wide = (0..<200_000).map { "c\($0)" }.joined(separator: ",") + "\nnext,row\n"
+        let rows = try CSVParser.parse(wide, maxFields: 5)
+        #expect(rows == [["c0", "c1", "c2", "c3", "c4"], ["next", "row"]])
+    }
+
+    @Test func rowsWiderThanTheHeaderAreRowErrors() throws {
+        let f = try ApplicationFixture()
+        let wide = "x," + (0..<5000).map { "v\($0)" }.joined(separator: ",")
+        let (_, body) = post(f, "content\nok\n" + wide + "\n", type: "text/csv")
+        #expect(body["data"]?["status"] == "failed")
+        guard case .array(let errors) = body["data"]?["validation_errors"] else {
+            Issue.record("no validation_errors")
+            return
+        }
+        #expect(errors.first?["error"] == "row has more fields than the header's 1")
+    }
+
     @Test func ndjsonLinesAreItems() throws {
         let f = try ApplicationFixture()
         let (response, body) = post(f, "{\"content\":\"a\",\"custom_id\":\"x\"}\r\n{\"content_base64\":\"aGk=\"}\n", type: "application/x-ndjson; charset=utf-8")

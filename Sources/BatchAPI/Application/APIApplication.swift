@@ -12,6 +12,9 @@ public final class APIApplication {
     public let resources: WorkerResources
     public let logger: Logger
 
+    /// Requests with bodies at least this large are worked on in `WorkerResources.lane`.
+    static let laneBodyBytes = 64 << 10
+
     public init(router: Router = Routes.all, resources: WorkerResources, logger: Logger) {
         self.router = router
         self.resources = resources
@@ -26,7 +29,21 @@ public final class APIApplication {
         var dialect = ErrorDialect.native
         var verdict: RateLimitVerdict?
         do {
-            response = try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
+            if let lane = resources.lane, request.admission != .check, request.declaredBodyLength >= Self.laneBodyBytes {
+                let (outcome, laneDialect, laneVerdict) = lane.run { [self] in
+                    var dialect = ErrorDialect.native
+                    var verdict: RateLimitVerdict?
+                    let outcome = Result { () throws(APIError) in
+                        try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
+                    }
+                    return (outcome, dialect, verdict)
+                }
+                dialect = laneDialect
+                verdict = laneVerdict
+                response = try outcome.get()
+            } else {
+                response = try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
+            }
         } catch {
             switch dialect {
             case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
@@ -39,6 +56,7 @@ public final class APIApplication {
         if let verdict {
             for (name, value) in verdict.headers { response.setHeader(name, value) }
         }
+        if request.admission == .check { response = RequestAdmission.answer(for: response) }
         let elapsed = Int(MonotonicClock.microseconds() - started)
         resources.metrics.record(status: response.status, microseconds: elapsed)
         requestLogger.info(
@@ -53,15 +71,19 @@ public final class APIApplication {
     private func route(
         _ request: HTTPRequest, started: Int64, logger: Logger, dialect: inout ErrorDialect, verdict: inout RateLimitVerdict?
     ) throws(APIError) -> HTTPResponse {
-        if request.bodyTooLarge {
+        // An admission subrequest carries no body, whatever its Content-Length says.
+        if request.bodyTooLarge, request.admission != .check {
             throw APIError(
                 .payloadTooLarge, "Request body of \(request.declaredBodyLength) bytes exceeds the limit of \(resources.service.maxBodyBytes) bytes",
                 details: ["limit_bytes": .integer(resources.service.maxBodyBytes), "content_length": .integer(request.declaredBodyLength)])
         }
-        if request.bodyTruncated {
+        if request.bodyTruncated, request.admission != .check {
             throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
         }
         switch router.match(method: request.method, path: request.path) {
+        case .notFound where request.admission == .check, .methodNotAllowed where request.admission == .check:
+            // Nothing to charge: the request itself gets its 404 or 405.
+            return HTTPResponse(status: 204)
         case .notFound:
             throw APIError(.notFound, "No route for \(request.method) \(request.path)", details: ["resource_type": "route", "path": .string(request.path)])
         case .methodNotAllowed(let allowed):
@@ -71,6 +93,7 @@ public final class APIApplication {
         case .found(let route, let parameters):
             dialect = route.dialect
             let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger, startedAt: started)
+            if route.access == .open, request.admission == .check { return HTTPResponse(status: 204) }
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)
                 if route.access == .admin, principal.role != .admin {
@@ -82,11 +105,15 @@ public final class APIApplication {
                 let key = resources.invalidator.hasPending ? nil : route.cacheKey?(context).flatMap { key in
                     resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
                 }
-                let (decided, reply) = RateLimitGate.check(
-                    resources, tenant: principal.tenant, method: request.method, logger: context.logger, cacheRead: key)
-                verdict = decided
-                if !decided.allowed { throw RateLimitGate.refusal(decided) }
-                if let key, let reply { context.prefetched = (key, reply) }
+                // An admitted request was charged when nginx asked, before its body came.
+                if request.admission != .admitted {
+                    let (decided, reply) = RateLimitGate.check(
+                        resources, tenant: principal.tenant, method: request.method, logger: context.logger, cacheRead: key)
+                    verdict = decided
+                    if !decided.allowed { throw RateLimitGate.refusal(decided) }
+                    if let key, let reply { context.prefetched = (key, reply) }
+                }
+                if request.admission == .check { return HTTPResponse(status: 204, headers: [(RequestAdmission.chargedHeader, "1")]) }
             }
             return try route.handler(context)
         }

@@ -18,6 +18,9 @@ public final class WorkerResources {
     /// Shared by every worker: the rate limiter used while Redis is away.
     public let fallbackLimiter: LocalRateLimiter
     public let statusCache: StatusCache
+    /// Shared by every worker: where requests with large bodies are worked on
+    /// (nil: on the worker itself, as in unit tests).
+    public let lane: LowPriorityLane?
     private var connection: SQLiteConnection?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
@@ -27,8 +30,9 @@ public final class WorkerResources {
     public init(
         database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache(),
         cacheSettings: CacheSettingsCell = CacheSettingsCell(), invalidator: CacheInvalidator = CacheInvalidator(),
-        fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache()
+        fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache(), lane: LowPriorityLane? = nil
     ) {
+        self.lane = lane
         self.database = database
         self.redis = redis
         self.service = service

@@ -1,54 +1,72 @@
 /// RFC 4180 CSV: quoted fields with `""` escapes, CRLF or LF line ends; blank
-/// lines are skipped. Returns rows of fields; a quote left open is an error naming its line.
+/// lines are skipped; a CR outside quotes is dropped. Returns rows of fields; a
+/// quote left open is an error naming its line.
+///
+/// Linear and byte-wise: fields are gathered as UTF-8 bytes and made strings
+/// once each. A row keeps at most `maxFields` fields; the rest are read past and
+/// dropped, so a row of 200,000 columns costs its bytes, not 200,000 strings
+/// (the caller sees `maxFields` fields and refuses the row or the header).
 public enum CSVParser {
-    public static func parse(_ text: String) throws(APIError) -> [[String]] {
+    public static func parse(_ text: String, maxFields: Int = .max) throws(APIError) -> [[String]] {
+        try parse(Array(text.utf8), maxFields: maxFields)
+    }
+
+    /// `bytes` must be UTF-8 (fields are cut only at ASCII delimiters).
+    public static func parse(_ bytes: [UInt8], maxFields: Int = .max) throws(APIError) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
-        var field = ""
+        var field: [UInt8] = []
+        var fieldsInRow = 0
         var quoted = false
         var atFieldStart = true
         var lineHasContent = false
         var line = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let scalar = pending { pending = nil; return scalar }
-            return iterator.next()
+        func endField() {
+            if fieldsInRow < maxFields { row.append(String(decoding: field, as: UTF8.self)) }
+            fieldsInRow += 1
+            field.removeAll(keepingCapacity: true)
         }
-        while let scalar = next() {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if quoted {
-                if scalar == "\"" {
-                    let following = next()
-                    if following == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = following }
+                if byte == UInt8(ascii: "\"") {
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
                 } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
+                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    field.append(byte)
                 }
                 continue
             }
-            if scalar != "\n", scalar != "\r" { lineHasContent = true }
-            switch scalar {
-            case "\"" where atFieldStart:
+            if byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r") { lineHasContent = true }
+            switch byte {
+            case UInt8(ascii: "\"") where atFieldStart:
                 quoted = true
                 atFieldStart = false
-            case ",":
-                row.append(field)
-                field = ""
+            case UInt8(ascii: ","):
+                endField()
                 atFieldStart = true
-            case "\r":
+            case UInt8(ascii: "\r"):
                 continue
-            case "\n":
+            case UInt8(ascii: "\n"):
                 if lineHasContent {
-                    row.append(field)
+                    endField()
                     rows.append(row)
                 }
                 lineHasContent = false
                 row = []
-                field = ""
+                fieldsInRow = 0
+                field.removeAll(keepingCapacity: true)
                 atFieldStart = true
                 line += 1
             default:
-                field.unicodeScalars.append(scalar)
+                field.append(byte)
                 atFieldStart = false
             }
         }
@@ -56,7 +74,7 @@ public enum CSVParser {
             throw APIError(.validationError, "CSV body has an unclosed quote starting by line \(line)", details: ["line": .integer(line)])
         }
         if lineHasContent {
-            row.append(field)
+            endField()
             rows.append(row)
         }
         return rows

@@ -25,13 +25,13 @@ public enum RowBodyParser {
 
     /// The equivalent JSON create request.
     public static func request(_ body: [UInt8], format: Format, query: QueryParameters, maxContextKeys: Int = BatchLimits().maxContextKeys) throws(APIError) -> JSONObject {
-        guard let text = String(validating: body, as: UTF8.self) else {
+        guard String(validating: body, as: UTF8.self) != nil else {
             throw APIError(.validationError, "Request body must be UTF-8 text", details: ["error": "invalid UTF-8"])
         }
         var object = try options(query)
         let items: [JSONValue] = switch format {
-        case .csv: try csvItems(text, maxContextKeys: maxContextKeys)
-        case .ndjson: ndjsonItems(text)
+        case .csv: try csvItems(body, maxContextKeys: maxContextKeys)
+        case .ndjson: ndjsonItems(body)
         }
         object["items"] = .array(items)
         return object
@@ -59,15 +59,18 @@ public enum RowBodyParser {
         return object
     }
 
-    static func csvItems(_ text: String, maxContextKeys: Int) throws(APIError) -> [JSONValue] {
-        var rows = try CSVParser.parse(text)
+    /// `body` is UTF-8 (checked by the caller).
+    static func csvItems(_ body: [UInt8], maxContextKeys: Int) throws(APIError) -> [JSONValue] {
+        let known: Set<String> = ["content", "content_base64", "filename", "custom_id"]
+        let maxColumns = known.count + maxContextKeys
+        // One field past the limit is kept, to tell a row that is too wide.
+        var rows = try CSVParser.parse(body, maxFields: maxColumns + 1)
         guard !rows.isEmpty else { throw .invalidField("items", "the CSV body has no header row") }
         let header = rows.removeFirst()
-        let known: Set<String> = ["content", "content_base64", "filename", "custom_id"]
-        guard header.count <= known.count + maxContextKeys else {
+        guard header.count <= maxColumns else {
             throw APIError(
-                .validationError, "The CSV header has \(header.count) columns; at most \(known.count + maxContextKeys) are allowed",
-                details: ["columns": .integer(header.count), "limit_columns": .integer(known.count + maxContextKeys)])
+                .validationError, "The CSV header has more than \(maxColumns) columns; at most \(maxColumns) are allowed",
+                details: ["limit_columns": .integer(maxColumns)])
         }
         var seen: Set<String> = []
         if let repeated = header.first(where: { !seen.insert($0).inserted }) {
@@ -81,7 +84,9 @@ public enum RowBodyParser {
         }
         return rows.map { row in
             // A row of the wrong width becomes a non-object item: a row error, not a 400.
-            guard row.count == header.count else { return .string("row has \(row.count) fields; the header has \(header.count)") }
+            guard row.count == header.count else {
+                return .string(row.count > header.count ? "row has more fields than the header's \(header.count)" : "row has \(row.count) fields; the header has \(header.count)")
+            }
             var item = JSONObject()
             var context = JSONObject()
             for (name, value) in zip(header, row) {
@@ -98,16 +103,17 @@ public enum RowBodyParser {
         }
     }
 
-    static func ndjsonItems(_ text: String) -> [JSONValue] {
-        // "\r\n" is one Character in Swift: split on both line ends.
-        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .filter { !$0.allSatisfy(\.isWhitespace) }
-            .map { line -> JSONValue in
-                do throws(JSONParseError) {
-                    return try JSONParser.parse(String(line))
-                } catch {
-                    return .string(error.duplicateKey.map { "line gives the key '\(String($0.prefix(100)))' more than once" } ?? "line is not valid JSON: \(error)")
-                }
+    /// One item a line of `body` (UTF-8, checked by the caller); lines end with
+    /// LF or CRLF, and blank lines are skipped. Lines are parsed from the bytes.
+    static func ndjsonItems(_ body: [UInt8]) -> [JSONValue] {
+        body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).compactMap { line -> JSONValue? in
+            let bytes = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+            do throws(JSONParseError) {
+                return try JSONParser.parse(Array(bytes))
+            } catch {
+                return .string(error.duplicateKey.map { "line gives the key '\(String($0.prefix(100)))' more than once" } ?? "line is not valid JSON: \(error)")
             }
+        }
     }
 }

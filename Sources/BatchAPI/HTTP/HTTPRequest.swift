@@ -20,6 +20,8 @@ public struct HTTPRequest: Sendable {
     public var declaredBodyLength: Int
     /// The body ended before its declared length.
     public var bodyTruncated: Bool
+    /// Where the request stands with admission (`RequestAdmission`).
+    public var admission: RequestAdmission = .none
 
     public init(
         method: String, path: String, query: QueryParameters = QueryParameters(), headers: [String: String] = [:],

@@ -48,6 +48,24 @@ enum HTTPClient {
         return try exchange(fd, Array(head.utf8) + body)
     }
 
+    /// Sends the first `bytes` of a request whose body is longer, never the rest,
+    /// and returns the answer that came anyway, once its declared body is in;
+    /// nil when none came within `timeoutSeconds` (nginx still waiting for the body).
+    static func sendStartOnly(port: Int, _ bytes: [UInt8], timeoutSeconds: Int = 5) throws -> HTTPResult? {
+        let fd = try openSocket(timeoutSeconds: timeoutSeconds)
+        defer { close(fd) }
+        try connectLoopback(fd, port: port)
+        try writeAll(fd, bytes)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let answer = try? parse(received), answer.body.count >= Int(answer.headers["content-length"] ?? "0") ?? 0 { return answer }
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { return nil }
+            received.append(contentsOf: buffer[0..<n])
+        }
+    }
+
     /// Sends `bytes` exactly as given (a request no well-behaved client would
     /// write) and reads the answer until nginx closes the connection.
     static func sendRaw(port: Int, _ bytes: [UInt8], timeoutSeconds: Int = 30) throws -> HTTPResult {
