@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import BatchModel
 @testable import BatchStore
@@ -157,5 +158,37 @@ final class TemporaryDatabase {
         let stored = try connection.statement("SELECT seq, custom_id, size_bytes FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(row.id))
             .rows { "\($0.int(0)):\($0.text(1)):\($0.int(2))" }
         #expect(stored == ["1:c1:1", "2:c2:2", "3:c3:3"])
+    }
+}
+
+@Suite struct AppendLimitTests {
+    @Test func parallelAppendsNeverPassTheItemLimit() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "a")
+        guard case .created(let batch, _) = try BatchRecords(connection).create(
+            NewBatch(name: "b", processor: "noop", items: [], submit: false), tenantID: tenant.id, render: { _ in [] })
+        else {
+            Issue.record("not created")
+            return
+        }
+        let succeeded = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
+        let database = temp.database
+        DispatchQueue.concurrentPerform(iterations: 20) { worker in
+            guard let own = try? database.connect() else { return }
+            let items = NewItems((1...10).map { NewItem(content: [UInt8(worker)], customID: "w\(worker)-\($0)", row: $0) })
+            do {
+                _ = try BatchRecords(own).append(items, batchID: batch.id, tenantID: tenant.id, maxItems: 100)
+                succeeded.add(1, ordering: .relaxed)
+            } catch {
+                if case StoreError.conflict = error { refused.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(succeeded.load(ordering: .relaxed) == 10)
+        #expect(refused.load(ordering: .relaxed) == 10)
+        let stored = try connection.statement("SELECT count(*) FROM items WHERE batch_id = ?").bind(.text(batch.id)).firstRow { $0.int(0) }
+        #expect(stored == 100)
+        #expect(try BatchRecords(connection).find(id: batch.id)?.totalItems == 100)
     }
 }

@@ -13,11 +13,7 @@ public enum BatchItemsHandler {
         let items = try BatchRequestParser(limits: limits).parseAppend(object, deferredItems: deferred)
         try context.requireTimeToCommit("append_items")
         let batch = try context.withStore("append_items", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> BatchRow in
-            let records = BatchRecords(connection)
-            if let existing = try records.find(id: id, tenantID: caller.tenant.id), existing.totalItems + items.count > limits.maxItems {
-                throw .conflict("A batch holds at most \(limits.maxItems) items; it has \(existing.totalItems)")
-            }
-            return try records.append(items, batchID: id, tenantID: caller.tenant.id)
+            try BatchRecords(connection).append(items, batchID: id, tenantID: caller.tenant.id, maxItems: limits.maxItems)
         }
         context.invalidateCachedDocuments(batchID: id, version: batch.version)
         return NativeEnvelope.response(

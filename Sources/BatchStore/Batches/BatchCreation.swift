@@ -87,13 +87,18 @@ extension BatchRecords {
     }
 
     /// Appends items to an accumulating batch. Another state is `.conflict`; a
-    /// `custom_id` already in the batch is `.conflict` naming it.
-    public func append(_ items: NewItems, batchID: String, tenantID: String, now: Timestamp = .now()) throws(StoreError) -> BatchRow {
+    /// `custom_id` already in the batch is `.conflict` naming it; so is growing
+    /// past `maxItems`, checked inside the transaction that writes, so parallel
+    /// appends cannot pass it together.
+    public func append(_ items: NewItems, batchID: String, tenantID: String, maxItems: Int = .max, now: Timestamp = .now()) throws(StoreError) -> BatchRow {
         try connection.transaction {
             () throws(StoreError) -> BatchRow in
             guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
             guard batch.state == .accumulating else {
                 throw .conflict("Items can be appended only to an accumulating batch; this one is \(batch.state.nativeName)")
+            }
+            guard batch.totalItems + items.count <= maxItems else {
+                throw .conflict("A batch holds at most \(maxItems) items; it has \(batch.totalItems) and this request adds \(items.count)")
             }
             try checkQuota(tenantID: tenantID, addingBatches: 0, items: items.count, bytes: items.totalBytes)
             let firstSeq = try connection.statement("SELECT next_seq FROM batches WHERE id = ?").bind(.text(batchID)).firstRow { Int($0.int(0)) } ?? 1
