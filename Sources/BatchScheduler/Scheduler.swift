@@ -33,6 +33,11 @@ public final class Scheduler: Sendable {
         public var redisTimeoutMilliseconds: Int = 50
         /// Where a dying process writes the items its workers were running; nil keeps no journal.
         public var crashJournalPath: String?
+        /// Where upload blobs are: orphans are swept at start (before requests are
+        /// served, so every unowned blob is one) and every `blobSweepIntervalSeconds`
+        /// (then only blobs older than an hour: an upload may be writing one).
+        public var blobDirectory: String?
+        public var blobSweepIntervalSeconds = 600
 
         public init() {}
     }
@@ -92,6 +97,7 @@ public final class Scheduler: Sendable {
         }
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+        sweepBlobs(connection, minimumAgeSeconds: 0)
         publishChanges(connection, makeRedis())
         for index in 0..<configuration.workers {
             startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)", slot: index) }
@@ -172,9 +178,21 @@ public final class Scheduler: Sendable {
         return ItemCompletion(item: item, outcome: outcome, startedAt: started, durationMilliseconds: MonotonicClock.milliseconds() - clock)
     }
 
+    /// Removes upload blobs no item owns (`OrphanBlobSweep`), and says so.
+    private func sweepBlobs(_ connection: SQLiteConnection, minimumAgeSeconds: Int) {
+        guard let directory = configuration.blobDirectory else { return }
+        do {
+            let removed = try OrphanBlobSweep(connection).sweep(directory: directory, minimumAgeSeconds: minimumAgeSeconds)
+            if !removed.isEmpty { logger.notice("orphaned upload blobs removed", metadata: ["count": "\(removed.count)"]) }
+        } catch {
+            logger.error("blob sweep failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func runRescuer() {
         defer { exited.signal() }
         var lastRun = MonotonicClock.milliseconds()
+        var lastSweep = MonotonicClock.milliseconds()
         var store: SQLiteConnection?
         let redis = makeRedis()
         while !isStopping {
@@ -194,6 +212,10 @@ public final class Scheduler: Sendable {
                 for id in purged.ids { invalidator.invalidate(redis, batchID: id, version: StatusCache.goneVersion) }
                 for blob in purged.blobs { unlink(blob) }
                 for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
+                if MonotonicClock.milliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
+                    lastSweep = MonotonicClock.milliseconds()
+                    sweepBlobs(connection, minimumAgeSeconds: 3600)
+                }
             } catch {
                 store = nil
                 logger.error("maintenance failed", metadata: ["error": "\(error)"])

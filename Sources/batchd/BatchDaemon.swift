@@ -87,6 +87,7 @@ struct BatchDaemon: ParsableCommand {
         schedulerConfiguration.redisEndpoint = settings.redisEndpoint
         schedulerConfiguration.redisTimeoutMilliseconds = settings.redisTimeoutMs
         schedulerConfiguration.crashJournalPath = settings.stateDir + "/run/crashed-items"
+        schedulerConfiguration.blobDirectory = blobDirectory
         // Shared by every worker and the scheduler of this process.
         let invalidator = CacheInvalidator()
         let cacheSettings = CacheSettingsCell()

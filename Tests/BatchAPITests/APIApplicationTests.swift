@@ -224,3 +224,27 @@ extension JSONValue {
         return nil
     }
 }
+
+@Suite struct StorageFaultTests {
+    @Test func anUnwritableDatabaseIs503AndNotReady() throws {
+        let f = try ApplicationFixture()
+        // Every write on this worker's connection now fails as on a read-only disk.
+        try f.app.resources.store().execute("PRAGMA query_only = 1")
+        let (create, body) = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a"}]}"#)
+        #expect(create.status == 503, "\(body)")
+        #expect(body["code"] == "service_unavailable")
+        #expect(body["details"]?["dependency"] == "sqlite")
+        #expect(create.header("Retry-After") == "5")
+        try f.app.resources.store().execute("PRAGMA query_only = 1")
+        let (ready, readiness) = f.send("GET", "/readyz")
+        #expect(ready.status == 503)
+        #expect(readiness["status"] == "unavailable")
+        #expect(readiness["checks"]?["sqlite"] == "down")
+        // The probe reconnected; writes work again and readiness says so.
+        // (Redis is not running here: degraded, which is still ready to serve.)
+        let (again, readinessAgain) = f.send("GET", "/readyz")
+        #expect(again.status == 200)
+        #expect(readinessAgain["checks"]?["sqlite"] == "up")
+        #expect(f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a"}]}"#).0.status == 201)
+    }
+}

@@ -192,3 +192,37 @@ final class TemporaryDatabase {
         #expect(try BatchRecords(connection).find(id: batch.id)?.totalItems == 100)
     }
 }
+
+@Suite struct OrphanBlobSweepTests {
+    @Test func onlyOldBlobsNoItemOwnsAreRemoved() throws {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "a")
+        let blobs = temp.folder + "/blobs"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        for name in ["owned.blob", "owned-elsewhere.blob", "orphan.blob", "young-orphan.blob", "notes.txt"] {
+            FileManager.default.createFile(atPath: blobs + "/" + name, contents: Data([1, 2, 3]))
+        }
+        var owned = NewItem(filePath: blobs + "/owned.blob", row: 1)
+        owned.ownsFile = true
+        // The same folder spelled another way (a symlink, say) still owns its blob.
+        var elsewhere = NewItem(filePath: "/srv/batchd/var/blobs/owned-elsewhere.blob", row: 2)
+        elsewhere.ownsFile = true
+        _ = try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: NewItems([owned, elsewhere])), tenantID: tenant.id, render: { _ in [] })
+        let old = Int(time(nil)) - 7200
+        for name in ["owned.blob", "owned-elsewhere.blob", "orphan.blob", "notes.txt"] {
+            var times = [timespec(tv_sec: old, tv_nsec: 0), timespec(tv_sec: old, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, blobs + "/" + name, &times, 0) == 0)
+        }
+        let removed = try OrphanBlobSweep(connection).sweep(directory: blobs, minimumAgeSeconds: 3600)
+        #expect(removed == [blobs + "/orphan.blob"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: blobs).sorted()
+        #expect(left == ["notes.txt", "owned-elsewhere.blob", "owned.blob", "young-orphan.blob"])
+        // At start nothing is being written: every orphan goes, whatever its age.
+        #expect(try OrphanBlobSweep(connection).sweep(directory: blobs, minimumAgeSeconds: 0) == [blobs + "/young-orphan.blob"])
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -97,8 +97,17 @@ import Glibc
         #expect(degraded.json["status"] as? String == "degraded")
         #expect((degraded.json["checks"] as? [String: String])?["redis"] == "down")
 
+        // Logged once, however many workers noticed, and counted for /metrics.
+        let log = stack.readLog("batchd.log")
+        #expect(log.components(separatedBy: "msg=\"dependency is down\" dependency=redis").count - 1 == 1, "\(log.suffix(2000))")
+        let metrics = try stack.get("/metrics").text
+        #expect(metrics.contains("batchd_dependency_up{dependency=\"redis\"} 0"))
+        #expect(metrics.contains("batchd_dependency_down_total{dependency=\"redis\"} 1"))
+
         try stack.startRedis()
         try stack.waitUntil(seconds: 5, "redis back") { (try? stack.get("/readyz").json["status"] as? String) == "ready" }
+        try stack.waitUntil(seconds: 5, "redis back in the log") { stack.readLog("batchd.log").contains("msg=\"dependency is back\" dependency=redis") }
+        #expect(try stack.get("/metrics").text.contains("batchd_dependency_up{dependency=\"redis\"} 1"))
     }
 
     @Test func clientsThatHangUpDoNotHurtWorkers() throws {

@@ -66,9 +66,12 @@ public final class RequestContext {
     public func withStore<T>(_ operation: String, details: JSONObject = JSONObject(), _ body: (SQLiteConnection) throws(StoreError) -> T) throws(APIError) -> T {
         let connection = try store(operation: operation)
         do {
-            return try body(connection)
+            let result = try body(connection)
+            resources.metrics.dependencies.record(.sqlite, up: true)
+            return result
         } catch {
             if case .sqlite = error { logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"]) }
+            if error.isStorageFault { resources.metrics.dependencies.record(.sqlite, up: false, reason: "\(error)") }
             throw APIError(error, operation: operation, details: details)
         }
     }

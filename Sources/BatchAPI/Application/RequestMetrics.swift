@@ -15,6 +15,8 @@ public final class RequestMetrics: Sendable {
     private let cacheMisses = Atomic<Int>(0)
     private let cacheBypasses = Atomic<Int>(0)
     public let startedAt: Timestamp
+    /// Redis and SQLite as the workers find them (logged once per change).
+    public let dependencies = DependencyHealth()
 
     public init(startedAt: Timestamp = .now()) { self.startedAt = startedAt }
 
@@ -69,6 +71,7 @@ public final class RequestMetrics: Sendable {
         text += "batchd_status_builds_total \(statusBuildCount)\n"
         text += "# HELP batchd_uptime_seconds Seconds since batchd started.\n# TYPE batchd_uptime_seconds gauge\n"
         text += "batchd_uptime_seconds \(Double(now.milliseconds - startedAt.milliseconds) / 1000)\n"
+        text += dependencies.prometheusText
         text += "# HELP batchd_info Version of this batchd.\n# TYPE batchd_info gauge\n"
         text += "batchd_info{version=\"\(ServiceInfo.version)\",api_version=\"\(ServiceInfo.apiVersion)\"} 1\n"
         return text

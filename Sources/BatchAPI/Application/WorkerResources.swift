@@ -42,6 +42,7 @@ public final class WorkerResources {
         self.invalidator = invalidator
         self.fallbackLimiter = fallbackLimiter
         self.statusCache = statusCache
+        redis?.onAvailabilityChange = { [metrics] available, reason in metrics.dependencies.record(.redis, up: available, reason: reason) }
     }
 
     /// This thread's SQLite connection, opened on first use and reopened after a failure to open.

@@ -87,6 +87,13 @@ extension APIError {
             all["limit"] = .int(limit)
             all["used"] = .int(used)
             self.init(.forbidden, "The tenant's \(quota) quota of \(limit) would be exceeded (\(used) in use)", details: all)
+        case .sqlite where error.isStorageFault:
+            var all = details
+            all["operation"] = .string(operation)
+            all["dependency"] = "sqlite"
+            self.init(
+                .serviceUnavailable, "The database cannot be written right now; nothing was stored. Retry shortly", details: all,
+                headers: [("Retry-After", "5")])
         case .sqlite, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }

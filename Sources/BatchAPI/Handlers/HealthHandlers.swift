@@ -7,10 +7,11 @@ public enum HealthHandlers {
         .json(200, ["status": "ok", "version": .string(ServiceInfo.version)])
     }
 
-    /// 200 `ready` when SQLite and Redis answer; 200 `degraded` when only Redis is
-    /// down (batchd serves from SQLite then); 503 when SQLite is down.
+    /// 200 `ready` when SQLite takes a write and Redis answers; 200 `degraded`
+    /// when only Redis is down (batchd serves from SQLite then); 503 when SQLite
+    /// cannot be read or written (a read-only or full disk fails every create).
     public static func readyz(_ context: RequestContext) throws(APIError) -> HTTPResponse {
-        let dependencies = DependencyProbe.check(context.resources)
+        let dependencies = DependencyProbe.check(context.resources, write: true)
         let status: String
         let code: Int
         switch (dependencies.sqlite, dependencies.redis) {
@@ -30,16 +31,23 @@ public enum HealthHandlers {
 public enum DependencyProbe {
     /// Probes now, or reuses this worker's last probe when it is younger than
     /// `maxAgeMilliseconds` (so a hot status endpoint does not add a Redis round trip).
-    public static func check(_ resources: WorkerResources, maxAgeMilliseconds: Int64 = 0) -> (sqlite: Bool, redis: Bool) {
+    /// With `write`, SQLite must also commit a one-row write (a busy writer
+    /// counts as up: the database works, someone else holds it).
+    public static func check(_ resources: WorkerResources, maxAgeMilliseconds: Int64 = 0, write: Bool = false) -> (sqlite: Bool, redis: Bool) {
         let now = MonotonicClock.milliseconds()
         if maxAgeMilliseconds > 0, let last = resources.lastProbe, now - last.at < maxAgeMilliseconds {
             return (last.sqlite, last.redis)
         }
         var sqlite = false
         do {
-            sqlite = try resources.store().statement("SELECT 1").firstRow { $0.int(0) } == 1
+            let store = try resources.store()
+            sqlite = try store.statement("SELECT 1").firstRow { $0.int(0) } == 1
+            if sqlite, write { try SettingsRecords(store).recordProbe() }
         } catch {
-            resources.resetStore()
+            if error != .busy {
+                sqlite = false
+                resources.resetStore()
+            }
         }
         let redis = resources.redis?.ping() ?? false
         resources.lastProbe = (now, sqlite, redis)

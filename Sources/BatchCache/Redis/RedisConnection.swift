@@ -22,6 +22,15 @@ public final class RedisConnection {
     var scriptHashes: [String: String] = [:]
     private var nextAttemptAt: Int64 = 0
     private var lastError = "not connected yet"
+    /// Told when Redis starts or stops answering this connection (with why, when it stops).
+    public var onAvailabilityChange: ((_ available: Bool, _ reason: String) -> Void)?
+    private var available: Bool?
+
+    private func setAvailable(_ now: Bool) {
+        guard available != now else { return }
+        available = now
+        onAvailabilityChange?(now, now ? "" : lastError)
+    }
 
     public init(endpoint: RedisEndpoint, connectTimeoutMilliseconds: Int = 200, commandTimeoutMilliseconds: Int = 100, reconnectIntervalMilliseconds: Int = 500) {
         self.endpoint = endpoint
@@ -74,6 +83,7 @@ public final class RedisConnection {
             replies.append(Self.convert(reply))
             freeReplyObject(raw)
         }
+        setAvailable(true)
         return replies
     }
 
@@ -95,11 +105,13 @@ public final class RedisConnection {
         }
         guard let created else {
             lastError = "cannot allocate a context"
+            setAvailable(false)
             throw .io(lastError)
         }
         if created.pointee.err != 0 {
             lastError = "connect to \(endpoint): " + Self.errorString(created)
             redisFree(created)
+            setAvailable(false)
             throw .io(lastError)
         }
         if redisSetTimeout(created, Self.timeval(milliseconds: commandTimeoutMilliseconds)) != REDIS_OK {
@@ -115,6 +127,7 @@ public final class RedisConnection {
     private func fail(_ context: UnsafeMutablePointer<redisContext>, _ operation: String) -> CacheError {
         lastError = "\(operation): " + Self.errorString(context)
         disconnect()
+        setAvailable(false)
         // A failure right after a good connection may be a blip: allow one immediate retry.
         nextAttemptAt = MonotonicClock.milliseconds()
         return .io(lastError)

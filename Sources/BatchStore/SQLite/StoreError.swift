@@ -15,6 +15,17 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database file is from a newer batchd than this one.
     case schemaTooNew(found: Int, known: Int)
 
+    /// The database cannot be written (or read) at all: a read-only or full
+    /// disk, an I/O error, a file gone or damaged. Not a bug in a request: the
+    /// server is unavailable until an operator acts.
+    public var isStorageFault: Bool {
+        guard case .sqlite(let code, _) = self else { return false }
+        switch code & 0xFF {
+        case 3, 8, 10, 11, 13, 14, 26: return true  // PERM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let code, let message): return "sqlite error \(code): \(message)"

@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5]
+    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6]
 
     public static var latestVersion: Int { all.count }
 
@@ -53,6 +53,11 @@ public enum Migrations {
     /// How often the process running an item died while it ran (poison items).
     static let migration5 = """
         ALTER TABLE items ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Finding the item that owns an upload blob (`OrphanBlobSweep`).
+    static let migration6 = """
+        CREATE INDEX items_blob_path ON items(blob_path) WHERE blob_path IS NOT NULL;
         """
 
     static let migration1 = """

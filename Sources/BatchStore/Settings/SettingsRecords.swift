@@ -28,6 +28,12 @@ public struct SettingsRecords {
         ).bind(.text(scope), .text(key), .text(value), .integer(now.milliseconds)).run()
     }
 
+    /// Commits a one-row write (`health`/`probe`, the time), to learn that the
+    /// database takes writes: readiness, not just a read.
+    public func recordProbe(now: Timestamp = .now()) throws(StoreError) {
+        try connection.transaction { () throws(StoreError) in try set(scope: "health", key: "probe", value: now.iso8601, now: now) }
+    }
+
     public func delete(scope: String, key: String) throws(StoreError) {
         try connection.statement("DELETE FROM settings WHERE scope = ? AND key = ?").bind(.text(scope), .text(key)).run()
     }
