@@ -16,6 +16,7 @@ public enum FuzzTargets {
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "json": json, "create": create, "multipart": multipart, "csv": csv, "ndjson": ndjson, "query": query, "path": path,
         "base64": base64, "fastcgi-params": fastCGIParams, "media": media, "inflate": inflate, "inspection-wire": inspectionWire,
+        "webhook-url": webhookURL,
     ]
 
     static let limits: BatchLimits = {
@@ -135,6 +136,17 @@ public enum FuzzTargets {
     }
 
     /// What a helper might send batchd (and batchd a helper).
+    /// A notification URL: a parsed target renders a Host header and request
+    /// target without CR or LF, and an allowed target never names an internal literal address.
+    static func webhookURL(_ bytes: [UInt8]) {
+        let url = String(decoding: bytes, as: UTF8.self)
+        guard case .success(let target) = WebhookTarget.parse(url) else { return }
+        precondition(!(target.hostHeader + target.requestTarget).utf8.contains { $0 == 10 || $0 == 13 || $0 == 32 }, "a header could be split")
+        if case .success(let allowed) = WebhookPolicy().check(url) {
+            precondition(allowed.literalAddress?.internalRange == nil, "an internal address was allowed")
+        }
+    }
+
     static func inspectionWire(_ bytes: [UInt8]) {
         if let outcome = try? InspectionWire.parseReply(bytes) {
             precondition((try? InspectionWire.parseReply(Array(InspectionWire.reply(outcome).dropFirst(4)))) == outcome, "reply did not round-trip")

@@ -74,6 +74,7 @@ struct BatchDaemon: ParsableCommand {
         limits.media = settings.mediaLimits
         limits.processors = catalog.names
         limits.ingestRoot = ingestRoot
+        limits.webhooks = settings.webhookPolicy
         let blobDirectory = settings.stateDir + "/var/blobs"
         try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
         var serviceInfo = ServiceInfo(
@@ -147,6 +148,7 @@ struct BatchDaemon: ParsableCommand {
         }
         var webhookConfiguration = WebhookDispatcher.Configuration()
         webhookConfiguration.redisEndpoint = redisEndpoint
+        webhookConfiguration.policy = settings.webhookPolicy
         webhookConfiguration.redisTimeoutMilliseconds = redisTimeout
         let webhooks = WebhookDispatcher(
             configuration: webhookConfiguration, database: database, secret: secret, logger: Logger(label: "batchd.webhooks"), invalidator: invalidator)

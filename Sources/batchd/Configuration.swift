@@ -68,6 +68,14 @@ struct Configuration: ParsableArguments {
     @Option(help: "Key that signs completion webhooks; unset uses one generated and kept in the database (env BATCHD_WEBHOOK_SECRET).")
     var webhookSecret: String = environment["BATCHD_WEBHOOK_SECRET"] ?? ""
 
+    @Option(help: "Comma-separated hosts (names or addresses) webhooks may reach although they are inside this network, e.g. 127.0.0.1 for a local receiver (env BATCHD_WEBHOOK_ALLOW_HOSTS).")
+    var webhookAllowHosts: String = environment["BATCHD_WEBHOOK_ALLOW_HOSTS"] ?? ""
+
+    /// Where webhooks may go: public addresses and the allow-list.
+    var webhookPolicy: WebhookPolicy {
+        WebhookPolicy(allowedHosts: Set(webhookAllowHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }))
+    }
+
     @Option(help: "Largest document file (PDF, DOCX, text) (env BATCHD_MAX_DOCUMENT_BYTES).")
     var maxDocumentBytes: Int = Int(environment["BATCHD_MAX_DOCUMENT_BYTES"] ?? "") ?? 20 << 20
 

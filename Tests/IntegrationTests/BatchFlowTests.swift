@@ -175,7 +175,10 @@ import Testing
     }
 
     @Test func completionWebhooksAreSignedAndRetried() throws {
-        let stack = try TestStack()
+        // Webhooks go to public addresses only; the operator allows this local receiver.
+        var options = TestStack.Options()
+        options.extraArguments = ["--webhook-allow-hosts", "127.0.0.1"]
+        let stack = try TestStack(options)
         defer { stack.stop() }
         // A receiver that fails the first delivery and records the second.
         let port = try TestStack.freePort()

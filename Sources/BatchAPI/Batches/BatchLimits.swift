@@ -20,6 +20,8 @@ public struct BatchLimits: Sendable {
     public var maxContextKeys: Int = 1000
     /// Where `file_path` items are read from; nil refuses `file_path`.
     public var ingestRoot: String?
+    /// Where completion webhooks may go.
+    public var webhooks = WebhookPolicy()
 
     public init() {}
 }

@@ -202,6 +202,9 @@ public struct BatchRequestParser: Sendable {
         }
         if let value = try fields.int("timeout", in: 1...86_400) { configuration.timeoutSeconds = Int(value) }
         configuration.notificationURL = try fields.string("notification_url")
+        if let url = configuration.notificationURL, case .failure(let refusal) = limits.webhooks.check(url) {
+            throw .invalidField("configuration.notification_url", refusal.description)
+        }
         if let value = fields.object["completion_window"], !value.isNull {
             let seconds = value.intValue.map(Int.init) ?? value.stringValue.flatMap(BatchConfiguration.seconds(fromDuration:))
             guard let seconds else { throw .invalidField("configuration.completion_window", "must be seconds or a duration such as \"24h\"") }

@@ -42,8 +42,8 @@ public struct BatchConfiguration: Sendable, Equatable {
         if let window = completionWindowSeconds, !Self.completionWindowRange.contains(window) {
             found.append(("completion_window", "must be between 60 seconds and 30 days"))
         }
-        if let url = notificationURL, !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count > 2048 {
-            found.append(("notification_url", "must be an http or https URL of at most 2048 characters"))
+        if let url = notificationURL, case .failure(let refusal) = WebhookTarget.parse(url) {
+            found.append(("notification_url", refusal.description))
         }
         return found
     }
