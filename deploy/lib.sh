@@ -30,7 +30,8 @@ command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the tool
 # Renders nginx/batchd.conf.in and nginx/nginx.conf.in into $RUN_DIR.
 #   render_nginx STATE_DIR LISTEN SOCKET [EXTRA_SERVER_FILE]
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
-# NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), MAX_BODY (512m).
+# NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), PER_ADDRESS_CONN
+# (128 requests in progress), MAX_BODY (512m).
 render_nginx() {
     local state="$1" listen="$2" socket="$3" extra="${4:-}"
     local run="$state/run" logs="$state/log"
@@ -48,6 +49,7 @@ values = {
     "SOCKET": "$socket", "LISTEN": "$listen", "LOG_DIR": "$logs", "RUN_DIR": run, "NGINX_DIR": nginx_dir,
     "KEEP_CONN": "${NGINX_KEEP_CONN:-on}", "UPSTREAM_KEEPALIVE": "${NGINX_UPSTREAM_KEEPALIVE:-16}",
     "PER_ADDRESS_RATE": "${PER_ADDRESS_RATE:-200r/s}", "PER_ADDRESS_BURST": "${PER_ADDRESS_BURST:-400}",
+    "PER_ADDRESS_CONN": "${PER_ADDRESS_CONN:-128}",
     "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-$(nproc)}", "DAEMON": "${NGINX_DAEMON:-on}",
     "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
 }

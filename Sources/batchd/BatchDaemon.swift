@@ -121,6 +121,7 @@ struct BatchDaemon: ParsableCommand {
         let fallbackLimiter = LocalRateLimiter()
         // Large bodies are parsed and stored on as many low-priority threads as there are cores.
         let lane = LowPriorityLane(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let budget = settings.concurrencyBudget
         let scheduler = Scheduler(
             configuration: schedulerConfiguration, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"),
             invalidator: invalidator)
@@ -134,7 +135,7 @@ struct BatchDaemon: ParsableCommand {
                 let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
                 let resources = WorkerResources(
                     database: database, redis: redis, service: service, metrics: metrics, cacheSettings: cacheSettings, invalidator: invalidator,
-                    fallbackLimiter: fallbackLimiter, lane: lane)
+                    fallbackLimiter: fallbackLimiter, lane: lane, budget: budget)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         let secret: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchAPI
 import BatchCache
 import BatchModel
 import BatchScheduler
@@ -28,6 +29,18 @@ struct Configuration: ParsableArguments {
 
     @Option(help: "FastCGI worker threads; must exceed nginx's upstream keepalive pool (env BATCHD_THREADS).")
     var threads: Int = Int(environment["BATCHD_THREADS"] ?? "") ?? 128
+
+    @Option(help: "Requests one tenant may have in batchd at once; more get 429. 0: a quarter of --threads (env BATCHD_TENANT_MAX_IN_FLIGHT).")
+    var tenantMaxInFlight: Int = Int(environment["BATCHD_TENANT_MAX_IN_FLIGHT"] ?? "") ?? 0
+
+    @Option(help: "Requests one API key may have in batchd at once. 0: as many as its tenant (env BATCHD_KEY_MAX_IN_FLIGHT).")
+    var keyMaxInFlight: Int = Int(environment["BATCHD_KEY_MAX_IN_FLIGHT"] ?? "") ?? 0
+
+    /// The concurrency budget these settings give.
+    var concurrencyBudget: ConcurrencyBudget {
+        let tenant = tenantMaxInFlight > 0 ? tenantMaxInFlight : max(4, threads / 4)
+        return ConcurrencyBudget(perTenant: tenant, perKey: keyMaxInFlight > 0 ? min(keyMaxInFlight, tenant) : tenant)
+    }
 
     @Option(help: "Largest request body; larger ones get 413 unread. Uploads stream (env BATCHD_MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Int(environment["BATCHD_MAX_BODY_BYTES"] ?? "") ?? 512 << 20
@@ -120,6 +133,7 @@ struct Configuration: ParsableArguments {
         guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--max-document/image/audio/video-bytes must be at least 1")
         }
+        guard tenantMaxInFlight >= 0, keyMaxInFlight >= 0 else { throw ValidationError("--tenant-max-in-flight and --key-max-in-flight must not be negative") }
         guard (64...65_536).contains(inspectMemoryMb) else { throw ValidationError("--inspect-memory-mb must be between 64 and 65536") }
         guard (1...86_400).contains(inspectCpuSeconds) else { throw ValidationError("--inspect-cpu-seconds must be between 1 and 86400") }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }

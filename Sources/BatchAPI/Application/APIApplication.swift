@@ -12,6 +12,19 @@ public final class APIApplication {
     public let resources: WorkerResources
     public let logger: Logger
 
+    /// The 429 of a tenant or key with as many requests in batchd as it may have.
+    static func refusal(_ refusal: ConcurrencyBudget.Refusal) -> APIError {
+        let (scope, limit) = switch refusal {
+        case .tenant(let limit): ("tenant", limit)
+        case .key(let limit): ("key", limit)
+        }
+        return APIError(
+            .rateLimitError, "This \(scope) already has \(limit) requests in progress, as many as it may; retry when one has finished",
+            details: ["scope": .string("concurrency_\(scope)"), "limit": .integer(limit), "retry_after": 1],
+            headers: [("Retry-After", "1")],
+            suggestion: "Wait for an answer before sending more requests in parallel")
+    }
+
     /// Requests with bodies at least this large are worked on in `WorkerResources.lane`.
     static let laneBodyBytes = 64 << 10
 
@@ -114,6 +127,11 @@ public final class APIApplication {
                     if let key, let reply { context.prefetched = (key, reply) }
                 }
                 if request.admission == .check { return HTTPResponse(status: 204, headers: [(RequestAdmission.chargedHeader, "1")]) }
+                if let budget = resources.budget {
+                    if let refusal = budget.acquire(tenant: principal.tenant.id, key: principal.keyID) { throw Self.refusal(refusal) }
+                    defer { budget.release(tenant: principal.tenant.id, key: principal.keyID) }
+                    return try route.handler(context)
+                }
             }
             return try route.handler(context)
         }

@@ -21,6 +21,8 @@ public final class WorkerResources {
     /// Shared by every worker: where requests with large bodies are worked on
     /// (nil: on the worker itself, as in unit tests).
     public let lane: LowPriorityLane?
+    /// Shared by every worker: requests in flight per tenant and key (nil: unbounded, as in unit tests).
+    public let budget: ConcurrencyBudget?
     private var connection: SQLiteConnection?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
@@ -30,9 +32,11 @@ public final class WorkerResources {
     public init(
         database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache(),
         cacheSettings: CacheSettingsCell = CacheSettingsCell(), invalidator: CacheInvalidator = CacheInvalidator(),
-        fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache(), lane: LowPriorityLane? = nil
+        fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache(), lane: LowPriorityLane? = nil,
+        budget: ConcurrencyBudget? = nil
     ) {
         self.lane = lane
+        self.budget = budget
         self.database = database
         self.redis = redis
         self.service = service

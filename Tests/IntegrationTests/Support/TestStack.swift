@@ -17,6 +17,10 @@ final class TestStack {
         var nginxMaxBody = "512m"
         var perAddressRate = "100000r/s"
         var perAddressBurst = 100_000
+        /// Requests in progress from one address (all the tests share 127.0.0.1).
+        var perAddressConnections = 60_000
+        /// Requests one tenant may have in batchd at once (tests of other limits want it out of the way).
+        var tenantMaxInFlight = 10_000
         var graceSeconds = 10.0
         /// A processors file's JSON, written into the stack's directory.
         var processors: String?
@@ -90,6 +94,7 @@ final class TestStack {
         var arguments = [
             "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
             "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
+            "--tenant-max-in-flight", "\(options.tenantMaxInFlight)",
         ]
         if let processors = options.processors {
             try processors.write(toFile: directory + "/processors.json", atomically: true, encoding: .utf8)
@@ -126,7 +131,7 @@ final class TestStack {
     func startNginx() throws {
         try shell(
             """
-            PER_ADDRESS_RATE='\(options.perAddressRate)' PER_ADDRESS_BURST=\(options.perAddressBurst) MAX_BODY=\(options.nginxMaxBody) \
+            PER_ADDRESS_RATE='\(options.perAddressRate)' PER_ADDRESS_BURST=\(options.perAddressBurst) PER_ADDRESS_CONN=\(options.perAddressConnections) MAX_BODY=\(options.nginxMaxBody) \
             NGINX_WORKERS=2 render_nginx "$STACK" 127.0.0.1:\(port) "$STACK/run/batchd.sock" && \
             nginx -t -q -c "$STACK/run/nginx.conf" -p "$STACK/run" && nginx -c "$STACK/run/nginx.conf" -p "$STACK/run"
             """)
