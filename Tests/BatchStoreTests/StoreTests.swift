@@ -226,3 +226,56 @@ final class TemporaryDatabase {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct WriterQueueTests {
+    @Test func writersTakeTurnsInsteadOfFailingBusy() throws {
+        let folder = NSTemporaryDirectory() + "batchd-writers-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // SQLite alone would give up after 100 ms; each write holds the writer 150 ms.
+        let database = StoreDatabase(path: folder + "/test.sqlite3", busyTimeoutMilliseconds: 100)
+        try database.prepare()
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { writer in
+            do {
+                let connection = try database.connect()
+                try connection.transaction { () throws(StoreError) in
+                    try SettingsRecords(connection).set(scope: "test", key: "w\(writer)", value: "x")
+                    usleep(150_000)
+                }
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(try SettingsRecords(try database.connect()).all(scope: "test").count == 6)
+    }
+
+    @Test func turnsGoInArrivalOrderAndAWaitCanTimeOut() {
+        let queue = WriterQueue(timeoutMilliseconds: 200)
+        #expect(queue.acquire())
+        let order = Mutex<[Int]>([])
+        // A waiter on the busy queue gives up after its timeout.
+        let start = DispatchTime.now().uptimeNanoseconds
+        #expect(!queue.acquire())
+        #expect(DispatchTime.now().uptimeNanoseconds - start >= 150_000_000)
+        // Waiters are served first come, first served.
+        let long = WriterQueue(timeoutMilliseconds: 10_000)
+        #expect(long.acquire())
+        let served = DispatchGroup()
+        for index in 0..<4 {
+            served.enter()
+            Thread {
+                guard long.acquire() else { return }
+                order.withLock { $0.append(index) }
+                long.release()
+                served.leave()
+            }.start()
+            usleep(30_000)  // arrive one after another
+        }
+        long.release()
+        served.wait()
+        #expect(order.withLock { $0 } == [0, 1, 2, 3])
+        queue.release()
+    }
+}

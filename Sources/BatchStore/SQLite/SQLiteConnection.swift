@@ -23,6 +23,9 @@ public final class SQLiteConnection {
     /// listed too, so acting on an entry must be harmless. Take with `takeChangedBatches()`.
     public var changedBatches: [String: Int] = [:]
 
+    /// Where this process's write transactions take turns (set by `StoreDatabase`).
+    public var writerQueue: WriterQueue?
+
     /// Returns and clears `changedBatches`.
     public func takeChangedBatches() -> [String: Int] {
         defer { changedBatches = [:] }
@@ -85,6 +88,15 @@ public final class SQLiteConnection {
     /// Runs `body` in a transaction. Writers use `.immediate` so the write lock is
     /// taken up front and a busy database fails at BEGIN, not halfway through.
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        if kind == .immediate, let writerQueue {
+            guard writerQueue.acquire() else { throw .busy }
+            defer { writerQueue.release() }
+            return try run(kind, body)
+        }
+        return try run(kind, body)
+    }
+
+    private func run<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try execute(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
         do {
             let result = try body()
