@@ -13,7 +13,7 @@ struct KeyCommand: ParsableCommand {
             abstract: "Create a key. The key is printed once and stored only as a hash.")
         @OptionGroup var location: StoreLocation
         @Option(help: "Tenant id or name.") var tenant: String
-        @Option(help: "client or admin.") var role: KeyRole = .client
+        @Option(help: "client, admin (its own tenant's keys, limits read-only, cache flushes) or operator (every tenant, server settings).") var role: KeyRole = .client
         @Option(help: "A label for listings.") var name: String = ""
         @Flag(help: "Print only the key.") var secretOnly = false
 

@@ -24,7 +24,7 @@ final class ApplicationFixture {
         connection = try database.connect()
         tenant = try TenantRecords(connection).create(name: "acme")
         clientKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .client).1.value
-        adminKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .admin).1.value
+        adminKey = try KeyRecords(connection).create(tenantID: tenant.id, role: .operator).1.value
         let redis = RedisConnection(endpoint: .unix(path: folder + "/no-redis.sock"), connectTimeoutMilliseconds: 50)
         var service = ServiceInfo(maxBodyBytes: maxBodyBytes, batchLimits: batchLimits, blobDirectory: folder)
         service.commitDeadlineMilliseconds = commitDeadlineMilliseconds

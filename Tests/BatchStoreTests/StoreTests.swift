@@ -279,3 +279,24 @@ import Glibc
         queue.release()
     }
 }
+
+@Suite struct RoleMigrationTests {
+    @Test func adminKeysOfOldDatabasesBecomeOperatorKeys() throws {
+        let folder = NSTemporaryDirectory() + "batchd-roles-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let connection = try SQLiteConnection(path: folder + "/old.sqlite3")
+        // A database as version 6 left it, with an admin and a client key.
+        for (index, sql) in Migrations.all.prefix(6).enumerated() {
+            try connection.execute(sql)
+            try connection.execute("PRAGMA user_version = \(index + 1)")
+        }
+        try connection.execute("INSERT INTO tenants (id, name, created_at) VALUES ('ten-a', 'a', 0)")
+        try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-1', 'ten-a', 'bd_', 'h1', 'admin', 0), ('key-2', 'ten-a', 'bd_', 'h2', 'client', 0)")
+        try Migrations.apply(to: connection)
+        let roles = try connection.statement("SELECT id, role FROM api_keys ORDER BY id").rows { "\($0.text(0))=\($0.text(1))" }
+        #expect(roles == ["key-1=operator", "key-2=client"])
+        try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-3', 'ten-a', 'bd_', 'h3', 'admin', 0)")
+        #expect(throws: StoreError.self) { try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-4', 'ten-a', 'bd_', 'h4', 'root', 0)") }
+    }
+}

@@ -109,8 +109,8 @@ public final class APIApplication {
             if route.access == .open, request.admission == .check { return HTTPResponse(status: 204) }
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)
-                if route.access == .admin, principal.role != .admin {
-                    throw APIError(.forbidden, "This endpoint needs an admin key", details: ["required_role": "admin"])
+                if let required = route.access.requiredRole, !principal.role.covers(required) {
+                    throw APIError(.forbidden, "This endpoint needs an \(required.rawValue) key", details: ["required_role": .string(required.rawValue)])
                 }
                 context.principal = principal
                 context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"

@@ -46,7 +46,9 @@ public enum AdminCacheHandlers {
     /// `DELETE /v1/admin/cache?tenant=&batch_id=`: flushes one batch, one tenant, or everything.
     public static func flush(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         try allowOnly(context.request.query, ["tenant", "batch_id"])
-        let tenantID = try tenantParameter(context)
+        var tenantID = try tenantParameter(context)
+        // A tenant's admin flushes its own tenant's entries only.
+        if try context.caller.role != .operator { tenantID = try context.caller.tenant.id }
         let batchID = context.request.query["batch_id"]
         if let batchID, let problem = ResourceID.problem(with: batchID) { throw .invalidBatchID(batchID, problem) }
         guard let removed = flush(context, tenantID: tenantID, batchID: batchID) else {
@@ -98,6 +100,7 @@ public enum AdminCacheHandlers {
 
     static func tenantParameter(_ context: RequestContext) throws(APIError) -> String? {
         guard let tenantID = context.request.query["tenant"] else { return nil }
+        try AdminTenantHandlers.requireScope(context, tenantID: tenantID)
         try requireTenant(context, tenantID)
         return tenantID
     }

@@ -41,10 +41,21 @@ public enum AdminTenantHandlers {
 
     static func find(_ context: RequestContext) throws(APIError) -> Tenant {
         let id = context.parameter("tenant_id")
+        try requireScope(context, tenantID: id)
         if ResourceID.problem(with: id) != nil { throw .notFound(resourceType: "tenant", id: id) }
         let tenant = try context.withStore("get_tenant") { connection throws(StoreError) in try TenantRecords(connection).find(id: id) }
         guard let tenant else { throw .notFound(resourceType: "tenant", id: id) }
         return tenant
+    }
+
+    /// A tenant's own `admin` acts on its tenant only; an `operator` on any. Checked
+    /// before any lookup, so an admin cannot learn which other tenants exist.
+    static func requireScope(_ context: RequestContext, tenantID: String) throws(APIError) {
+        let caller = try context.caller
+        guard caller.role != .operator, tenantID != caller.tenant.id else { return }
+        throw APIError(
+            .forbidden, "An admin key manages its own tenant only; other tenants need an operator key",
+            details: ["required_role": "operator", "tenant_id": .string(caller.tenant.id)])
     }
 
     static func rateLimit(from body: BodyFields, base: RateLimitPolicy) throws(APIError) -> RateLimitPolicy {

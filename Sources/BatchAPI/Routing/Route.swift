@@ -1,4 +1,5 @@
 import BatchCache
+import BatchModel
 
 /// Who may call a route.
 public enum Access: Sendable {
@@ -6,8 +7,20 @@ public enum Access: Sendable {
     case open
     /// Any valid key.
     case client
-    /// Keys with role `admin` only; client keys get 403.
+    /// A tenant's `admin` keys (acting on their own tenant only) and `operator` keys; client keys get 403.
     case admin
+    /// `operator` keys only: every tenant, server settings.
+    case `operator`
+
+    /// The least role that may call a route with this access (nil: no key needed).
+    var requiredRole: KeyRole? {
+        switch self {
+        case .open: return nil
+        case .client: return .client
+        case .admin: return .admin
+        case .operator: return .operator
+        }
+    }
 }
 
 /// Which service's error shape a route answers in.

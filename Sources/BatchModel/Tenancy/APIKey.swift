@@ -1,7 +1,20 @@
 /// What a key may do: clients use the batch API; admins may also call `/v1/admin/*`.
 public enum KeyRole: String, Sendable, CaseIterable, Codable {
+    /// Batches and media of its tenant.
     case client
+    /// A tenant's own administrator: what a client may, plus its tenant's keys, its
+    /// limits (read-only) and its cache flushes.
     case admin
+    /// The server's operator: every tenant, every key, server settings.
+    case `operator`
+
+    /// Whether a key of this role may use an endpoint that needs `required`.
+    public func covers(_ required: KeyRole) -> Bool {
+        switch (self, required) {
+        case (.operator, _), (.admin, .admin), (.admin, .client), (.client, .client): return true
+        default: return false
+        }
+    }
 }
 
 /// An API key as stored: never the secret itself, only its SHA-256 and a short

@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6]
+    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7]
 
     public static var latestVersion: Int { all.count }
 
@@ -53,6 +53,27 @@ public enum Migrations {
     /// How often the process running an item died while it ran (poison items).
     static let migration5 = """
         ALTER TABLE items ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Roles that say what they do: `operator` (every tenant, server settings) apart
+    /// from a tenant's own `admin`. Every admin key so far acted on every tenant, so
+    /// each becomes an operator key. (SQLite cannot change a CHECK: the table is rebuilt.)
+    static let migration7 = """
+        CREATE TABLE api_keys_new (
+            id          TEXT PRIMARY KEY,
+            tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+            name        TEXT NOT NULL DEFAULT '',
+            prefix      TEXT NOT NULL,
+            hash        TEXT NOT NULL UNIQUE,
+            role        TEXT NOT NULL CHECK (role IN ('client', 'admin', 'operator')),
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        ) STRICT;
+        INSERT INTO api_keys_new (id, tenant_id, name, prefix, hash, role, created_at, revoked_at)
+            SELECT id, tenant_id, name, prefix, hash, CASE role WHEN 'admin' THEN 'operator' ELSE role END, created_at, revoked_at FROM api_keys;
+        DROP TABLE api_keys;
+        ALTER TABLE api_keys_new RENAME TO api_keys;
+        CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
         """
 
     /// Finding the item that owns an upload blob (`OrphanBlobSweep`).

@@ -70,7 +70,7 @@ final class TestStack {
             if let limits = options.tenantLimits {
                 try batchctl(["tenant", "limits", "acme", "--limit", String(limits.limit), "--window", String(limits.window), "--burst", String(limits.burst)])
             }
-            adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "admin", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "operator", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
             clientKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
             try startNginx()
         } catch {
