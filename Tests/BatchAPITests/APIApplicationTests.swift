@@ -235,6 +235,7 @@ extension JSONValue {
         #expect(body["code"] == "service_unavailable")
         #expect(body["details"]?["dependency"] == "sqlite")
         #expect(create.header("Retry-After") == "5")
+        #expect(body["suggestion"]?.stringValue?.contains("Idempotency-Key") == true)
         try f.app.resources.store().execute("PRAGMA query_only = 1")
         let (ready, readiness) = f.send("GET", "/readyz")
         #expect(ready.status == 503)

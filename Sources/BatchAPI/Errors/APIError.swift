@@ -68,6 +68,12 @@ public struct APIError: Error, Sendable {
 }
 
 extension APIError {
+    /// How to retry a write safely: creates and appends name the Idempotency-Key.
+    static func retrySuggestion(_ operation: String) -> String? {
+        guard operation.hasPrefix("create") || operation.hasPrefix("append") else { return nil }
+        return "Retry with the same Idempotency-Key header: a batch already stored is answered again, never stored twice"
+    }
+
     /// Maps a store failure during `operation` to the wire: the one place where
     /// `StoreError` becomes an HTTP answer.
     public init(_ error: StoreError, operation: String, details: JSONObject = JSONObject()) {
@@ -79,7 +85,9 @@ extension APIError {
         case .busy:
             var busy = details
             busy["operation"] = .string(operation)
-            self.init(.serviceUnavailable, "The database is busy; retry shortly", details: busy, headers: [("Retry-After", "1")])
+            self.init(
+                .serviceUnavailable, "The database is busy; retry shortly", details: busy, headers: [("Retry-After", "1")],
+                suggestion: Self.retrySuggestion(operation))
         case .quotaExceeded(let quota, let limit, let used):
             var all = details
             all["error"] = "quota_exceeded"
@@ -93,7 +101,7 @@ extension APIError {
             all["dependency"] = "sqlite"
             self.init(
                 .serviceUnavailable, "The database cannot be written right now; nothing was stored. Retry shortly", details: all,
-                headers: [("Retry-After", "5")])
+                headers: [("Retry-After", "5")], suggestion: Self.retrySuggestion(operation))
         case .sqlite, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }
