@@ -98,6 +98,8 @@ public final class Scheduler: Sendable {
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
         sweepBlobs(connection, minimumAgeSeconds: 0)
+        let staged = try BatchRecords(connection).discardAllStaged()
+        if staged > 0 { logger.notice("batches left half-written by a crash removed", metadata: ["count": "\(staged)"]) }
         publishChanges(connection, makeRedis())
         for index in 0..<configuration.workers {
             startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)", slot: index) }

@@ -300,3 +300,77 @@ import Glibc
         #expect(throws: StoreError.self) { try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-4', 'ten-a', 'bd_', 'h4', 'root', 0)") }
     }
 }
+
+@Suite struct ChunkedCreateTests {
+    func fixture() throws -> (TemporaryDatabase, SQLiteConnection, Tenant) {
+        let temp = try TemporaryDatabase()
+        let connection = try temp.database.connect()
+        return (temp, connection, try TenantRecords(connection).create(name: "a"))
+    }
+
+    @Test func aLargeCreateIsWrittenInChunksAndShownOnlyWhenWhole() throws {
+        let (temp, connection, tenant) = try fixture()
+        let count = BatchRecords.createChunkItems * 2 + 500
+        let seenMidway = Mutex<[Int64]>([])
+        let interleaved = Mutex<Bool>(false)
+        let database = temp.database
+        let items = NewItems(count: count, totalBytes: Int64(count)) { emit in
+            for row in 1...count {
+                if row == BatchRecords.createChunkItems * 2 + 1 {
+                    // Two chunks are written: no tenant sees the batch, and another writer gets its turn.
+                    let observer = try? database.connect()
+                    let visible = (try? observer?.statement("SELECT count(*) FROM batches WHERE tenant_id = ?").bind(.text(tenant.id)).firstRow { $0.int(0) }) ?? nil
+                    seenMidway.withLock { $0.append(visible ?? -1) }
+                    let other = try? database.connect()
+                    interleaved.withLock { $0 = (try? other?.transaction { () throws(StoreError) in try SettingsRecords(other!).set(scope: "t", key: "k", value: "v") }) != nil }
+                }
+                guard emit(NewItem(content: [1], customID: "c\(row)", row: row)) else { return }
+            }
+        }
+        guard case .created(let row, _) = try BatchRecords(connection).create(NewBatch(name: "big", processor: "noop", items: items), tenantID: tenant.id, render: { _ in [] }) else {
+            Issue.record("not created")
+            return
+        }
+        #expect(seenMidway.withLock { $0 } == [0])
+        #expect(interleaved.withLock { $0 })
+        #expect(row.tenantID == tenant.id && row.state == .queued && row.totalItems == count && row.pending == count)
+        let (stored, lastSeq) = try connection.statement("SELECT count(*), max(seq) FROM items WHERE batch_id = ?").bind(.text(row.id)).firstRow { ($0.int(0), $0.int(1)) } ?? (0, 0)
+        #expect(stored == Int64(count) && lastSeq == Int64(count))
+        #expect(try TenantRecords(connection).list().map(\.id) == [tenant.id])
+        #expect(try TenantRecords(connection).find(id: StagingTenant.id) == nil)
+    }
+
+    @Test func aFailedLargeCreateLeavesNothing() throws {
+        let (_, connection, tenant) = try fixture()
+        let count = BatchRecords.createChunkItems * 3
+        let shortWalk = NewItems(count: count, totalBytes: Int64(count)) { emit in
+            for row in 1...(count - 10) where !emit(NewItem(content: [1], row: row)) { return }
+        }
+        #expect(throws: StoreError.self) {
+            try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: shortWalk), tenantID: tenant.id, render: { _ in [] })
+        }
+        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow { [$0.int(0), $0.int(1)] }
+        #expect(counts == [0, 0])
+    }
+
+    @Test func aLargeCreateReplaysItsKeyAndStagedLeftoversAreRemoved() throws {
+        let (_, connection, tenant) = try fixture()
+        let count = BatchRecords.createChunkItems + 1
+        let batch = NewBatch(name: "b", processor: "noop", items: NewItems((1...count).map { NewItem(content: [1], row: $0) }))
+        let claim = IdempotencyClaim(key: "k1", requestHash: "h")
+        let first = try BatchRecords(connection).create(batch, tenantID: tenant.id, idempotency: claim, render: { Array($0.id.utf8) })
+        let second = try BatchRecords(connection).create(batch, tenantID: tenant.id, idempotency: claim, render: { Array($0.id.utf8) })
+        guard case .created(let row, _) = first, case .replayed(let response) = second else {
+            Issue.record("expected created, then replayed")
+            return
+        }
+        #expect(response == Array(row.id.utf8))
+        #expect(try connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } == 1)
+        // A crash mid-create leaves a staged batch: removed at the next start.
+        try connection.execute("INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at) VALUES ('batch-staged', '\(StagingTenant.id)', 'x', 'accumulating', 0, 0)")
+        try connection.execute("INSERT INTO items (id, batch_id, seq, status) VALUES ('item-staged', 'batch-staged', 1, 'pending')")
+        #expect(try BatchRecords(connection).discardAllStaged() == 1)
+        #expect(try connection.statement("SELECT count(*) FROM items WHERE batch_id = 'batch-staged'").firstRow { $0.int(0) } == 0)
+        #expect(try connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } == 1)
+    }
+}

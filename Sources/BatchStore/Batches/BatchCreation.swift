@@ -22,55 +22,151 @@ public struct IdempotencyClaim: Sendable {
 }
 
 extension BatchRecords {
-    /// Stores a batch and all its items in one `BEGIN IMMEDIATE` transaction, with
-    /// its counters set, and, when `idempotency` is given, remembers `render`'s
-    /// response under the key in the same transaction. A key seen with another
-    /// body is `.conflict`.
+    /// Items written in one transaction of a large create: few enough that the
+    /// single writer is never held long, so other writes take their turns between.
+    public static let createChunkItems = 2_000
+
+    /// Stores a batch and its items with its counters set, and, when `idempotency`
+    /// is given, remembers `render`'s response under the key. A key seen with
+    /// another body is `.conflict`. Up to `createChunkItems` items it is one
+    /// transaction; a larger batch is written in chunks under `StagingTenant`,
+    /// invisible to every tenant, and shown in its own tenant and state by a last
+    /// short transaction (nothing half-written is ever seen, and a failure or a
+    /// crash leaves only a staged batch that is removed).
     public func create(
         _ batch: NewBatch, tenantID: String, idempotency: IdempotencyClaim? = nil, now: Timestamp = .now(),
         render: (BatchRow) -> [UInt8]
     ) throws(StoreError) -> CreationOutcome {
-        try connection.transaction {
-            () throws(StoreError) -> CreationOutcome in
-            if let idempotency {
-                if let stored = try replay(idempotency, tenantID: tenantID, now: now) { return .replayed(response: stored) }
+        let stored: NewItems = batch.initialState == .failed ? [] : batch.items
+        guard stored.count > Self.createChunkItems else {
+            return try connection.transaction { () throws(StoreError) -> CreationOutcome in
+                if let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) { return .replayed(response: previous) }
+                try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
+                let id = try insertBatchRow(batch, tenantID: tenantID, state: batch.initialState, stored: stored, now: now)
+                try insertItems(stored, batchID: id, firstSeq: 1)
+                return try shown(id, tenantID: tenantID, idempotency: idempotency, now: now, render: render)
             }
-            try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
-            let id = ResourceID.make(.batch)
-            let state = batch.initialState
-            let stored: NewItems = state == .failed ? [] : batch.items
-            let bytes = stored.totalBytes
-            let validationErrors = batch.validationErrors.isEmpty ? nil : JSONWriter.string(.array(batch.validationErrors.map(\.json)))
-            let configuration = batch.configuration
-            try connection.statement(
-                """
-                INSERT INTO batches (id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds,
-                    notification_url, completion_window, retention_days, force_overwrite, context, error_message, validation_errors,
-                    created_at, updated_at, completed_at, total_items, next_seq, n_pending, total_bytes, input_format, configuration)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """
-            ).bind(
-                .text(id), .text(tenantID), .text(batch.name), .text(batch.collection), .text(batch.processor), .text(state.rawValue),
-                .int(configuration.priority.rank), .int(configuration.maxConcurrent), .int(configuration.timeoutSeconds),
-                .optionalText(configuration.notificationURL), .optionalInt(configuration.completionWindowSeconds),
-                .int(configuration.retentionDays), .int(batch.forceOverwrite ? 1 : 0), .optionalText(batch.context.map(JSONWriter.string)),
-                .optionalText(batch.errorMessage), .optionalText(validationErrors), .integer(now.milliseconds), .integer(now.milliseconds),
-                state == .failed ? .integer(now.milliseconds) : .null, .int(batch.rowCount), .int(stored.count + 1), .int(stored.count),
-                .integer(bytes), .text(batch.inputFormat), .text(JSONWriter.string(batch.configurationJSON ?? .object(JSONObject())))
-            ).run()
-            try insertItems(stored, batchID: id, firstSeq: 1)
-            guard let row = try find(id: id) else { throw .notFound("batch \(id)") }
-            let response = render(row)
-            if let idempotency {
-                try connection.statement(
-                    "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response, batch_id, created_at) VALUES (?,?,?,?,?,?,?)"
-                ).bind(
-                    .text(tenantID), .text(idempotency.key), .text(idempotency.requestHash), .int(201), .blob(response), .text(id),
-                    .integer(now.milliseconds)
-                ).run()
-            }
-            return .created(row, response: response)
         }
+        let staged: String? = try connection.transaction { () throws(StoreError) -> String? in
+            if let idempotency, try replay(idempotency, tenantID: tenantID, now: now) != nil { return nil }
+            try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
+            return try insertBatchRow(batch, tenantID: StagingTenant.id, state: .accumulating, stored: [], now: now)
+        }
+        guard let id = staged else {
+            // Answered before: the first response again.
+            return try connection.transaction { () throws(StoreError) -> CreationOutcome in
+                guard let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) else { throw .notFound("idempotency key") }
+                return .replayed(response: previous)
+            }
+        }
+        do throws(StoreError) {
+            var chunk: [NewItem] = []
+            chunk.reserveCapacity(Self.createChunkItems)
+            var next = 1
+            let flush = { [self] (chunk: [NewItem], first: Int) throws(StoreError) in
+                try connection.transaction { () throws(StoreError) in try insertItems(NewItems(chunk), batchID: id, firstSeq: first) }
+            }
+            try stored.forEach { (item) throws(StoreError) in
+                chunk.append(item)
+                guard chunk.count == Self.createChunkItems else { return }
+                try flush(chunk, next)
+                next += chunk.count
+                chunk.removeAll(keepingCapacity: true)
+            }
+            if !chunk.isEmpty {
+                try flush(chunk, next)
+                next += chunk.count
+            }
+            guard next - 1 == stored.count else { throw StoreError.conflict("The items changed while they were stored; nothing was stored") }
+            let outcome = try connection.transaction { () throws(StoreError) -> CreationOutcome in
+                // Another request with the same key may have finished meanwhile.
+                if let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) { return .replayed(response: previous) }
+                try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
+                try connection.statement(
+                    """
+                    UPDATE batches SET tenant_id = ?1, status = ?2, total_items = ?3, next_seq = ?4, n_pending = ?5, total_bytes = ?6,
+                        updated_at = ?7, version = version + 1 WHERE id = ?8 AND tenant_id = ?9
+                    """
+                ).bind(
+                    .text(tenantID), .text(batch.initialState.rawValue), .int(batch.rowCount), .int(stored.count + 1), .int(stored.count),
+                    .integer(stored.totalBytes), .integer(now.milliseconds), .text(id), .text(StagingTenant.id)
+                ).run()
+                guard connection.changes == 1 else { throw .notFound("staged batch \(id)") }
+                return try shown(id, tenantID: tenantID, idempotency: idempotency, now: now, render: render)
+            }
+            if case .replayed = outcome { discardStaged(id) }
+            return outcome
+        } catch {
+            discardStaged(id)
+            throw error
+        }
+    }
+
+    /// The batch row of a new batch (its items are written by the caller); its id.
+    private func insertBatchRow(_ batch: NewBatch, tenantID: String, state: BatchState, stored: NewItems, now: Timestamp) throws(StoreError) -> String {
+        let id = ResourceID.make(.batch)
+        let validationErrors = batch.validationErrors.isEmpty ? nil : JSONWriter.string(.array(batch.validationErrors.map(\.json)))
+        let configuration = batch.configuration
+        try connection.statement(
+            """
+            INSERT INTO batches (id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds,
+                notification_url, completion_window, retention_days, force_overwrite, context, error_message, validation_errors,
+                created_at, updated_at, completed_at, total_items, next_seq, n_pending, total_bytes, input_format, configuration)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """
+        ).bind(
+            .text(id), .text(tenantID), .text(batch.name), .text(batch.collection), .text(batch.processor), .text(state.rawValue),
+            .int(configuration.priority.rank), .int(configuration.maxConcurrent), .int(configuration.timeoutSeconds),
+            .optionalText(configuration.notificationURL), .optionalInt(configuration.completionWindowSeconds),
+            .int(configuration.retentionDays), .int(batch.forceOverwrite ? 1 : 0), .optionalText(batch.context.map(JSONWriter.string)),
+            .optionalText(batch.errorMessage), .optionalText(validationErrors), .integer(now.milliseconds), .integer(now.milliseconds),
+            state == .failed ? .integer(now.milliseconds) : .null, .int(tenantID == StagingTenant.id ? 0 : batch.rowCount),
+            .int(stored.count + 1), .int(stored.count), .integer(stored.totalBytes), .text(batch.inputFormat),
+            .text(JSONWriter.string(batch.configurationJSON ?? .object(JSONObject())))
+        ).run()
+        return id
+    }
+
+    /// The created batch as its tenant sees it, its rendered response remembered under the key.
+    private func shown(
+        _ id: String, tenantID: String, idempotency: IdempotencyClaim?, now: Timestamp, render: (BatchRow) -> [UInt8]
+    ) throws(StoreError) -> CreationOutcome {
+        guard let row = try find(id: id) else { throw .notFound("batch \(id)") }
+        let response = render(row)
+        if let idempotency {
+            try connection.statement(
+                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response, batch_id, created_at) VALUES (?,?,?,?,?,?,?)"
+            ).bind(
+                .text(tenantID), .text(idempotency.key), .text(idempotency.requestHash), .int(201), .blob(response), .text(id),
+                .integer(now.milliseconds)
+            ).run()
+        }
+        return .created(row, response: response)
+    }
+
+    /// Removes a staged batch and its items, a chunk a transaction (best effort:
+    /// what a failure leaves is removed at the next start).
+    func discardStaged(_ id: String) {
+        func removeSome() throws(StoreError) -> Int {
+            try connection.transaction { () throws(StoreError) -> Int in
+                try connection.statement("DELETE FROM items WHERE rowid IN (SELECT rowid FROM items WHERE batch_id = ? LIMIT ?)")
+                    .bind(.text(id), .int(Self.createChunkItems * 5)).run()
+                let removed = connection.changes
+                if removed == 0 {
+                    try connection.statement("DELETE FROM batches WHERE id = ? AND tenant_id = ?").bind(.text(id), .text(StagingTenant.id)).run()
+                }
+                return removed
+            }
+        }
+        while let removed = try? removeSome(), removed > 0 {}
+    }
+
+    /// Removes every staged batch: what creates cut short by a crash left. Call at start.
+    @discardableResult
+    public func discardAllStaged() throws(StoreError) -> Int {
+        let staged = try connection.statement("SELECT id FROM batches WHERE tenant_id = ?").bind(.text(StagingTenant.id)).rows { $0.text(0) }
+        for id in staged { discardStaged(id) }
+        return staged.count
     }
 
     /// The stored response for a repeated key, nil for a new (or expired) key.

@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7]
+    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8]
 
     public static var latestVersion: Int { all.count }
 
@@ -74,6 +74,11 @@ public enum Migrations {
         DROP TABLE api_keys;
         ALTER TABLE api_keys_new RENAME TO api_keys;
         CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
+        """
+
+    /// The tenant large creates are staged under (`StagingTenant`).
+    static let migration8 = """
+        INSERT INTO tenants (id, name, created_at) VALUES ('ten-staging0000000000', '.staging', 0);
         """
 
     /// Finding the item that owns an upload blob (`OrphanBlobSweep`).

@@ -24,17 +24,18 @@ public struct TenantRecords {
     }
 
     public func list() throws(StoreError) -> [Tenant] {
-        try connection.statement("SELECT \(Self.columns) FROM tenants ORDER BY created_at, id").rows(Self.read)
+        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id != ? ORDER BY created_at, id").bind(.text(StagingTenant.id)).rows(Self.read)
     }
 
     public func find(id: String) throws(StoreError) -> Tenant? {
-        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id = ?").bind(.text(id)).firstRow(Self.read)
+        guard id != StagingTenant.id else { return nil }
+        return try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id = ?").bind(.text(id)).firstRow(Self.read)
     }
 
     /// The tenant with this id or this name: what admins type on the command line.
     public func find(idOrName: String) throws(StoreError) -> Tenant? {
-        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id = ?1 OR name = ?1 LIMIT 1")
-            .bind(.text(idOrName)).firstRow(Self.read)
+        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE (id = ?1 OR name = ?1) AND id != ?2 LIMIT 1")
+            .bind(.text(idOrName), .text(StagingTenant.id)).firstRow(Self.read)
     }
 
     /// Replaces a tenant's rate limit and quota.
