@@ -5,7 +5,8 @@
 /// Linear and byte-wise: fields are gathered as UTF-8 bytes and made strings
 /// once each. A row keeps at most `maxFields` fields; the rest are read past and
 /// dropped, so a row of 200,000 columns costs its bytes, not 200,000 strings
-/// (the caller sees `maxFields` fields and refuses the row or the header).
+/// (the caller sees `maxFields` fields and refuses the row or the header). A
+/// first row (the header) wider than that ends the parse at once: `[header]`.
 public enum CSVParser {
     public static func parse(_ text: String, maxFields: Int = .max) throws(APIError) -> [[String]] {
         try parse(Array(text.utf8), maxFields: maxFields)
@@ -23,6 +24,7 @@ public enum CSVParser {
         var line = 1
         func endField() {
             if fieldsInRow < maxFields { row.append(String(decoding: field, as: UTF8.self)) }
+            // (field is empty past maxFields: nothing was gathered.)
             fieldsInRow += 1
             field.removeAll(keepingCapacity: true)
         }
@@ -30,17 +32,19 @@ public enum CSVParser {
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
+            // Fields past maxFields are read past, not gathered.
+            let keeping = fieldsInRow < maxFields
             if quoted {
                 if byte == UInt8(ascii: "\"") {
                     if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-                        field.append(byte)
+                        if keeping { field.append(byte) }
                         index += 1
                     } else {
                         quoted = false
                     }
                 } else {
                     if byte == UInt8(ascii: "\n") { line += 1 }
-                    field.append(byte)
+                    if keeping { field.append(byte) }
                 }
                 continue
             }
@@ -52,6 +56,8 @@ public enum CSVParser {
             case UInt8(ascii: ","):
                 endField()
                 atFieldStart = true
+                // A header wider than maxFields is refused by every caller: stop reading there.
+                if rows.isEmpty, fieldsInRow >= maxFields { return [row] }
             case UInt8(ascii: "\r"):
                 continue
             case UInt8(ascii: "\n"):
@@ -66,7 +72,7 @@ public enum CSVParser {
                 atFieldStart = true
                 line += 1
             default:
-                field.append(byte)
+                if keeping { field.append(byte) }
                 atFieldStart = false
             }
         }
