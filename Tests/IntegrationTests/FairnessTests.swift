@@ -49,7 +49,5 @@ import Testing
         print(String(format: "victim worst of 40 while another tenant sends 140 slow requests: quiet %.1f ms, loaded %.1f ms (%.1fx)", quietP99 * 1000, loudP99 * 1000, loudP99 / quietP99))
         // Without the budget the victim waited for a free worker (10 s timeouts); with it, milliseconds.
         #expect(loudP99 < 1.0, "the victim waited \(loudP99) s")
-        let refusal = try HTTPClient.send(port: stack.port, path: "/v1/batches/\(id)", headers: ["X-Api-Key": stack.clientKey])
-        #expect(refusal.status == 200 || refusal.status == 429)
     }
 }
