@@ -47,17 +47,15 @@ extension BatchRecords {
                 return try shown(id, tenantID: tenantID, idempotency: idempotency, now: now, render: render)
             }
         }
-        let staged: String? = try connection.transaction { () throws(StoreError) -> String? in
-            if let idempotency, try replay(idempotency, tenantID: tenantID, now: now) != nil { return nil }
+        let staged = try connection.transaction { () throws(StoreError) -> Result<String, ReplayedResponse> in
+            if let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) { return .failure(ReplayedResponse(bytes: previous)) }
             try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
-            return try insertBatchRow(batch, tenantID: StagingTenant.id, state: .accumulating, stored: [], now: now)
+            return .success(try insertBatchRow(batch, tenantID: StagingTenant.id, state: .accumulating, stored: [], now: now))
         }
-        guard let id = staged else {
-            // Answered before: the first response again.
-            return try connection.transaction { () throws(StoreError) -> CreationOutcome in
-                guard let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) else { throw .notFound("idempotency key") }
-                return .replayed(response: previous)
-            }
+        let id: String
+        switch staged {
+        case .success(let stagedID): id = stagedID
+        case .failure(let answered): return .replayed(response: answered.bytes)
         }
         do throws(StoreError) {
             var chunk: [NewItem] = []
@@ -101,6 +99,9 @@ extension BatchRecords {
             throw error
         }
     }
+
+    /// The first response to a key seen before, met before anything was staged.
+    private struct ReplayedResponse: Error { let bytes: [UInt8] }
 
     /// The batch row of a new batch (its items are written by the caller); its id.
     private func insertBatchRow(_ batch: NewBatch, tenantID: String, state: BatchState, stored: NewItems, now: Timestamp) throws(StoreError) -> String {
