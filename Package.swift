@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "IngestInspection", "TestSupport"],
             // Run by the tests as scripts from the source tree, not built.
-            exclude: ["SpecExamples", "Contract"]
+            exclude: ["SpecExamples", "Contract", "SpecPages"]
         ),
     ],
     swiftLanguageModes: [.v6]

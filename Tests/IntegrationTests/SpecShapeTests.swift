@@ -1,35 +1,34 @@
 import BatchModel
 import Foundation
 import Testing
+import TestSupport
 
 /// Live responses through nginx compared with the example documents of the spec
 /// pages, key by key and type by type: every key the page shows is there, with a
 /// value of the same JSON type (null standing for "not yet" on either side).
 @Suite(.serialized) struct SpecShapeTests {
-    /// The first JSON object in a spec page after `marker`.
-    static func example(_ file: String, after marker: String) throws -> JSONValue {
-        let url = URL(fileURLWithPath: TestStack.repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/spec/\(file)")
-        // The spec pages live beside the repository (../shared/spec), as on every developer's machine and CI's.
-        try #require(FileManager.default.fileExists(atPath: url.path), "spec page not found at \(url.path): ../shared must sit beside the repository")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        let start = try #require(text.range(of: marker)).upperBound
-        let open = try #require(text[start...].firstIndex(of: "{"))
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var end = open
-        for index in text[open...].indices {
-            let character = text[index]
-            if inString {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-                continue
-            }
-            if character == "\"" { inString = true } else if character == "{" { depth += 1 } else if character == "}" {
-                depth -= 1
-                if depth == 0 { end = index; break }
-            }
+    /// The example document of a spec page, kept in the repository as a fixture
+    /// (Tests/IntegrationTests/SpecPages, extracted from the pages by
+    /// `extract_examples.py` there), so the suite reads nothing outside the repository.
+    static func example(_ fixture: String) throws -> JSONValue {
+        let path = TestStack.repositoryRoot + "/Tests/IntegrationTests/SpecPages/" + fixture
+        return try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+    }
+
+    /// Where the spec pages sit when the repository is checked out beside them.
+    static let specPages = URL(fileURLWithPath: TestStack.repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/spec").path
+
+    /// The fixtures still say what the pages say. A clone on its own has no pages
+    /// beside it: nothing to compare then, and the fixtures stand in for them.
+    @Test func fixturesMatchTheSpecPagesWhenPresent() throws {
+        guard FileManager.default.fileExists(atPath: Self.specPages) else { return }
+        let script = TestStack.repositoryRoot + "/Tests/IntegrationTests/SpecPages/extract_examples.py"
+        let output = TestStack.repositoryRoot + "/.build/spec-fixtures-check.out"
+        do {
+            try ChildProcess.bash("python3 \"\(script)\" --check \"\(Self.specPages)\"", outputPath: output)
+        } catch {
+            Issue.record("fixtures differ from the spec pages: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "\(error)")")
         }
-        return try JSONParser.parse(String(text[open...end]))
     }
 
     /// Objects whose keys are data (media types, a client's configuration, its
@@ -83,18 +82,18 @@ import Testing
             return data?["status"] as? String == "running" && (data?["progress"] as? [String: Any])?["failed"] as? Int == 1
                 && (data?["progress"] as? [String: Any])?["processing"] as? Int == 1
         }
-        var cases: [(file: String, marker: String, path: String)] = []
+        var cases: [(file: String, path: String)] = []
         for batch in [id, running, accumulating, cancelled, invalid] {
             cases += [
-                ("000_98ac0c9924c86490.txt", "Success Response (200 OK)", "/v1/batches/\(batch)?include_job_details=true"),
-                ("001_abefa6c5d98237cc.txt", "Success Response (200 OK)", "/v1/batches/\(batch)/results"),
-                ("002_ca0f4466852f39af.txt", "Success Response (200)", "/v1/batch/\(batch)"),
-                ("002_ca0f4466852f39af.txt", "Success Response (200)", "/compat/check/v1/batch/\(batch)"),
-                ("004_ce2118101a999fec.txt", "Response fields", "/compat/talonic/v1/batches/\(batch)"),
+                ("000_status.json", "/v1/batches/\(batch)?include_job_details=true"),
+                ("001_results.json", "/v1/batches/\(batch)/results"),
+                ("002_check_batch.json", "/v1/batch/\(batch)"),
+                ("002_check_batch.json", "/compat/check/v1/batch/\(batch)"),
+                ("004_talonic_batch.json", "/compat/talonic/v1/batches/\(batch)"),
             ]
         }
-        for (file, marker, path) in cases {
-            let spec = try Self.example(file, after: marker)
+        for (file, path) in cases {
+            let spec = try Self.example(file)
             let live = try stack.get(path, key: stack.clientKey)
             #expect(live.status == 200, "\(path)")
             let document = try JSONParser.parse(live.body)
