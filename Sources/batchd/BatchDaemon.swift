@@ -40,6 +40,9 @@ struct BatchDaemon: ParsableCommand {
         // After FCGX_Init, which installs its own handlers: a client going away must
         // surface as a failed write, and stop signals are taken by sigwait below.
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit reached (RLIMIT_FSIZE) must fail the one write, as a full
+        // disk does, not end the process.
+        signal(SIGXFSZ, SIG_IGN)
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         for signalNumber in [SIGTERM, SIGINT] { sigaddset(&stopSignals, signalNumber) }

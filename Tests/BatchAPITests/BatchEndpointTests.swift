@@ -139,6 +139,22 @@ import Testing
         #expect(seqs == [1, 2])
     }
 
+    /// An append is one transaction, so it is held to one chunk of a large create.
+    @Test func anAppendAddsAtMostOneChunkOfItems() throws {
+        let f = try ApplicationFixture()
+        let (_, created) = create(f, #"{"processor":"noop","submit":false}"#)
+        let id = created["data"]?["batch_id"]?.stringValue ?? ""
+        func items(_ count: Int) -> String { #"{"items":["# + Array(repeating: #"{"content":"x"}"#, count: count).joined(separator: ",") + "]}" }
+        let (tooMany, tooManyBody) = f.send("POST", "/v1/batches/\(id)/items", key: f.clientKey, body: items(BatchItemsHandler.maxItems + 1))
+        #expect(tooMany.status == 400)
+        #expect(tooManyBody["code"] == "validation_error")
+        #expect(tooManyBody["details"]?["limit"] == .int(Int64(BatchItemsHandler.maxItems)))
+        #expect(try f.connection.statement("SELECT count(*) FROM items WHERE batch_id = ?").bind(.text(id)).firstRow { $0.int(0) } == 0)
+        let (full, fullBody) = f.send("POST", "/v1/batches/\(id)/items", key: f.clientKey, body: items(BatchItemsHandler.maxItems))
+        #expect(full.status == 200, "\(fullBody)")
+        #expect(fullBody["data"]?["total_items"] == .int(Int64(BatchItemsHandler.maxItems)))
+    }
+
     @Test func stateActionsFollowTheMachine() throws {
         let f = try ApplicationFixture()
         let (_, created) = create(f)

@@ -277,6 +277,22 @@ import Glibc
         served.wait()
         #expect(order.withLock { $0 } == [0, 1, 2, 3])
         queue.release()
+        // Turns are counted with how long they were held; the timed-out wait too.
+        #expect(queue.statistics.timedOut == 1)
+        #expect(queue.statistics.holds == 1)
+        #expect(long.statistics.holds == 5)
+        #expect(long.statistics.timedOut == 0)
+    }
+
+    @Test func holdStatisticsCountTheLongestAndThoseOverTarget() {
+        var statistics = WriterStatistics()
+        statistics.record(hold: .milliseconds(20))
+        statistics.record(hold: .milliseconds(150))
+        statistics.record(hold: .microseconds(500))
+        #expect(statistics.holds == 3)
+        #expect(statistics.longestMicroseconds == 150_000)
+        #expect(statistics.totalMicroseconds == 170_500)
+        #expect(statistics.holdsOverTarget == 1)
     }
 }
 

@@ -50,4 +50,49 @@ import Testing
         // Without the budget the victim waited for a free worker (10 s timeouts); with it, milliseconds.
         #expect(loudP99 < 1.0, "the victim waited \(loudP99) s")
     }
+
+    /// The 60 MB noisy-neighbour case, scaled to the suite: one tenant sends two large
+    /// creates at once (written 2,000 items a transaction) while another tenant keeps
+    /// creating small batches. None of the other tenant's creates is refused, some of
+    /// them are stored while the large ones are still being written (turns, not one
+    /// long transaction), and both large batches arrive whole.
+    @Test func largeCreatesShareTheWriterWithAnotherTenant() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        _ = try stack.batchctl(["tenant", "create", "neighbour"])
+        _ = try stack.batchctl(["tenant", "limits", "neighbour", "--limit", "1000000", "--burst", "100000"])
+        let neighbourKey = try stack.batchctl(["key", "create", "--tenant", "neighbour", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let itemCount = 40_000
+        let padding = String(repeating: "x", count: 80)
+        let body = Array((#"{"processor":"noop","submit":false,"items":["# + (0..<itemCount).map { #"{"content":"item \#($0) \#(padding)"}"# }.joined(separator: ",") + "]}").utf8)
+        let large = Mutex<[(status: Int, id: String?)]>([])
+        let largeDone = Atomic<Int>(0)
+        for _ in 0..<2 {
+            Thread {
+                let answer = try? HTTPClient.send(port: stack.port, method: "POST", path: "/v1/batches", headers: ["X-Api-Key": stack.clientKey, "Content-Type": "application/json"], body: body, timeoutSeconds: 120)
+                large.withLock { $0.append((answer?.status ?? 0, (answer?.json["data"] as? [String: Any])?["batch_id"] as? String)) }
+                largeDone.add(1, ordering: .sequentiallyConsistent)
+            }.start()
+        }
+        var neighbour: [(status: Int, whileLargeWritten: Bool)] = []
+        while largeDone.load(ordering: .sequentiallyConsistent) < 2 {
+            let answer = try stack.sendJSON("POST", "/v1/batches", key: neighbourKey, #"{"processor":"noop","submit":false,"items":[{"content":"small"}]}"#)
+            neighbour.append((answer.status, largeDone.load(ordering: .sequentiallyConsistent) < 2))
+            #expect(answer.status == 201, "\(answer.status) \(answer.text)")
+        }
+        let answered = large.withLock { $0 }
+        #expect(answered.map(\.status) == [201, 201])
+        #expect(neighbour.allSatisfy { $0.status == 201 })
+        // While both large creates were in flight the neighbour's small creates were stored.
+        let during = neighbour.filter(\.whileLargeWritten).count
+        #expect(during >= 5, "only \(during) of the neighbour's creates went through while the large ones were written")
+        for case let id? in answered.map(\.id) {
+            let status = try stack.get("/v1/batches/\(id)", key: stack.clientKey)
+            let progress = (status.json["data"] as? [String: Any])?["progress"] as? [String: Any]
+            #expect(progress?["total"] as? Int == itemCount, "\(status.text.prefix(300))")
+        }
+        let metrics = try stack.get("/metrics").text
+        let longest = metrics.split(separator: "\n").first { $0.hasPrefix("batchd_writer_hold_seconds_max ") } ?? "none"
+        print("two creates of \(itemCount) items beside another tenant's: \(neighbour.count) small creates, 0 refused, \(during) while the large ones were written; \(longest)")
+    }
 }

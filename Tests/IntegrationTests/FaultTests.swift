@@ -105,4 +105,62 @@ import Glibc
         #expect(blobs.subtracting(owned).isEmpty, "orphaned blobs: \(blobs.subtracting(owned))")
         print("fault suite: \(seen.count) answers, all JSON; \(created.count) creates, 0 missing; \(seen.filter { $0.status >= 500 }.count) 5xx; \(blobs.count) blobs, \(blobs.subtracting(owned).count) orphaned")
     }
+
+    /// The disk stops taking writes. As root no file mode stops one, so batchd's own
+    /// file-size limit is set to 0 (every write to a file then fails with EFBIG, as a
+    /// full disk fails with ENOSPC): `/readyz` says unavailable, creates and uploads are
+    /// answered 503 in the envelope with Retry-After, reads still answer, batchd stays
+    /// up, no partial blob is left; once writes work again creates succeed and every
+    /// batch stored before is still there.
+    @Test func unwritableDiskIsAnsweredAndNothingIsLost() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        var stored: [String] = []
+        for n in 0..<5 {
+            let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"kept \#(n)"}]}"#)
+            #expect(created.status == 201, "\(created.text)")
+            if let id = (created.json["data"] as? [String: Any])?["batch_id"] as? String { stored.append(id) }
+        }
+        let uploaded = try stack.upload([("kept.txt", Array("three words here".utf8))])
+        #expect(uploaded.status == 201, "\(uploaded.text)")
+        let blobsBefore = Set(try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs"))
+        let pid = try #require(stack.batchd?.pid)
+
+        try stack.limitFileSize(of: pid, to: 0)
+        let ready = try stack.get("/readyz")
+        #expect(ready.status == 503, "\(ready.text)")
+        #expect(ready.json["status"] as? String == "unavailable")
+        var answers: [HTTPResult] = []
+        for n in 0..<4 {
+            answers.append(try stack.send(
+                "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "application/json", "Idempotency-Key": "unwritable-\(n)"],
+                body: Array(#"{"processor":"noop","items":[{"content":"refused"}]}"#.utf8)))
+            answers.append(try stack.upload([("refused-\(n).txt", Array("words that cannot be kept".utf8))]))
+        }
+        for answer in answers {
+            #expect(answer.status == 503, "\(answer.status) \(answer.text)")
+            #expect(answer.json["code"] as? String == "service_unavailable", "\(answer.text)")
+            #expect((answer.json["suggestion"] as? String)?.contains("Idempotency-Key") == true, "\(answer.text)")
+            #expect(answer.headers["retry-after"] != nil, "\(answer.headers)")
+        }
+        let read = try stack.get("/v1/batches/\(stored[0])", key: stack.clientKey)
+        #expect(read.status == 200, "\(read.text)")
+        #expect(stack.batchd?.exitStatus() == nil, "batchd exited")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")) == blobsBefore)
+
+        try stack.limitFileSize(of: pid, to: nil)
+        try stack.waitUntil(seconds: 10, "ready again") { (try? stack.get("/readyz").status) == 200 }
+        let again = try stack.send(
+            "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "application/json", "Idempotency-Key": "unwritable-0"],
+            body: Array(#"{"processor":"noop","items":[{"content":"refused"}]}"#.utf8))
+        #expect(again.status == 201, "\(again.text)")
+        #expect(stack.batchd?.pid == pid)
+        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+        let ids = Set(try db.statement("SELECT id FROM batches").rows { $0.text(0) })
+        #expect(Set(stored).isSubset(of: ids))
+        #expect(ids.count == stored.count + 2, "stored: \(ids.count)")
+        let metrics = try stack.get("/metrics", key: stack.adminKey).text
+        let sqliteDowns = metrics.split(separator: "\n").first { $0.hasPrefix(#"batchd_dependency_down_total{dependency="sqlite"} "#) }
+        #expect(sqliteDowns.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0 >= 1, "\(sqliteDowns ?? "no sqlite line")")
+    }
 }

@@ -16,7 +16,7 @@ final class BlobWriter {
         path = directory + "/" + ResourceID.make(.item).replacingOccurrences(of: "-", with: "_") + ".blob"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
-            throw APIError(.serviceUnavailable, "Cannot store the upload: \(String(cString: strerror(errno)))", details: ["operation": "store_upload"])
+            throw .blobStoreUnavailable()
         }
     }
 
@@ -27,7 +27,7 @@ final class BlobWriter {
         while offset < bytes.endIndex {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             guard n > 0 else {
-                throw APIError(.serviceUnavailable, "Cannot store the upload: \(String(cString: strerror(errno)))", details: ["operation": "store_upload"])
+                throw .blobStoreUnavailable()
             }
             offset += n
         }
@@ -37,7 +37,7 @@ final class BlobWriter {
     /// Flushes the file to disk; the batch row that names it comes after.
     func finish() throws(APIError) {
         guard fsync(fd) == 0 else {
-            throw APIError(.serviceUnavailable, "Cannot store the upload: \(String(cString: strerror(errno)))", details: ["operation": "store_upload"])
+            throw .blobStoreUnavailable()
         }
     }
 

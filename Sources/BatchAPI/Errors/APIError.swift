@@ -69,6 +69,16 @@ public struct APIError: Error, Sendable {
 
 extension APIError {
     /// How to retry a write safely: creates and appends name the Idempotency-Key.
+    /// The blob store refused an uploaded file's bytes (a full or read-only disk, a
+    /// file-size limit): the server's fault, said without the system's wording, which
+    /// reads like a verdict on the client's file ("File too large").
+    public static func blobStoreUnavailable() -> APIError {
+        APIError(
+            .serviceUnavailable, "Uploaded files cannot be stored right now; nothing was stored. Retry shortly",
+            details: ["operation": "store_upload", "dependency": "blob_store"], headers: [("Retry-After", "5")],
+            suggestion: retrySuggestion("create_batch"))
+    }
+
     static func retrySuggestion(_ operation: String) -> String? {
         guard operation.hasPrefix("create") || operation.hasPrefix("append") else { return nil }
         return "Retry with the same Idempotency-Key header: a batch already stored is answered again, never stored twice"

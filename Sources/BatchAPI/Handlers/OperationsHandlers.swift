@@ -1,4 +1,5 @@
 import BatchModel
+import BatchStore
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,29 @@ public enum OperationsHandlers {
     public static func metrics(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         HTTPResponse(
             status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-            body: Array(context.resources.metrics.prometheusText().utf8))
+            body: Array((context.resources.metrics.prometheusText() + writerText(context.resources.database.writerQueue.statistics)).utf8))
+    }
+
+    /// How the SQLite writer was shared, in Prometheus text.
+    static func writerText(_ writer: WriterStatistics) -> String {
+        """
+        # HELP batchd_writer_holds_total Write transactions that held the SQLite writer.
+        # TYPE batchd_writer_holds_total counter
+        batchd_writer_holds_total \(writer.holds)
+        # HELP batchd_writer_hold_seconds_total Time the SQLite writer was held.
+        # TYPE batchd_writer_hold_seconds_total counter
+        batchd_writer_hold_seconds_total \(Double(writer.totalMicroseconds) / 1_000_000)
+        # HELP batchd_writer_hold_seconds_max The longest one write transaction held the SQLite writer since start.
+        # TYPE batchd_writer_hold_seconds_max gauge
+        batchd_writer_hold_seconds_max \(Double(writer.longestMicroseconds) / 1_000_000)
+        # HELP batchd_writer_holds_over_target_total Write transactions that held the writer longer than \(WriterStatistics.targetMilliseconds) ms.
+        # TYPE batchd_writer_holds_over_target_total counter
+        batchd_writer_holds_over_target_total \(writer.holdsOverTarget)
+        # HELP batchd_writer_waits_timed_out_total Writes that waited their turn in vain and were answered busy.
+        # TYPE batchd_writer_waits_timed_out_total counter
+        batchd_writer_waits_timed_out_total \(writer.timedOut)
+
+        """
     }
 
     /// The longest a diagnostic request may be held open.

@@ -10,6 +10,9 @@ public final class WriterQueue: Sendable {
     private struct State {
         var busy = false
         var waiting: [DispatchSemaphore] = []
+        /// When the writer now holding the turn got it.
+        var heldSince: ContinuousClock.Instant?
+        var statistics = WriterStatistics()
     }
 
     private let state = Mutex(State())
@@ -20,6 +23,16 @@ public final class WriterQueue: Sendable {
 
     /// Waits for the writer's turn; false when `timeoutMilliseconds` passed first.
     public func acquire() -> Bool {
+        guard waitForTurn() else {
+            state.withLock { $0.statistics.timedOut += 1 }
+            return false
+        }
+        let now = ContinuousClock.now
+        state.withLock { $0.heldSince = now }
+        return true
+    }
+
+    private func waitForTurn() -> Bool {
         let turn: DispatchSemaphore? = state.withLock { state in
             guard state.busy else {
                 state.busy = true
@@ -44,7 +57,12 @@ public final class WriterQueue: Sendable {
 
     /// Hands the turn to the next writer waiting, if any.
     public func release() {
+        let now = ContinuousClock.now
         let next: DispatchSemaphore? = state.withLock { state in
+            if let since = state.heldSince {
+                state.statistics.record(hold: since.duration(to: now))
+                state.heldSince = nil
+            }
             guard !state.waiting.isEmpty else {
                 state.busy = false
                 return nil
@@ -52,5 +70,33 @@ public final class WriterQueue: Sendable {
             return state.waiting.removeFirst()
         }
         next?.signal()
+    }
+
+    /// How long writers have held the turn since start.
+    public var statistics: WriterStatistics { state.withLock { $0.statistics } }
+}
+
+/// How the single writer has been shared: turns taken, the longest held, how many
+/// went past `WriterStatistics.targetMilliseconds` (what a chunk of a large create
+/// is sized to stay under) and how many waits ran out.
+public struct WriterStatistics: Sendable, Equatable {
+    /// No write transaction should hold the writer longer than this.
+    public static let targetMilliseconds = 100
+
+    public var holds = 0
+    public var longestMicroseconds: Int64 = 0
+    public var holdsOverTarget = 0
+    public var totalMicroseconds: Int64 = 0
+    public var timedOut = 0
+
+    public init() {}
+
+    mutating func record(hold: Duration) {
+        let (seconds, attoseconds) = hold.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        holds += 1
+        totalMicroseconds += microseconds
+        longestMicroseconds = max(longestMicroseconds, microseconds)
+        if microseconds > Int64(Self.targetMilliseconds) * 1000 { holdsOverTarget += 1 }
     }
 }

@@ -6,6 +6,13 @@ import Glibc
 #endif
 
 extension TestStack {
+    /// Sets a running process's file-size limit (`RLIMIT_FSIZE`), or lifts it with nil:
+    /// with 0 every write to a file fails with EFBIG, a disk that takes no writes
+    /// even for root. (util-linux's `prlimit`: Glibc's prlimit() is not imported.)
+    func limitFileSize(of pid: pid_t, to bytes: UInt64?) throws {
+        try shell("prlimit --pid \(pid) --fsize=\(bytes.map(String.init) ?? "unlimited"):unlimited")
+    }
+
     /// Creates a batch and returns its id.
     func createBatch(_ json: String, key: String? = nil) throws -> String {
         let created = try sendJSON("POST", "/v1/batches", key: key ?? clientKey, json)

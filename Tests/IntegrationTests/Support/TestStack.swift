@@ -204,6 +204,10 @@ final class TestStack {
     }
 
     func waitUntil(seconds: Double, _ what: String, _ condition: () -> Bool) throws {
+        try Self.waitUntil(seconds: seconds, what, condition)
+    }
+
+    static func waitUntil(seconds: Double, _ what: String, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return }
