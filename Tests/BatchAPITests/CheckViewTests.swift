@@ -32,7 +32,8 @@ import Testing
             #expect(body["status"] == "completed")
             #expect(body["inputFormat"] == "json")
             #expect(body["processedItems"] == 2 && body["successCount"] == 1 && body["failureCount"] == 1)
-            #expect(body["methodsConfig"] == ["max_concurrent": 2])
+            // The page's keys are there though the client did not send them; what it sent is kept.
+            #expect(body["methodsConfig"] == ["reasoning": 1, "tool": 0.5, "max_concurrent": 2])
             #expect(body["context"] == ["source": "news-aggregator"])
             #expect(body["totalCostCents"] == 125 && body["totalInputTokens"] == 6250 && body["totalOutputTokens"] == 4350)
             #expect(body["errorMessage"] == .null && body["validationErrors"] == .null)
@@ -54,6 +55,14 @@ import Testing
         let (_, processing) = f.send("GET", "/v1/batch/\(queued["data"]?["batch_id"]?.stringValue ?? "")", key: f.clientKey)
         #expect(processing["status"] == "processing")
         #expect(processing["completedAt"] == .null)
+        // No context sent: an object all the same, as the page shows one.
+        #expect(processing["context"] == .object(JSONObject()))
+        #expect(processing["methodsConfig"] == ["reasoning": 1, "tool": 0.5])
+        // The results document names every media type the page lists, even with no media.
+        let (_, results) = f.send("GET", "/v1/batches/\(queued["data"]?["batch_id"]?.stringValue ?? "")/results", key: f.clientKey)
+        let media = results["data"]?["statistics"]?["media_distribution"]
+        #expect(media?["by_type"] == ["document": 0, "image": 0, "video": 0, "audio": 0, "model": 0])
+        #expect(media?["media_ids_by_type"] == ["document": [], "image": [], "video": [], "audio": [], "model": []])
     }
 
     @Test func errorsUseChecksShape() throws {

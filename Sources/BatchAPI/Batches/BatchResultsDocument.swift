@@ -45,12 +45,17 @@ public enum BatchResultsDocument {
         if let started = row.startedAt {
             duration = .double(Double((row.completedAt ?? now).milliseconds - started.milliseconds) / 1000)
         }
+        // Every media type the page lists is a key, zero or empty when the batch has none of it.
         var idsByType = JSONObject()
+        var byType = JSONObject()
+        for type in MediaFormat.mediaTypes {
+            idsByType[type] = .array([])
+            byType[type] = 0
+        }
         for item in items {
             guard let type = item.mediaType, let id = item.mediaID else { continue }
             if case .array(let ids)? = idsByType[type] { idsByType[type] = .array(ids + [.string(id)]) } else { idsByType[type] = [.string(id)] }
         }
-        var byType = JSONObject()
         for entry in media { byType[entry.mediaType] = .integer(entry.count) }
         let totalPages = (row.totalItems + page.pageSize - 1) / page.pageSize
         return [

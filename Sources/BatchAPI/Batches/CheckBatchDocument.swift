@@ -26,8 +26,9 @@ public enum CheckBatchDocument {
             "processedItems": .integer(row.finishedItems),
             "successCount": .integer(row.succeeded),
             "failureCount": .integer(row.failed + row.expired),
-            "methodsConfig": (try? JSONParser.parse(row.configurationJSON)) ?? .object(JSONObject()),
-            "context": row.context.flatMap { try? JSONParser.parse($0) } ?? .null,
+            "methodsConfig": .object(methodsConfig(row.configurationJSON)),
+            // An object, as on the page, even when the client sent none.
+            "context": row.context.flatMap { try? JSONParser.parse($0) } ?? .object(JSONObject()),
             "totalCostCents": .int(row.usage.costCents),
             "totalInputTokens": .int(row.usage.inputTokens),
             "totalOutputTokens": .int(row.usage.outputTokens),
@@ -38,5 +39,18 @@ public enum CheckBatchDocument {
             "completedAt": .optional(row.completedAt?.iso8601),
             "expiresAt": .string(Timestamp(milliseconds: row.createdAt.milliseconds + Int64(row.configuration.retentionDays) * 86_400_000).iso8601),
         ]
+    }
+
+    /// Check's method weights as the page shows them, with what the client sent on top.
+    public static let defaultMethodsConfig: JSONObject = ["reasoning": 1, "tool": 0.5]
+
+    /// The batch's configuration over `defaultMethodsConfig`: every key the page
+    /// shows is there whether or not the client sent it.
+    static func methodsConfig(_ configurationJSON: String) -> JSONObject {
+        var merged = defaultMethodsConfig
+        if case .object(let sent)? = try? JSONParser.parse(configurationJSON) {
+            for (key, value) in sent.pairs { merged[key] = value }
+        }
+        return merged
     }
 }

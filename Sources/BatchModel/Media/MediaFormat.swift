@@ -12,6 +12,9 @@ public enum MediaFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The media types the results page names (`model` is one batchd never makes).
+    public static let mediaTypes = ["document", "image", "video", "audio", "model"]
+
     public var mime: String {
         switch self {
         case .pdf: return "application/pdf"

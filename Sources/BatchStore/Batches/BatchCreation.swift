@@ -26,6 +26,11 @@ extension BatchRecords {
     /// single writer is never held long, so other writes take their turns between.
     public static let createChunkItems = 2_000
 
+    /// A chunk's transaction ends once it has held the writer this long, even with
+    /// items of the chunk left (they go in the next one): what a chunk costs depends
+    /// on the items, the disk and what else wants the CPU, and the target is time.
+    public static let chunkMilliseconds: Int64 = 40
+
     /// Stores a batch and its items with its counters set, and, when `idempotency`
     /// is given, remembers `render`'s response under the key. A key seen with
     /// another body is `.conflict`. Up to `createChunkItems` items it is one
@@ -62,7 +67,12 @@ extension BatchRecords {
             chunk.reserveCapacity(Self.createChunkItems)
             var next = 1
             let flush = { [self] (chunk: [NewItem], first: Int) throws(StoreError) in
-                try connection.transaction { () throws(StoreError) in try insertItems(NewItems(chunk), batchID: id, firstSeq: first) }
+                var done = 0
+                while done < chunk.count {
+                    done += try connection.transaction { () throws(StoreError) -> Int in
+                        try insertItems(chunk[done...], batchID: id, firstSeq: first + done, until: MonotonicClock.milliseconds() + Self.chunkMilliseconds)
+                    }
+                }
             }
             try stored.forEach { (item) throws(StoreError) in
                 chunk.append(item)
@@ -151,7 +161,7 @@ extension BatchRecords {
         func removeSome() throws(StoreError) -> Int {
             try connection.transaction { () throws(StoreError) -> Int in
                 try connection.statement("DELETE FROM items WHERE rowid IN (SELECT rowid FROM items WHERE batch_id = ? LIMIT ?)")
-                    .bind(.text(id), .int(Self.createChunkItems * 5)).run()
+                    .bind(.text(id), .int(Self.createChunkItems)).run()
                 let removed = connection.changes
                 if removed == 0 {
                     try connection.statement("DELETE FROM batches WHERE id = ? AND tenant_id = ?").bind(.text(id), .text(StagingTenant.id)).run()
@@ -240,23 +250,39 @@ extension BatchRecords {
     /// Inserts `items` from `firstSeq` on. Counters were set from `items.count`, so
     /// items that walk out differently from what was counted undo the transaction.
     private func insertItems(_ items: NewItems, batchID: String, firstSeq: Int) throws(StoreError) {
-        let insert = try connection.statement(
-            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
         var offset = 0
         var bytes: Int64 = 0
         try items.forEach { (item) throws(StoreError) in
-            try insert.bind(
-                .text(ResourceID.make(.item)), .text(batchID), .int(firstSeq + offset), .optionalText(item.customID),
-                .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
-                item.content.map(SQLiteValue.blob) ?? .null,
-                .optionalText(item.context.map(JSONWriter.string)), .int(item.sizeBytes)
-            ).run()
+            try insertItem(item, batchID: batchID, seq: firstSeq + offset)
             offset += 1
             bytes += Int64(item.sizeBytes)
         }
         guard offset == items.count, bytes == items.totalBytes else {
             throw .conflict("The items changed while they were stored (\(offset) of \(items.count)); nothing was stored")
         }
+    }
+
+    /// Inserts items of a chunk from `firstSeq` on until `deadline` (monotonic
+    /// milliseconds) passes (looked at every 32 items); how many it inserted.
+    private func insertItems(_ items: ArraySlice<NewItem>, batchID: String, firstSeq: Int, until deadline: Int64) throws(StoreError) -> Int {
+        var inserted = 0
+        for item in items {
+            try insertItem(item, batchID: batchID, seq: firstSeq + inserted)
+            inserted += 1
+            if inserted % 32 == 0, MonotonicClock.milliseconds() >= deadline { break }
+        }
+        return inserted
+    }
+
+    private func insertItem(_ item: NewItem, batchID: String, seq: Int) throws(StoreError) {
+        try connection.statement(
+            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
+        ).bind(
+            .text(ResourceID.make(.item)), .text(batchID), .int(seq), .optionalText(item.customID),
+            .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
+            item.content.map(SQLiteValue.blob) ?? .null,
+            .optionalText(item.context.map(JSONWriter.string)), .int(item.sizeBytes)
+        ).run()
     }
 
     /// Deletes a finished batch with its items (and, through the schema, its
