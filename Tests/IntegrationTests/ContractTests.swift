@@ -25,4 +25,32 @@ import Testing
         ], seconds: 300)
         #expect(output.contains(", 0 failures"), "\(output)")
     }
+
+    /// schemathesis (PyPI, installed by deploy/test beside the validator) against the
+    /// live stack with its own contract: every check, a fixed seed, examples, coverage,
+    /// fuzzing and the contract's stateful links; a client key, then an operator key
+    /// (whose run changes the tenant's limits). `diagnosticSleep` is left out: each call
+    /// holds a request up to 30 s (tested on its own in StackTests).
+    @Test func schemathesisFindsNoFailure() throws {
+        guard let python = ProcessInfo.processInfo.environment["BATCHD_CONTRACT_PYTHON"] else {
+            Issue.record("BATCHD_CONTRACT_PYTHON is not set: run the suite through deploy/test, which installs schemathesis")
+            return
+        }
+        let schemathesis = (python as NSString).deletingLastPathComponent + "/schemathesis"
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let contract = TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract"
+        for (role, key) in [("client", stack.clientKey), ("operator", stack.adminKey)] {
+            let output = try stack.run("/usr/bin/env", [
+                "NO_COLOR=1", schemathesis, "--config-file", contract + "/schemathesis.toml", "run",
+                TestStack.repositoryRoot + "/Sources/BatchAPI/Contract/openapi.yaml", "--url", "http://127.0.0.1:\(stack.port)",
+                "-H", "X-Api-Key: \(key)", "--checks", "all", "--seed", "20261202", "--max-examples", "20",
+                "--exclude-operation-id", "diagnosticSleep", "--generation-database", "none", "--no-color", "--report-dir", stack.directory + "/schemathesis-\(role)",
+            ], seconds: 240)
+            let summary = output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("Tested:") || $0.contains("Seed:") }
+            print("schemathesis, \(role) key: \(summary.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))")
+            // run() has already thrown, with the report, if schemathesis exited non-zero.
+            #expect(output.contains(" passed") && !output.contains("failure"), "\(output.suffix(6000))")
+        }
+    }
 }

@@ -113,16 +113,21 @@ public final class RequestContext {
         return bytes
     }
 
-    /// The request body as a JSON object, or a 400 that says why not.
-    public func jsonObjectBody() throws(APIError) -> JSONObject {
-        try jsonObjectBody(deferringArrayAt: nil).object
+    /// The request body as a JSON object, or a 400 that says why not. An empty
+    /// body is a 400 unless `required` is false (then it reads as `{}`), as the
+    /// contract says of each operation.
+    public func jsonObjectBody(required: Bool = true) throws(APIError) -> JSONObject {
+        try jsonObjectBody(deferringArrayAt: nil, required: required).object
     }
 
     /// The request body as a JSON object with the array under `key` left in the
     /// body to be read a row at a time (`JSONParser.parse(_:deferringArrayAt:)`).
-    public func jsonObjectBody(deferringArrayAt key: String?) throws(APIError) -> (object: JSONObject, deferred: JSONLazyArray?) {
+    public func jsonObjectBody(deferringArrayAt key: String?, required: Bool = true) throws(APIError) -> (object: JSONObject, deferred: JSONLazyArray?) {
         let body = try wholeBody(limit: resources.service.maxInMemoryBodyBytes)
-        if body.isEmpty { return (JSONObject(), nil) }
+        if body.isEmpty {
+            guard required else { return (JSONObject(), nil) }
+            throw APIError(.validationError, "A JSON object body is required", details: ["error": "empty body"])
+        }
         let parsed: (value: JSONValue, deferred: JSONLazyArray?)
         do {
             parsed = try JSONParser.parse(body, deferringArrayAt: key)

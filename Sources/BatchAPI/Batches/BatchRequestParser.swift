@@ -189,6 +189,19 @@ public struct BatchRequestParser: Sendable {
         return .item(newItem)
     }
 
+    /// The options of a create's query (`RowBodyParser.options`), each checked as the
+    /// body's would be, whether or not the body gives its own: a bad option is a 400
+    /// whatever else the request says.
+    public func queryOptions(_ query: QueryParameters) throws(APIError) -> JSONObject {
+        let options = try RowBodyParser.options(query)
+        if let name = options["batch_name"]?.stringValue { try NameRules.check(name, field: "batch_name", characters: 0...200) }
+        if let collection = options["collection"]?.stringValue { try NameRules.check(collection, field: "collection", characters: 1...100) }
+        if case .object(let configuration)? = options["configuration"] {
+            _ = try parseConfiguration(BodyFields(configuration, path: "configuration"))
+        }
+        return options
+    }
+
     func parseConfiguration(_ fields: BodyFields?) throws(APIError) -> BatchConfiguration {
         var configuration = BatchConfiguration()
         guard let fields else { return configuration }
@@ -233,13 +246,18 @@ public struct BatchRequestParser: Sendable {
     /// (no symlink at any step, a regular file); anything else is a 400. The open
     /// when the item runs is what keeps it inside: the file may change meanwhile.
     func resolveFilePath(_ path: String, field: String) throws(APIError) -> String {
-        guard let root = limits.ingestRoot else { throw .invalidField(field, RootedFile.Failure.noIngestRoot.description) }
+        guard let root = limits.ingestRoot else {
+            // The server's policy, not the request's form: 403, as the contract says.
+            throw APIError(.forbidden, "Invalid value for field '\(field)': \(RootedFile.Failure.noIngestRoot)", details: ["field": .string(field), "error": .string(RootedFile.Failure.noIngestRoot.description)])
+        }
         guard let parts = RootedFile.components(path) else { throw .invalidField(field, RootedFile.Failure.invalidPath.description) }
         let relative = parts.joined(separator: "/")
         switch RootedFile(ingestRoot: root).open(relative, beneath: root) {
         case .success(let fd):
             close(fd)
             return relative
+        case .failure(.notFound):
+            throw APIError(.notFound, "Invalid value for field '\(field)': no such file in the ingest root: \(String(path.prefix(200)))", details: ["field": .string(field), "error": "no such file in the ingest root"])
         case .failure(let failure):
             throw .invalidField(field, "\(failure): \(String(path.prefix(200)))")
         }

@@ -17,7 +17,8 @@ public enum NameRules {
                 .validationError, "Invalid value for field '\(field)': control character \(code) is not allowed",
                 details: ["field": .string(field), "error": .string("control character \(code) is not allowed")])
         }
-        let count = value.count
+        // Counted as JSON Schema counts (code points), so the contract and the check agree.
+        let count = value.unicodeScalars.count
         guard range.contains(count) else {
             let reason = range.lowerBound > 0 ? "must be \(range.lowerBound) to \(range.upperBound) characters" : "must be at most \(range.upperBound) characters"
             throw APIError.invalidField(field, reason)

@@ -51,12 +51,33 @@ public enum RowBodyParser {
                 object[name] = .bool(value == "true")
             case "priority", "notification_url", "completion_window": configuration[name] = .string(value)
             default:
-                guard let number = Int64(value) else { throw .invalidParameter(name, "must be an integer") }
+                // Digits only, no sign and no leading zero: one spelling a number, as the contract's patterns say.
+                guard let first = value.utf8.first, first != UInt8(ascii: "0"), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                    let number = Int64(value)
+                else { throw .invalidParameter(name, "must be a whole number without sign or leading zero") }
                 configuration[name] = .int(number)
             }
         }
         if !configuration.pairs.isEmpty { object["configuration"] = .object(configuration) }
         return object
+    }
+
+    /// A create's body with the query's options (`BatchRequestParser.queryOptions`,
+    /// which checks them all) filling what the body leaves out: the options are the
+    /// same for every body form, and a value in the body wins.
+    public static func filling(_ body: JSONObject, from fromQuery: JSONObject) -> JSONObject {
+        var merged = body
+        for (key, value) in fromQuery.pairs {
+            if key == "configuration", case .object(let queried) = value {
+                var configuration: JSONObject
+                if case .object(let sent)? = body["configuration"] { configuration = sent } else if body["configuration"] == nil { configuration = JSONObject() } else { continue }
+                for (name, option) in queried.pairs where configuration[name] == nil { configuration[name] = option }
+                merged["configuration"] = .object(configuration)
+            } else if merged[key] == nil {
+                merged[key] = value
+            }
+        }
+        return merged
     }
 
     /// `body` is UTF-8 (checked by the caller).

@@ -21,7 +21,7 @@ public enum BatchCreateHandler {
         } else {
             try requireJSON(context.request)
             let (object, items) = try context.jsonObjectBody(deferringArrayAt: "items")
-            batch = try parser.parseCreate(object, deferredItems: items)
+            batch = try parser.parseCreate(RowBodyParser.filling(object, from: try parser.queryOptions(context.request.query)), deferredItems: items)
         }
         let claim = try idempotencyClaim(context.request) { () throws(APIError) in
             SHA256.hexHash(try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes))

@@ -8,7 +8,7 @@ public enum BatchStateHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = try BatchStatusHandler.validatedID(context)
-        let body = BodyFields(try context.jsonObjectBody())
+        let body = BodyFields(try context.jsonObjectBody(required: false))
         try body.allowOnly(["action"])
         let action: BatchAction
         if let text = try body.string("action") {

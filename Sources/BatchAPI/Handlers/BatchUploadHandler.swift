@@ -14,6 +14,8 @@ enum BatchUploadHandler {
     static func handle(_ context: RequestContext, boundary: String) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let limits = context.resources.service.batchLimits
+        // The query's options are checked before a byte of the body is stored.
+        let fromQuery = try BatchRequestParser(limits: limits).queryOptions(context.request.query)
         guard let directory = context.resources.service.blobDirectory else {
             throw APIError(.unsupportedMediaType, "Uploads are not enabled on this server", details: ["supported": ["application/json"]])
         }
@@ -75,7 +77,7 @@ enum BatchUploadHandler {
                 }
             }
             guard !items.isEmpty else { throw APIError.invalidField("file", "at least one file part is required") }
-            let batch = try newBatch(items: items, text: text, limits: limits)
+            let batch = try newBatch(items: items, text: text, query: fromQuery, limits: limits)
             let claim = try BatchCreateHandler.idempotencyClaim(context.request) { hashing?.hex ?? "" }
             try context.requireTimeToCommit("create_batch")
             let outcome = try context.withStore("create_batch") { connection throws(StoreError) in
@@ -102,10 +104,15 @@ enum BatchUploadHandler {
             ])
     }
 
-    static func newBatch(items: [NewItem], text: [String: String], limits: BatchLimits) throws(APIError) -> NewBatch {
+    /// The batch of an upload: the form's fields, with the query's options (see
+    /// `RowBodyParser.filling`) where the form says nothing.
+    static func newBatch(items: [NewItem], text: [String: String], query: JSONObject = JSONObject(), limits: BatchLimits) throws(APIError) -> NewBatch {
         let parser = BatchRequestParser(limits: limits)
-        var processor = "ingest"
-        var configuration = BatchConfiguration()
+        var processor = query["processor"]?.stringValue ?? "ingest"
+        var queried: BodyFields?
+        if case .object(let options)? = query["configuration"] { queried = BodyFields(options, path: "configuration") }
+        var configuration = try parser.parseConfiguration(queried)
+        var configurationJSON = query["configuration"]
         if let options = text["batch_options"], !options.isEmpty {
             let parsed: JSONValue
             do {
@@ -119,21 +126,27 @@ enum BatchUploadHandler {
                 processor = name
                 object["processor"] = nil
             }
+            if case .object(let queried)? = query["configuration"] {
+                for (name, option) in queried.pairs where object[name] == nil { object[name] = option }
+            }
             configuration = try parser.parseConfiguration(BodyFields(object, path: "batch_options"))
+            configurationJSON = .object(object)
         }
         let forceOverwrite: Bool
-        switch text["force_overwrite"]?.lowercased() {
+        switch (text["force_overwrite"] ?? query["force_overwrite"].map { $0 == .bool(true) ? "true" : "false" })?.lowercased() {
         case nil, "", "false", "0": forceOverwrite = false
         case "true", "1": forceOverwrite = true
         default: throw APIError.invalidField("force_overwrite", "must be true or false")
         }
-        let collection = text["collection_id"] ?? "default"
+        let collection = text["collection_id"] ?? query["collection"]?.stringValue ?? "default"
         try NameRules.check(collection, field: "collection_id", characters: 1...100)
-        let name = text["batch_name"] ?? ""
+        let name = text["batch_name"] ?? query["batch_name"]?.stringValue ?? ""
         try NameRules.check(name, field: "batch_name", characters: 0...200)
-        var batch = NewBatch(name: name, collection: collection, processor: processor, configuration: configuration, items: NewItems(items), forceOverwrite: forceOverwrite)
+        var batch = NewBatch(
+            name: name, collection: collection, processor: processor, configuration: configuration, items: NewItems(items),
+            submit: query["submit"] != .bool(false), forceOverwrite: forceOverwrite)
         batch.inputFormat = "files"
-        batch.configurationJSON = text["batch_options"].flatMap { try? JSONParser.parse($0) }
+        batch.configurationJSON = configurationJSON
         if !limits.processors.contains(processor) {
             batch.batchError = "Unknown processor '\(processor)'; available: \(limits.processors.sorted().joined(separator: ", "))"
         }

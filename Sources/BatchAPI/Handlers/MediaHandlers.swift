@@ -23,8 +23,12 @@ public enum MediaHandlers {
     public static func show(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = context.parameter("media_id")
+        // An id no media can have names no media: 404, as for tenants (the id comes
+        // from a document, so a malformed one is a stale or mangled link, not a typo to fix).
         if let problem = ResourceID.problem(with: id) {
-            throw APIError(.validationError, "Invalid media ID: \(id)", details: ["error": .string(problem.explanation.replacingBatch())])
+            throw APIError(
+                .notFound, "Media not found: \(String(id.prefix(100)))",
+                details: ["resource_type": "media", "media_id": .string(String(id.prefix(100))), "error": .string(problem.explanation.replacingBatch())])
         }
         let media = try context.withStore("get_media", details: ["media_id": .string(id)]) { connection throws(StoreError) in
             try MediaRecords(connection).find(id: id, tenantID: caller.tenant.id)

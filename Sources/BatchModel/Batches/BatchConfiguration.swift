@@ -57,7 +57,7 @@ public struct BatchConfiguration: Sendable, Equatable {
             multiplier = unit
             digits = digits.dropLast()
         }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 10_000_000 else {
+        guard !digits.isEmpty, digits.first != "0", digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 10_000_000 else {
             return nil
         }
         return value * multiplier

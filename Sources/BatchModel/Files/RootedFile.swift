@@ -22,7 +22,7 @@ public struct RootedFile: Sendable {
 
         public var description: String {
             switch self {
-            case .invalidPath: return "must be a relative path inside the ingest root, without '..'"
+            case .invalidPath: return "must be a relative path inside the ingest root, without empty, '.' or '..' segments"
             case .noIngestRoot: return "file_path is not enabled on this server (no ingest root)"
             case .notFound: return "no such file in the ingest root"
             case .symlink: return "a symbolic link is not followed"
@@ -41,8 +41,9 @@ public struct RootedFile: Sendable {
     /// beneath the root: relative, no `.` or `..`, no NUL, not empty.
     public static func components(_ path: String) -> [Substring]? {
         guard !path.hasPrefix("/"), !path.utf8.contains(0) else { return nil }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard !parts.isEmpty, !parts.contains(where: { $0 == "." || $0 == ".." }) else { return nil }
+        // No empty segment either ("a//b", "a/"): one spelling for each path.
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
         return parts
     }
 

@@ -18,7 +18,7 @@ public struct Tenant: Sendable, Equatable {
     /// Tenant names are what admins type: 1–100 characters, no control characters.
     public static func nameProblem(_ name: String) -> String? {
         if name.isEmpty { return "name must not be empty" }
-        if name.count > 100 { return "name must be at most 100 characters" }
+        if name.unicodeScalars.count > 100 { return "name must be at most 100 characters" }
         if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "name must not contain control characters"
         }

@@ -19,10 +19,37 @@ public struct WebhookTarget: Sendable, Equatable {
     public static let maxLength = 2048
 
     /// The target of `url`, or why it is not one a webhook may use.
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    static func isURICharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return Array("-._~:/?#[]@!$&'()*+,;=%".utf8).contains(byte)
+        }
+    }
+
     public static func parse(_ url: String) -> Result<WebhookTarget, WebhookRefusal> {
         let bytes = Array(url.utf8)
         guard bytes.count <= maxLength else { return .failure(.malformed("longer than \(maxLength) characters")) }
         guard !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return .failure(.malformed("contains a space or a control character")) }
+        // RFC 3986's characters only: anything else must come percent-encoded.
+        guard bytes.allSatisfy(Self.isURICharacter) else { return .failure(.malformed("contains a character a URL must percent-encode")) }
+        // A '%' starts a percent-encoded byte: two hex digits follow.
+        for (at, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
+            guard at + 2 < bytes.count, Self.isHexDigit(bytes[at + 1]), Self.isHexDigit(bytes[at + 2]) else {
+                return .failure(.malformed("has a '%' not followed by two hex digits"))
+            }
+        }
+        // Brackets belong to an IPv6 host only: none after the authority.
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: Array("://".utf8)) {
+            let authority = bytes[(colon + 3)...]
+            if let pathStart = authority.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
+                bytes[pathStart...].contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
+                return .failure(.malformed("contains a bracket after the host"))
+            }
+        }
         let lower = String(decoding: bytes.prefix(8), as: UTF8.self).lowercased()
         let secure: Bool
         let rest: ArraySlice<UInt8>
