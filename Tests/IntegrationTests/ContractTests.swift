@@ -42,7 +42,7 @@ import Testing
         let contract = TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract"
         for (role, key) in [("client", stack.clientKey), ("operator", stack.adminKey)] {
             let output = try stack.run("/usr/bin/env", [
-                "NO_COLOR=1", schemathesis, "--config-file", contract + "/schemathesis.toml", "run",
+                "NO_COLOR=1", "SCHEMATHESIS_HOOKS=\(contract)/schemathesis_hooks.py", schemathesis, "--config-file", contract + "/schemathesis.toml", "run",
                 TestStack.repositoryRoot + "/Sources/BatchAPI/Contract/openapi.yaml", "--url", "http://127.0.0.1:\(stack.port)",
                 "-H", "X-Api-Key: \(key)", "--checks", "all", "--seed", "20261202", "--max-examples", "20",
                 "--exclude-operation-id", "diagnosticSleep", "--generation-database", "none", "--no-color", "--report-dir", stack.directory + "/schemathesis-\(role)",

@@ -47,8 +47,11 @@ public struct RateLimitPolicy: Sendable, Equatable {
     public var problem: String? {
         if limit < 1 || limit > 100_000_000 { return "limit must be between 1 and 100000000" }
         if windowSeconds < 1 || windowSeconds > 86_400 * 31 { return "window_seconds must be between 1 and 2678400" }
-        if burst < 1 || burst > limit { return "burst must be between 1 and limit" }
-        if let writeLimit, writeLimit < 1 || writeLimit > limit { return "write_limit must be between 1 and limit" }
+        // Each bound on its own (the contract can state no relation between fields): a
+        // burst above the limit lets a quiet tenant spend it at once, and a write limit
+        // above the limit is held by the limit anyway.
+        if burst < 1 || burst > 100_000_000 { return "burst must be between 1 and 100000000" }
+        if let writeLimit, writeLimit < 1 || writeLimit > 100_000_000 { return "write_limit must be between 1 and 100000000" }
         return nil
     }
 
