@@ -185,7 +185,7 @@ final class ApplicationFixture {
             (#"{"name":""}"#, "validation_error"),
             (#"{"name":"x","colour":"red"}"#, "validation_error"),
             (#"{"name":"x","rate_limit":{"limit":"many"}}"#, "validation_error"),
-            (#"{"name":"x","rate_limit":{"limit":10,"burst":20}}"#, "validation_error"),
+            (#"{"name":"x","rate_limit":{"limit":10,"burst":0}}"#, "validation_error"),
             (#"{"name":"acme"}"#, "conflict"),
         ]
         for (body, code) in cases {

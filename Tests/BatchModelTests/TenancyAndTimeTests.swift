@@ -13,8 +13,11 @@ import Testing
     @Test func invalidPoliciesSayWhy() {
         #expect(RateLimitPolicy(limit: 0, windowSeconds: 60, burst: 1, writeLimit: nil).problem != nil)
         #expect(RateLimitPolicy(limit: 10, windowSeconds: 0, burst: 1, writeLimit: nil).problem != nil)
-        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 11, writeLimit: nil).problem != nil)
-        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 5, writeLimit: 20).problem != nil)
+        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 0, writeLimit: nil).problem != nil)
+        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 100_000_001, writeLimit: nil).problem != nil)
+        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 5, writeLimit: 0).problem != nil)
+        // Each bound stands alone (the contract can state no relation between fields).
+        #expect(RateLimitPolicy(limit: 10, windowSeconds: 60, burst: 11, writeLimit: 20).problem == nil)
     }
 
     @Test func tenantNames() {
