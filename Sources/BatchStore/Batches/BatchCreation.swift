@@ -29,7 +29,7 @@ extension BatchRecords {
     /// A chunk's transaction ends once it has held the writer this long, even with
     /// items of the chunk left (they go in the next one): what a chunk costs depends
     /// on the items, the disk and what else wants the CPU, and the target is time.
-    public static let chunkMilliseconds: Int64 = 40
+    public static let chunkMilliseconds: Int64 = 20
 
     /// Stores a batch and its items with its counters set, and, when `idempotency`
     /// is given, remembers `render`'s response under the key. A key seen with
@@ -263,13 +263,13 @@ extension BatchRecords {
     }
 
     /// Inserts items of a chunk from `firstSeq` on until `deadline` (monotonic
-    /// milliseconds) passes (looked at every 32 items); how many it inserted.
+    /// milliseconds) passes (looked at every 16 items); how many it inserted.
     private func insertItems(_ items: ArraySlice<NewItem>, batchID: String, firstSeq: Int, until deadline: Int64) throws(StoreError) -> Int {
         var inserted = 0
         for item in items {
             try insertItem(item, batchID: batchID, seq: firstSeq + inserted)
             inserted += 1
-            if inserted % 32 == 0, MonotonicClock.milliseconds() >= deadline { break }
+            if inserted % 16 == 0, MonotonicClock.milliseconds() >= deadline { break }
         }
         return inserted
     }
