@@ -117,9 +117,31 @@ struct Configuration: ParsableArguments {
     var databasePath: String { database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database }
     var redisSpec: String { redis.isEmpty ? "unix:" + stateDir + "/run/redis.sock" : redis }
 
+    /// The numeric settings an environment variable may give: a value that is not a
+    /// number stops batchd naming the variable, never falls back to the default.
+    private static let numericVariables: [(variable: String, flag: String, decimal: Bool)] = [
+        ("BATCHD_THREADS", "--threads", false), ("BATCHD_TENANT_MAX_IN_FLIGHT", "--tenant-max-in-flight", false),
+        ("BATCHD_KEY_MAX_IN_FLIGHT", "--key-max-in-flight", false), ("BATCHD_MAX_BODY_BYTES", "--max-body-bytes", false),
+        ("BATCHD_MAX_JSON_BYTES", "--max-json-bytes", false), ("BATCHD_GRACE_SECONDS", "--grace-seconds", true),
+        ("BATCHD_REDIS_TIMEOUT_MS", "--redis-timeout-ms", false), ("BATCHD_STATUS_BUILD_DELAY_MS", "--status-build-delay-ms", false),
+        ("BATCHD_SCHEDULER_WORKERS", "--scheduler-workers", false), ("BATCHD_LEASE_SECONDS", "--lease-seconds", false),
+        ("BATCHD_RESCUE_SECONDS", "--rescue-seconds", false), ("BATCHD_MAX_DOCUMENT_BYTES", "--max-document-bytes", false),
+        ("BATCHD_MAX_IMAGE_BYTES", "--max-image-bytes", false), ("BATCHD_MAX_AUDIO_BYTES", "--max-audio-bytes", false),
+        ("BATCHD_MAX_VIDEO_BYTES", "--max-video-bytes", false), ("BATCHD_INSPECT_MEMORY_MB", "--inspect-memory-mb", false),
+        ("BATCHD_INSPECT_CPU_SECONDS", "--inspect-cpu-seconds", false), ("BATCHD_MAX_ITEMS", "--max-items", false),
+    ]
+
     mutating func validate() throws {
+        for (variable, flag, decimal) in Self.numericVariables {
+            guard let text = Self.environment[variable] else { continue }
+            let parses = decimal ? Double(text).map { $0.isFinite } ?? false : Int(text) != nil
+            guard parses else {
+                throw ValidationError("\(variable)='\(text.prefix(40))' is not \(decimal ? "a number" : "a whole number") (the setting of \(flag); see --help)")
+            }
+        }
         guard threads >= 1, threads <= 4096 else { throw ValidationError("--threads must be between 1 and 4096") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard maxJsonBytes >= 1024 else { throw ValidationError("--max-json-bytes must be at least 1024") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         guard UInt32(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) != nil else {
