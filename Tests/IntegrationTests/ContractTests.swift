@@ -53,4 +53,28 @@ import Testing
             #expect(output.contains(" passed") && !output.contains("failure"), "\(output.suffix(6000))")
         }
     }
+
+    /// The live `/metrics`, after some traffic, through prometheus_client's parser and
+    /// the format's rules (`Contract/check_metrics.py`): typed families declared once,
+    /// counters named `_total`, the latency histogram's buckets cumulative with +Inf
+    /// equal to `_count`.
+    @Test func metricsAreValidPrometheusText() throws {
+        guard let python = ProcessInfo.processInfo.environment["BATCHD_CONTRACT_PYTHON"] else {
+            Issue.record("BATCHD_CONTRACT_PYTHON is not set: run the suite through deploy/test, which installs prometheus_client")
+            return
+        }
+        let stack = try TestStack()
+        defer { stack.stop() }
+        for _ in 0..<20 { _ = try stack.get("/v1/status", key: stack.clientKey) }
+        _ = try stack.get("/v1/batches/batch-nope", key: stack.clientKey)
+        let metrics = try stack.get("/metrics")
+        #expect(metrics.status == 200)
+        let file = stack.directory + "/metrics.txt"
+        try Data(metrics.body).write(to: URL(fileURLWithPath: file))
+        let output = try stack.run(python, [TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract/check_metrics.py", file])
+        #expect(output.contains("batchd_request_duration_seconds (histogram)"), "\(output)")
+        let counted = metrics.text.split(separator: "\n").first { $0.hasPrefix("batchd_request_duration_seconds_count ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(counted >= 21, "requests counted: \(counted)")
+    }
 }

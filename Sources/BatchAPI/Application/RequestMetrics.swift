@@ -2,14 +2,14 @@ import BatchModel
 import Synchronization
 
 /// Process-wide request counters for `/metrics`, shared by every worker.
-/// Atomics, not a lock: each request adds two relaxed increments and never waits.
+/// Atomics, not a lock: each request adds a few relaxed increments and never waits.
 public final class RequestMetrics: Sendable {
     private let informational = Atomic<Int>(0)
     private let success = Atomic<Int>(0)
     private let redirection = Atomic<Int>(0)
     private let clientError = Atomic<Int>(0)
     private let serverError = Atomic<Int>(0)
-    private let durationMicroseconds = Atomic<Int>(0)
+    private let durations = LatencyHistogram()
     private let statusBuilds = Atomic<Int>(0)
     private let cacheHits = Atomic<Int>(0)
     private let cacheMisses = Atomic<Int>(0)
@@ -22,7 +22,7 @@ public final class RequestMetrics: Sendable {
 
     public func record(status: Int, microseconds: Int) {
         _ = withCounter(statusClass: status / 100) { $0.add(1, ordering: .relaxed) }
-        durationMicroseconds.add(microseconds, ordering: .relaxed)
+        durations.observe(microseconds: microseconds)
     }
 
     /// A status document was built from SQLite (a cache miss or bypass).
@@ -43,7 +43,7 @@ public final class RequestMetrics: Sendable {
     /// Answers so far whose status was `statusClass`xx.
     public func count(statusClass: Int) -> Int { withCounter(statusClass: statusClass) { $0.load(ordering: .relaxed) } }
 
-    public var totalMicroseconds: Int { durationMicroseconds.load(ordering: .relaxed) }
+    public var totalMicroseconds: Int { durations.totalMicroseconds }
 
     private func withCounter<R>(statusClass: Int, _ body: (borrowing Atomic<Int>) -> R) -> R {
         switch statusClass {
@@ -61,8 +61,7 @@ public final class RequestMetrics: Sendable {
         for statusClass in 1...5 {
             text += "batchd_requests_total{class=\"\(statusClass)xx\"} \(count(statusClass: statusClass))\n"
         }
-        text += "# HELP batchd_request_duration_seconds_sum Time spent answering requests.\n# TYPE batchd_request_duration_seconds_sum counter\n"
-        text += "batchd_request_duration_seconds_sum \(Double(totalMicroseconds) / 1_000_000)\n"
+        text += durations.prometheusText(name: "batchd_request_duration_seconds", help: "Time batchd spent answering a request.")
         text += "# HELP batchd_status_cache_total Status documents answered, by cache outcome (this process).\n# TYPE batchd_status_cache_total counter\n"
         text += "batchd_status_cache_total{outcome=\"hit\"} \(cacheHits.load(ordering: .relaxed))\n"
         text += "batchd_status_cache_total{outcome=\"miss\"} \(cacheMisses.load(ordering: .relaxed))\n"
