@@ -27,14 +27,14 @@ struct WebhookSecretCommand: ParsableCommand {
 /// Where the database is: the same defaults and environment variables as batchd.
 struct StoreLocation: ParsableArguments {
     @Option(help: "State directory (env BATCHD_STATE_DIR).")
-    var stateDir: String = ProcessInfo.processInfo.environment["BATCHD_STATE_DIR"] ?? "./.batchd"
+    var stateDir: String = ProcessInfo.processInfo.environment["BATCHD_STATE_DIR"] ?? StateLayout.defaultDirectory
 
     @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
     var database: String = ProcessInfo.processInfo.environment["BATCHD_DATABASE"] ?? ""
 
     /// Opens the database, creating and migrating it when needed.
     func open() throws -> SQLiteConnection {
-        let path = database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database
+        let path = database.isEmpty ? StateLayout(stateDir).database : database
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let store = StoreDatabase(path: path)

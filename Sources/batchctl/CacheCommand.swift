@@ -30,7 +30,7 @@ struct CacheCommand: ParsableCommand {
             for (id, table) in settings.tenantOverrides.sorted(by: { $0.key < $1.key }) where tenantID == nil {
                 print("override \(id): \(JSONWriter.string(CacheSettings.json(table)))")
             }
-            let connectionToRedis = redis.connect(location)
+            let connectionToRedis = try redis.connect(location)
             if let figures = try? StatusCache().statistics(connectionToRedis, tenantID: tenantID) {
                 let lookups = figures.hits + figures.misses
                 let ratio = lookups == 0 ? 0 : Double(figures.hits) / Double(lookups)
@@ -65,7 +65,8 @@ struct CacheCommand: ParsableCommand {
                 case .failure(let problem): throw CommandFailure("\(problem.field): \(problem.reason)")
                 }
             }
-            let flushed = try? StatusCache().flush(redis.connect(location), tenantID: tenantID)
+            let redisConnection = try redis.connect(location)
+            let flushed = try? StatusCache().flush(redisConnection, tenantID: tenantID)
             print("updated; flushed \(flushed.map(String.init) ?? "nothing (redis unreachable)") cached entries")
         }
     }
@@ -80,7 +81,7 @@ struct CacheCommand: ParsableCommand {
         func run() throws {
             let tenantID = try tenant.map { try findTenant($0, in: location.open()).id }
             do {
-                let removed = try StatusCache().flush(redis.connect(location), tenantID: tenantID, batchID: batchId)
+                let removed = try StatusCache().flush(try redis.connect(location), tenantID: tenantID, batchID: batchId)
                 print("flushed \(removed) cached entries")
             } catch {
                 throw CommandFailure("cannot flush: \(error)")
@@ -94,9 +95,12 @@ struct RedisLocation: ParsableArguments {
     @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
     var redis: String = ProcessInfo.processInfo.environment["BATCHD_REDIS"] ?? ""
 
-    func connect(_ location: StoreLocation) -> RedisConnection {
-        let spec = redis.isEmpty ? "unix:" + location.stateDir + "/run/redis.sock" : redis
-        let endpoint = RedisEndpoint(parsing: spec) ?? .unix(path: location.stateDir + "/run/redis.sock")
+    /// A `--redis`/`BATCHD_REDIS` that does not parse is an error, never the default.
+    func connect(_ location: StoreLocation) throws -> RedisConnection {
+        let spec = redis.isEmpty ? "unix:" + StateLayout(location.stateDir).redisSocket : redis
+        guard let endpoint = RedisEndpoint(parsing: spec) else {
+            throw ValidationError("--redis (BATCHD_REDIS) '\(spec.prefix(100))' must be unix:/path, /path or host:port")
+        }
         return RedisConnection(endpoint: endpoint, connectTimeoutMilliseconds: 1000, commandTimeoutMilliseconds: 5000)
     }
 }

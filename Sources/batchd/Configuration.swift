@@ -13,7 +13,7 @@ struct Configuration: ParsableArguments {
     private static let environment = ProcessInfo.processInfo.environment
 
     @Option(help: "State directory holding var/, run/ and log/ (env BATCHD_STATE_DIR).")
-    var stateDir: String = environment["BATCHD_STATE_DIR"] ?? "./.batchd"
+    var stateDir: String = environment["BATCHD_STATE_DIR"] ?? StateLayout.defaultDirectory
 
     @Option(help: "FastCGI unix socket path (env BATCHD_SOCKET; default <state-dir>/run/batchd.sock).")
     var socket: String = environment["BATCHD_SOCKET"] ?? ""
@@ -113,9 +113,9 @@ struct Configuration: ParsableArguments {
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 
-    var socketPath: String { socket.isEmpty ? stateDir + "/run/batchd.sock" : socket }
-    var databasePath: String { database.isEmpty ? stateDir + "/var/batchd.sqlite3" : database }
-    var redisSpec: String { redis.isEmpty ? "unix:" + stateDir + "/run/redis.sock" : redis }
+    var socketPath: String { socket.isEmpty ? StateLayout(stateDir).fastCGISocket : socket }
+    var databasePath: String { database.isEmpty ? StateLayout(stateDir).database : database }
+    var redisSpec: String { redis.isEmpty ? "unix:" + StateLayout(stateDir).redisSocket : redis }
 
     /// The numeric settings an environment variable may give: a value that is not a
     /// number stops batchd naming the variable, never falls back to the default.

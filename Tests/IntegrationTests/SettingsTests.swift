@@ -31,4 +31,20 @@ import Glibc
         #expect(text.contains(message), "\(text)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/run/batchd.sock"))
     }
+
+    /// batchctl too: a Redis endpoint it cannot read is an error, not the default socket.
+    @Test func batchctlRefusesARedisEndpointItCannotRead() throws {
+        let base = ProcessInfo.processInfo.environment["BATCHD_TEST_TMP"] ?? NSTemporaryDirectory()
+        let folder = base + "/batchctl-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/batchctl.out"
+        let batchctl = try ChildProcess.spawn(
+            TestStack.binDirectory + "/batchctl", ["cache", "show", "--state-dir", folder], outputPath: output,
+            environment: ["BATCHD_REDIS": "nonsense"])
+        let status = batchctl.wait(seconds: 20)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status != nil && status != 0, "\(text)")
+        #expect(text.contains("--redis (BATCHD_REDIS) 'nonsense' must be unix:/path, /path or host:port"), "\(text)")
+    }
 }
