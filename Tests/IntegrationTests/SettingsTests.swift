@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// A setting batchd cannot use stops it at start with a message naming the flag or the
-/// variable; none falls back to its default in silence.
+/// variable; none falls back to its default in silence. batchctl likewise.
 @Suite struct SettingsTests {
     @Test(arguments: [
         (["BATCHD_THREADS": "abc"], [String](), "BATCHD_THREADS='abc' is not a whole number (the setting of --threads"),
@@ -17,34 +17,34 @@ import Glibc
         ([:], ["--lease-seconds", "1"], "--lease-seconds must be between 2 and 3600"),
     ])
     func aBadSettingStopsBatchdNamingIt(_ environment: [String: String], _ arguments: [String], _ message: String) throws {
-        let base = ProcessInfo.processInfo.environment["BATCHD_TEST_TMP"] ?? NSTemporaryDirectory()
-        let folder = base + "/settings-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let output = folder + "/batchd.out"
-        let batchd = try ChildProcess.spawn(
-            TestStack.binDirectory + "/batchd", ["--state-dir", folder] + arguments, outputPath: output, environment: environment)
-        let status = batchd.wait(seconds: 20)
-        if status == nil { batchd.signal(SIGKILL) }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let (status, text, socketMade) = try runToExit("batchd", { ["--state-dir", $0] + arguments }, environment: environment)
         #expect(status != nil && status != 0, "batchd did not stop: \(text)")
         #expect(text.contains(message), "\(text)")
-        #expect(!FileManager.default.fileExists(atPath: folder + "/run/batchd.sock"))
+        #expect(!socketMade)
     }
 
     /// batchctl too: a Redis endpoint it cannot read is an error, not the default socket.
     @Test func batchctlRefusesARedisEndpointItCannotRead() throws {
-        let base = ProcessInfo.processInfo.environment["BATCHD_TEST_TMP"] ?? NSTemporaryDirectory()
-        let folder = base + "/batchctl-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let output = folder + "/batchctl.out"
-        let batchctl = try ChildProcess.spawn(
-            TestStack.binDirectory + "/batchctl", ["cache", "show", "--state-dir", folder], outputPath: output,
-            environment: ["BATCHD_REDIS": "nonsense"])
-        let status = batchctl.wait(seconds: 20)
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let (status, text, _) = try runToExit("batchctl", { ["cache", "show", "--state-dir", $0] }, environment: ["BATCHD_REDIS": "nonsense"])
         #expect(status != nil && status != 0, "\(text)")
         #expect(text.contains("--redis (BATCHD_REDIS) 'nonsense' must be unix:/path, /path or host:port"), "\(text)")
+    }
+
+    /// Runs one of the built programs with a fresh state directory (given to `arguments`)
+    /// until it exits (20 s at most): its exit status (nil if it did not), its output, and
+    /// whether a FastCGI socket appeared in the folder meanwhile.
+    private func runToExit(
+        _ program: String, _ arguments: (String) -> [String], environment: [String: String]
+    ) throws -> (status: Int32?, text: String, socketMade: Bool) {
+        let base = ProcessInfo.processInfo.environment["BATCHD_TEST_TMP"] ?? NSTemporaryDirectory()
+        let folder = base + "/settings-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/\(program).out"
+        let child = try ChildProcess.spawn(TestStack.binDirectory + "/" + program, arguments(folder), outputPath: output, environment: environment)
+        let status = child.wait(seconds: 20)
+        if status == nil { child.signal(SIGKILL) }
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return (status, text, FileManager.default.fileExists(atPath: folder + "/run/batchd.sock"))
     }
 }
