@@ -9,6 +9,24 @@ import Testing
         f.send("POST", "/v1/batches", key: f.clientKey, query: query, body: body, headers: ["content-type": type])
     }
 
+    /// The query's options fill what a JSON body leaves out (null counts as left out);
+    /// the body wins; a bad option is a 400 though the body gives its own value.
+    @Test func queryOptionsFillAJSONBody() throws {
+        let query = try BatchRequestParser(limits: BatchLimits()).queryOptions(QueryParameters(parsing: "batch_name=Q&max_concurrent=4&priority=high"))
+        let filled = RowBodyParser.filling(["batch_name": "B", "configuration": .null], from: query)
+        #expect(filled["batch_name"] == "B")
+        #expect(filled["configuration"] == ["max_concurrent": 4, "priority": "high"])
+        let kept = RowBodyParser.filling(["configuration": ["priority": "low"]], from: query)
+        #expect(kept["batch_name"] == "Q")
+        #expect(kept["configuration"] == ["priority": "low", "max_concurrent": 4])
+        let f = try ApplicationFixture()
+        let (refused, body) = f.send(
+            "POST", "/v1/batches", key: f.clientKey, query: "priority=urgent",
+            body: #"{"processor":"noop","configuration":{"priority":"low"},"items":[{"content":"x"}]}"#)
+        #expect(refused.status == 400)
+        #expect(body["details"]?["field"] == "configuration.priority")
+    }
+
     @Test func csvRowsBecomeItemsWithContext() throws {
         let f = try ApplicationFixture()
         let csv = "content,filename,custom_id,context.lang\r\nhello,a.txt,r1,en\r\n\"quoted, with \"\"quotes\"\"\nand a newline\",b.txt,r2,fr\r\n"

@@ -69,8 +69,13 @@ public enum RowBodyParser {
         var merged = body
         for (key, value) in fromQuery.pairs {
             if key == "configuration", case .object(let queried) = value {
+                // null is absent, as everywhere in a body; anything else not an object is left for the parser to refuse.
                 var configuration: JSONObject
-                if case .object(let sent)? = body["configuration"] { configuration = sent } else if body["configuration"] == nil { configuration = JSONObject() } else { continue }
+                switch body["configuration"] {
+                case .object(let sent)?: configuration = sent
+                case nil, .null?: configuration = JSONObject()
+                default: continue
+                }
                 for (name, option) in queried.pairs where configuration[name] == nil { configuration[name] = option }
                 merged["configuration"] = .object(configuration)
             } else if merged[key] == nil {
