@@ -39,6 +39,20 @@ import Glibc
         return (result?.json["data"] as? [String: Any])?["notification"] as? [String: Any] ?? [:]
     }
 
+    /// Creates a batch of the client key's tenant that notifies `url`; its notification
+    /// once the first delivery attempt is recorded.
+    func firstAttempt(_ stack: TestStack, url: String, _ what: String) throws -> [String: Any] {
+        let created = try create(stack, key: stack.clientKey, url: url)
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        var seen: [String: Any] = [:]
+        try stack.waitUntil(seconds: 20, what) {
+            seen = notification(stack, id, key: stack.clientKey)
+            return (seen["attempts"] as? Int ?? 0) >= 1
+        }
+        return seen
+    }
+
     func create(_ stack: TestStack, key: String, url: String) throws -> HTTPResult {
         try stack.sendJSON("POST", "/v1/batches", key: key, #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"\#(url)"}}"#)
     }
@@ -60,14 +74,7 @@ import Glibc
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, 255)
         let host = String(cString: name)
-        let created = try create(stack, key: stack.clientKey, url: "http://\(host):\(port)/hook")
-        #expect(created.status == 201, "\(created.text)")
-        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
-        var seen: [String: Any] = [:]
-        try stack.waitUntil(seconds: 20, "the refused delivery") {
-            seen = notification(stack, id, key: stack.clientKey)
-            return (seen["attempts"] as? Int ?? 0) >= 1
-        }
+        let seen = try firstAttempt(stack, url: "http://\(host):\(port)/hook", "the refused delivery")
         #expect((seen["last_error"] as? String)?.contains("refused") == true, "\(seen)")
         #expect(Self.hits(stack, "inside") == 0)
     }
@@ -88,13 +95,7 @@ import Glibc
         ]
         defer { for receiver in receivers { receiver.signal(SIGKILL); _ = receiver.wait(seconds: 5) } }
         // A redirect is a failed delivery, and its target never hears from batchd.
-        let redirected = try create(stack, key: stack.clientKey, url: "http://127.0.0.1:\(redirectPort)/hook")
-        let redirectedID = try #require((redirected.json["data"] as? [String: Any])?["batch_id"] as? String)
-        var seen: [String: Any] = [:]
-        try stack.waitUntil(seconds: 20, "the redirected delivery") {
-            seen = notification(stack, redirectedID, key: stack.clientKey)
-            return (seen["attempts"] as? Int ?? 0) >= 1
-        }
+        let seen = try firstAttempt(stack, url: "http://127.0.0.1:\(redirectPort)/hook", "the redirected delivery")
         #expect((seen["last_error"] as? String)?.contains("redirects are not followed") == true, "\(seen)")
         #expect(Self.hits(stack, "target") == 0)
         // Three batches of one tenant whose receiver takes 6 s; then another tenant's.

@@ -250,10 +250,11 @@ extension BatchRecords {
     /// Inserts `items` from `firstSeq` on. Counters were set from `items.count`, so
     /// items that walk out differently from what was counted undo the transaction.
     private func insertItems(_ items: NewItems, batchID: String, firstSeq: Int) throws(StoreError) {
+        let insert = try itemInsert()
         var offset = 0
         var bytes: Int64 = 0
         try items.forEach { (item) throws(StoreError) in
-            try insertItem(item, batchID: batchID, seq: firstSeq + offset)
+            try insertItem(item, with: insert, batchID: batchID, seq: firstSeq + offset)
             offset += 1
             bytes += Int64(item.sizeBytes)
         }
@@ -265,19 +266,24 @@ extension BatchRecords {
     /// Inserts items of a chunk from `firstSeq` on until `deadline` (monotonic
     /// milliseconds) passes (looked at every 16 items); how many it inserted.
     private func insertItems(_ items: ArraySlice<NewItem>, batchID: String, firstSeq: Int, until deadline: Int64) throws(StoreError) -> Int {
+        let insert = try itemInsert()
         var inserted = 0
         for item in items {
-            try insertItem(item, batchID: batchID, seq: firstSeq + inserted)
+            try insertItem(item, with: insert, batchID: batchID, seq: firstSeq + inserted)
             inserted += 1
             if inserted % 16 == 0, MonotonicClock.milliseconds() >= deadline { break }
         }
         return inserted
     }
 
-    private func insertItem(_ item: NewItem, batchID: String, seq: Int) throws(StoreError) {
+    /// The item insert, looked up once a transaction rather than once an item.
+    private func itemInsert() throws(StoreError) -> SQLiteStatement {
         try connection.statement(
-            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
-        ).bind(
+            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
+    }
+
+    private func insertItem(_ item: NewItem, with insert: SQLiteStatement, batchID: String, seq: Int) throws(StoreError) {
+        try insert.bind(
             .text(ResourceID.make(.item)), .text(batchID), .int(seq), .optionalText(item.customID),
             .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
             item.content.map(SQLiteValue.blob) ?? .null,
