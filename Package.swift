@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Services, their start and stop, and the threads they run on.
+        .target(name: "Lifecycle", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // zlib: DEFLATE and CRC-32 where hostile bytes meet a decoder.
         .target(name: "BatchModel", dependencies: ["CZlib"]),
         .target(name: "BatchStore", dependencies: ["BatchModel", "CSQLite"]),
@@ -27,14 +29,14 @@ let package = Package(
         .target(
             name: "BatchAPI",
             dependencies: [
-                "BatchModel", "BatchStore", "BatchCache",
+                "BatchModel", "BatchStore", "BatchCache", "Lifecycle",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The contract is compiled into the binary: the served document always
             // describes the code that serves it.
             resources: [.embedInCode("Contract/openapi.yaml")]
         ),
-        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Lifecycle"]),
         // File inspection as helper processes run it: the work, the pipe protocol, the loop.
         .target(name: "IngestInspection", dependencies: ["BatchModel"]),
         .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"]),
@@ -42,16 +44,16 @@ let package = Package(
         .executableTarget(name: "batchd-bench", dependencies: ["BatchModel", "BatchScheduler"]),
         .target(
             name: "BatchScheduler",
-            dependencies: ["BatchModel", "BatchStore", "BatchCache", "IngestInspection", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchModel", "BatchStore", "BatchCache", "IngestInspection", "Lifecycle", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "BatchWebhooks",
-            dependencies: ["BatchModel", "BatchStore", "BatchAPI", "BatchCache", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchModel", "BatchStore", "BatchAPI", "BatchCache", "Lifecycle", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "batchd",
             dependencies: [
-                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler", "BatchWebhooks",
+                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler", "BatchWebhooks", "Lifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

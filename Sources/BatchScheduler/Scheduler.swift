@@ -3,6 +3,7 @@ import BatchModel
 import BatchStore
 import Dispatch
 import Foundation
+import Lifecycle
 import Logging
 import Synchronization
 
@@ -18,7 +19,7 @@ import Glibc
 ///
 /// Stopping: no new claims; each worker finishes what it holds within the grace
 /// period, and anything claimed but not started is handed back.
-public final class Scheduler: Sendable {
+public final class Scheduler: Service {
     public struct Configuration: Sendable {
         /// Worker threads, each with its own SQLite connection.
         public var workers: Int = 2
@@ -46,9 +47,10 @@ public final class Scheduler: Sendable {
     private let database: StoreDatabase
     private let catalog: ProcessorCatalog
     private let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let exited = DispatchSemaphore(value: 0)
     private let instance: String
+    public let name = "scheduler"
+    /// Started by `start()` once the leftovers of the last run are dealt with.
+    private let workers = Mutex<[PeriodicWorker<SQLiteConnection>]>([])
     /// Shared with the API workers: invalidations that could not reach Redis are replayed by whoever gets there first.
     private let invalidator: CacheInvalidator
 
@@ -80,7 +82,7 @@ public final class Scheduler: Sendable {
 
     /// Ends commands a killed predecessor left running, rescues expired leases
     /// once, then starts the workers and the rescuer.
-    public func start() throws(StoreError) {
+    public func start() throws {
         for directory in catalog.execWorkDirectories {
             let killed = ExecProcessor.killOrphans(workDirectory: directory, programs: catalog.execPrograms)
             if killed > 0 { logger.notice("orphaned commands killed", metadata: ["count": "\(killed)"]) }
@@ -101,64 +103,69 @@ public final class Scheduler: Sendable {
         let staged = try BatchRecords(connection).discardAllStaged()
         if staged > 0 { logger.notice("batches left half-written by a crash removed", metadata: ["count": "\(staged)"]) }
         publishChanges(connection, makeRedis())
-        for index in 0..<configuration.workers {
-            startThread(name: "scheduler-\(index)") { [self] in runWorker(owner: "\(instance)-\(index)", slot: index) }
-        }
-        startThread(name: "rescuer") { [self] in runRescuer() }
-    }
-
-    /// Stops claiming and waits up to `grace` seconds for the threads to finish.
-    @discardableResult
-    public func stop(grace: Double) -> Bool {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        let deadline = DispatchTime.now() + grace
-        for _ in 0..<(configuration.workers + 1) {
-            if exited.wait(timeout: deadline) == .timedOut { return false }
-        }
-        return true
-    }
-
-    private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
-
-    private func runWorker(owner: String, slot: Int) {
-        defer { exited.signal() }
-        CrashJournal.register(slot: slot)
-        var connection: SQLiteConnection?
-        let redis = makeRedis()
-        while !isStopping {
-            do {
-                let store = try connection ?? database.connect()
-                connection = store
-                let leases = ItemLeases(store)
-                let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
-                publishChanges(store, redis)
-                if claimed.isEmpty {
-                    usleep(useconds_t(configuration.idleMilliseconds * 1000))
-                    continue
-                }
-                var completions: [ItemCompletion] = []
-                completions.reserveCapacity(claimed.count)
-                for (index, item) in claimed.enumerated() {
-                    if isStopping {
-                        try leases.complete(completions)
-                        try leases.release(Array(claimed[index...]))
-                        publishChanges(store, redis)
-                        return
+        let claimers = PeriodicWorker(
+            name: "scheduler", threads: configuration.workers, intervalMilliseconds: configuration.idleMilliseconds, logger: logger,
+            connect: { [database] in try database.connect() },
+            makePass: { [self] index in
+                CrashJournal.register(slot: index)
+                let redis = makeRedis()
+                return { [self] connection, stop in try claimAndRun(connection, redis: redis, owner: "\(instance)-\(index)", slot: index, stop: stop) }
+            })
+        let rescuer = PeriodicWorker(
+            name: "rescuer", intervalMilliseconds: configuration.rescueIntervalSeconds * 1000, logger: logger,
+            connect: { [database] in try database.connect() },
+            makePass: { [self] _ in
+                let redis = makeRedis()
+                var lastSweep = MonotonicClock.milliseconds()
+                return { [self] connection, _ in
+                    try maintain(connection, redis: redis)
+                    if MonotonicClock.milliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
+                        lastSweep = MonotonicClock.milliseconds()
+                        sweepBlobs(connection, minimumAgeSeconds: 3600)
                     }
-                    CrashJournal.running(item.id, slot: slot)
-                    completions.append(run(item, control: control(for: item)))
-                    CrashJournal.running(nil, slot: slot)
+                    return .wait
                 }
+            })
+        try claimers.start()
+        try rescuer.start()
+        workers.withLock { $0 = [claimers, rescuer] }
+    }
+
+    /// No new claims; what a worker claimed but has not started is handed back.
+    public func beginStopping() {
+        for worker in workers.withLock({ $0 }) { worker.beginStopping() }
+    }
+
+    /// Waits for the items being run to finish, until `deadline`.
+    public func finishStopping(by deadline: DispatchTime) -> Bool {
+        workers.withLock { $0 }.allSatisfy { $0.finishStopping(by: deadline) }
+    }
+
+    /// One claim of runnable items for `owner`, run one after another; `.wait`
+    /// when there was nothing to claim.
+    private func claimAndRun(
+        _ store: SQLiteConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal
+    ) throws(StoreError) -> PeriodicWorker<SQLiteConnection>.Pace {
+        let leases = ItemLeases(store)
+        let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
+        publishChanges(store, redis)
+        if claimed.isEmpty { return .wait }
+        var completions: [ItemCompletion] = []
+        completions.reserveCapacity(claimed.count)
+        for (index, item) in claimed.enumerated() {
+            if stop.isRaised {
                 try leases.complete(completions)
+                try leases.release(Array(claimed[index...]))
                 publishChanges(store, redis)
-            } catch {
-                // The store failed (busy past its timeout, disk full): leases
-                // expire and the rescuer hands the items back.
-                logger.error("scheduler worker error", metadata: ["owner": "\(owner)", "error": "\(error)"])
-                connection = nil
-                usleep(200_000)
+                return .wait
             }
+            CrashJournal.running(item.id, slot: slot)
+            completions.append(run(item, control: control(for: item)))
+            CrashJournal.running(nil, slot: slot)
         }
+        try leases.complete(completions)
+        publishChanges(store, redis)
+        return .again
     }
 
     /// Stop when the item's lease is gone (cancelled, rescued): checked, and the
@@ -191,44 +198,19 @@ public final class Scheduler: Sendable {
         }
     }
 
-    private func runRescuer() {
-        defer { exited.signal() }
-        var lastRun = MonotonicClock.milliseconds()
-        var lastSweep = MonotonicClock.milliseconds()
-        var store: SQLiteConnection?
-        let redis = makeRedis()
-        while !isStopping {
-            usleep(100_000)
-            guard MonotonicClock.milliseconds() - lastRun >= Int64(configuration.rescueIntervalSeconds) * 1000 else { continue }
-            lastRun = MonotonicClock.milliseconds()
-            do {
-                let connection = try store ?? database.connect()
-                store = connection
-                let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
-                if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
-                let maintenance = BatchMaintenance(connection)
-                let expired = try maintenance.expireOverdue()
-                if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
-                let purged = try maintenance.purgeExpired()
-                publishChanges(connection, redis)
-                for id in purged.ids { invalidator.invalidate(redis, batchID: id, version: StatusCache.goneVersion) }
-                for blob in purged.blobs { unlink(blob) }
-                for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
-                if MonotonicClock.milliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
-                    lastSweep = MonotonicClock.milliseconds()
-                    sweepBlobs(connection, minimumAgeSeconds: 3600)
-                }
-            } catch {
-                store = nil
-                logger.error("maintenance failed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.start()
+    /// The rescuer's pass: expired leases handed back, overdue items expired,
+    /// batches past their retention purged.
+    private func maintain(_ connection: SQLiteConnection, redis: RedisConnection?) throws(StoreError) {
+        let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
+        if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
+        let maintenance = BatchMaintenance(connection)
+        let expired = try maintenance.expireOverdue()
+        if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
+        let purged = try maintenance.purgeExpired()
+        publishChanges(connection, redis)
+        for id in purged.ids { invalidator.invalidate(redis, batchID: id, version: StatusCache.goneVersion) }
+        for blob in purged.blobs { unlink(blob) }
+        for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
     }
 }
 

@@ -4,6 +4,7 @@ import BatchModel
 import BatchStore
 import Dispatch
 import Foundation
+import Lifecycle
 import Logging
 import Synchronization
 
@@ -20,7 +21,7 @@ import FoundationNetworking
 /// Deliveries go only where `WebhookPolicy` allows (`WebhookClient`), and run
 /// concurrently: at most `maxConcurrent` at once and `maxPerTenant` for any one
 /// tenant, so a slow receiver delays only its own tenant's webhooks.
-public final class WebhookDispatcher: Sendable {
+public final class WebhookDispatcher: Service {
     /// Sends one delivery; returns nil on a 2xx answer, else why it failed.
     public typealias Sender = @Sendable (_ url: String, _ body: [UInt8], _ headers: [String: String]) -> String?
 
@@ -44,11 +45,13 @@ public final class WebhookDispatcher: Sendable {
     let secret: String
     let sender: Sender
     let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let exited = DispatchSemaphore(value: 0)
     let invalidator: CacheInvalidator
+    public let name = "webhooks"
     /// Deliveries under way: batch id → tenant id.
     private let inFlight = Mutex<[String: String]>([:])
+    /// Left by each delivery thread when its attempt is recorded: a stop waits for them.
+    private let deliveries = DispatchGroup()
+    private let poller: PeriodicWorker<SQLiteConnection>
 
     public init(
         configuration: Configuration, database: StoreDatabase, secret: String, logger: Logger, sender: Sender? = nil,
@@ -61,36 +64,36 @@ public final class WebhookDispatcher: Sendable {
         self.logger = logger
         let (timeout, policy) = (configuration.timeoutSeconds, configuration.policy)
         self.sender = sender ?? { url, body, headers in WebhookClient.post(url: url, body: body, headers: headers, timeout: timeout, policy: policy) }
-    }
-
-    public func start() {
-        let thread = Thread { [self] in
-            defer { exited.signal() }
-            // The thread keeps one connection across passes (two a second), reopened after a failure.
-            var connection: SQLiteConnection?
-            let redis = configuration.redisEndpoint.map { RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds) }
-            while !stopping.load(ordering: .relaxed) {
-                do {
-                    let store = try connection ?? database.connect()
-                    connection = store
-                    if deliverDue(using: store, waitForDeliveries: false) == nil { connection = nil }
-                    for (batchID, version) in store.takeChangedBatches() where configuration.redisEndpoint != nil {
-                        invalidator.invalidate(redis, batchID: batchID, version: version)
-                    }
-                } catch {
-                    logger.error("webhook pass failed", metadata: ["error": "\(error)"])
+        // Two passes a second on one connection; deliveries run on threads of their own.
+        var poller: PeriodicWorker<SQLiteConnection>?
+        let box = UnownedDispatcher()
+        poller = PeriodicWorker(
+            name: "webhooks", intervalMilliseconds: configuration.pollMilliseconds, logger: logger, connect: { try database.connect() },
+            makePass: { _ in
+                let redis = configuration.redisEndpoint.map { RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds) }
+                return { connection, _ in
+                    try box.dispatcher?.pass(connection, redis: redis)
+                    return .wait
                 }
-                usleep(useconds_t(configuration.pollMilliseconds * 1000))
-            }
-        }
-        thread.name = "webhooks"
-        thread.start()
+            })
+        self.poller = poller!
+        box.dispatcher = self
     }
 
-    @discardableResult
-    public func stop(grace: Double) -> Bool {
-        stopping.store(true, ordering: .relaxed)
-        return exited.wait(timeout: .now() + grace) == .success
+    public func start() throws { try poller.start() }
+
+    /// No new deliveries start; those under way are waited for until the deadline.
+    public func beginStopping() { poller.beginStopping() }
+
+    public func finishStopping(by deadline: DispatchTime) -> Bool {
+        poller.finishStopping(by: deadline) && deliveries.wait(timeout: deadline) == .success
+    }
+
+    private func pass(_ connection: SQLiteConnection, redis: RedisConnection?) throws(StoreError) {
+        _ = try deliverDue(using: connection, waitForDeliveries: false)
+        for (batchID, version) in connection.takeChangedBatches() where configuration.redisEndpoint != nil {
+            invalidator.invalidate(redis, batchID: batchID, version: version)
+        }
     }
 
     /// One pass on a connection of its own: every due delivery the bounds allow is
@@ -99,44 +102,49 @@ public final class WebhookDispatcher: Sendable {
     @discardableResult
     public func deliverDue(now: Timestamp = .now()) -> Int {
         guard let connection = try? database.connect() else { return 0 }
-        return deliverDue(using: connection, now: now, waitForDeliveries: true) ?? 0
+        do {
+            return try deliverDue(using: connection, now: now, waitForDeliveries: true)
+        } catch {
+            logger.error("webhook pass failed", metadata: ["error": "\(error)"])
+            return 0
+        }
     }
 
     /// One pass on `connection`: starts every due delivery the bounds allow, each on
     /// a thread of its own that records its attempt on a connection of its own.
-    /// nil when the store failed (the caller reconnects).
-    func deliverDue(using connection: SQLiteConnection, now: Timestamp = .now(), waitForDeliveries: Bool) -> Int? {
+    func deliverDue(using connection: SQLiteConnection, now: Timestamp = .now(), waitForDeliveries: Bool) throws(StoreError) -> Int {
         let started = DispatchGroup()
+        defer { if waitForDeliveries { started.wait() } }
         var count = 0
-        do {
-            let due = try WebhookDeliveries(connection).due(now: now)
-            for batch in due {
-                guard let url = batch.configuration.notificationURL, claim(batch) else { continue }
-                let errors = batch.failed > 0 ? try ItemRecords(connection).errorSummary(batchID: batch.id) : []
-                let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch, errors: errors, now: now)])
-                let headers = [
-                    "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
-                    "X-Batchd-Batch-Id": batch.id,
-                ]
-                let attempt = batch.webhookAttempts + 1
-                count += 1
-                started.enter()
-                let thread = Thread { [self] in
-                    defer {
-                        inFlight.withLock { _ = $0.removeValue(forKey: batch.id) }
-                        started.leave()
-                    }
+        let due = try WebhookDeliveries(connection).due(now: now)
+        for batch in due {
+            guard let url = batch.configuration.notificationURL, claim(batch) else { continue }
+            let errors = batch.failed > 0 ? try ItemRecords(connection).errorSummary(batchID: batch.id) : []
+            let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch, errors: errors, now: now)])
+            let headers = [
+                "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
+                "X-Batchd-Batch-Id": batch.id,
+            ]
+            let attempt = batch.webhookAttempts + 1
+            started.enter()
+            deliveries.enter()
+            let finished: @Sendable () -> Void = { [self] in
+                inFlight.withLock { _ = $0.removeValue(forKey: batch.id) }
+                deliveries.leave()
+                started.leave()
+            }
+            do {
+                try WorkerThread.start(name: "webhook-send") { [self] in
+                    defer { finished() }
                     deliver(batchID: batch.id, url: url, body: body, headers: headers, attempt: attempt, now: now)
                 }
-                thread.name = "webhook-delivery"
-                thread.start()
+                count += 1
+            } catch {
+                // Out of threads: the batch stays due for a later pass.
+                logger.error("webhook delivery not started", metadata: ["batch_id": "\(batch.id)", "error": "\(error)"])
+                finished()
             }
-        } catch {
-            logger.error("webhook pass failed", metadata: ["error": "\(error)"])
-            if waitForDeliveries { started.wait() }
-            return nil
         }
-        if waitForDeliveries { started.wait() }
         return count
     }
 
@@ -173,4 +181,11 @@ public final class WebhookDispatcher: Sendable {
             failure == nil ? "webhook delivered" : "webhook failed",
             metadata: ["batch_id": "\(batchID)", "attempt": "\(attempt)", "error": "\(failure ?? "")"])
     }
+}
+
+/// The poller's passes call the dispatcher that owns the poller: a weak link, so
+/// the two do not keep each other alive.
+private final class UnownedDispatcher: @unchecked Sendable {
+    // Written once in the dispatcher's initializer, before the poller starts.
+    weak var dispatcher: WebhookDispatcher?
 }

@@ -1,5 +1,6 @@
 import CFastCGI
 import Dispatch
+import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -29,10 +30,10 @@ public enum FastCGIError: Error, Sendable, CustomStringConvertible {
 /// requests, so an idle kept-open connection pins a thread: `threadCount` must
 /// exceed nginx's upstream keepalive pool across all nginx workers.
 ///
-/// Stopping: `stop(grace:)` stops accepting, wakes workers blocked in accept or in
-/// an idle kept-open connection, lets requests in flight finish, and returns once
-/// every worker has exited or the grace period has passed.
-public final class FastCGIServer: Sendable {
+/// Stopping: `beginStopping()` stops accepting and wakes workers blocked in accept
+/// or in an idle kept-open connection; `finishStopping(by:)` lets requests in
+/// flight finish and returns once every worker has exited or the deadline has passed.
+public final class FastCGIServer: Service {
     public struct Configuration: Sendable {
         public var socketPath: String
         /// File mode of the socket, so nginx's unprivileged workers can connect.
@@ -65,6 +66,7 @@ public final class FastCGIServer: Sendable {
     }
 
     public let configuration: Configuration
+    public let name = "fastcgi"
     private let makeResponder: @Sendable () -> FastCGIResponder
     private let listenFD = Atomic<Int32>(-1)
     private let stopping = Atomic<Bool>(false)
@@ -100,10 +102,8 @@ public final class FastCGIServer: Sendable {
     /// Requests being answered right now.
     public var inFlight: Int { requestsInFlight.load(ordering: .relaxed) }
 
-    /// Stops accepting and waits up to `grace` seconds for the workers to finish.
-    /// Returns true when every worker exited in time.
-    @discardableResult
-    public func stop(grace: Double) -> Bool {
+    /// Stops accepting; requests being answered carry on.
+    public func beginStopping() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         // Wakes idle keep-alive workers with end-of-file; writes still work, so a
         // request that raced in is still answered.
@@ -114,32 +114,23 @@ public final class FastCGIServer: Sendable {
         // Wakes every worker blocked in accept(): it fails with EINVAL.
         let listenFD = self.listenFD.load(ordering: .sequentiallyConsistent)
         if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
-        let deadline = DispatchTime.now() + grace
-        for _ in 0..<configuration.threadCount {
-            if exited.wait(timeout: deadline) == .timedOut { return false }
-        }
+    }
+
+    /// Waits for the workers until `deadline`; true when every one exited in time
+    /// (the socket is then closed and removed).
+    public func finishStopping(by deadline: DispatchTime) -> Bool {
+        for _ in 0..<configuration.threadCount where exited.wait(timeout: deadline) == .timedOut { return false }
+        let listenFD = self.listenFD.exchange(-1, ordering: .sequentiallyConsistent)
         if listenFD >= 0 { close(listenFD) }
         unlink(configuration.socketPath)
         return true
     }
 
     private func spawnWorker(index: Int, listenFD: Int32) throws(FastCGIError) {
-        let body: () -> Void = { [self] in self.runWorker(index: index, listenFD: listenFD) }
-        let box = Unmanaged.passRetained(ThreadBody(body))
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, 1 << 20)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { argument in
-            let box = Unmanaged<ThreadBody>.fromOpaque(argument!).takeRetainedValue()
-            box.run()
-            return nil
-        }, box.toOpaque())
-        if rc != 0 {
-            box.release()
-            throw .thread(rc)
+        do {
+            try WorkerThread.start(name: "fcgi-\(index)") { [self] in runWorker(index: index, listenFD: listenFD) }
+        } catch {
+            throw .thread(error.code)
         }
     }
 
@@ -232,10 +223,4 @@ public final class FastCGIServer: Sendable {
             while FCGX_GetStr(buffer.baseAddress, Int32(buffer.count), stream) > 0 {}
         }
     }
-}
-
-/// A closure handed to a new pthread.
-private final class ThreadBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }

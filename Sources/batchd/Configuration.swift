@@ -167,6 +167,8 @@ struct Configuration: ParsableArguments {
         StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
     }
     var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
+    /// `--socket-mode` as a file mode (`validate()` has checked it is octal).
+    var socketFileMode: mode_t { mode_t(UInt32(socketMode, radix: 8) ?? 0o660) }
     var mediaLimits: MediaLimits {
         MediaLimits(documentBytes: maxDocumentBytes, imageBytes: maxImageBytes, audioBytes: maxAudioBytes, videoBytes: maxVideoBytes)
     }

@@ -1,4 +1,5 @@
 import BatchModel
+import Lifecycle
 import Logging
 import Synchronization
 import Foundation
@@ -123,14 +124,12 @@ final class LogBuffer: Sendable {
 
     /// Starts the thread that writes every buffer once a second.
     static func startFlushing() {
-        let thread = Thread {
+        WorkerThread.startOrExit(name: "log-flush") {
             while true {
                 sleep(1)
                 flushAll()
             }
         }
-        thread.name = "log-flush"
-        thread.start()
     }
 
     private static func write(_ bytes: [UInt8], to fd: Int32) {

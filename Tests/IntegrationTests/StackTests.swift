@@ -163,4 +163,53 @@ import Glibc
         #expect(after.json["code"] as? String == "service_unavailable")
         #expect(stack.readLog("batchd.log").contains("msg=stopped"))
     }
+
+    /// One deadline for every service: with a request, an item and a webhook all
+    /// running past the grace period, SIGTERM still ends batchd with 0 within
+    /// `--grace-seconds` + 1 s (each service stopped with its own full grace took 3×).
+    @Test func sigtermWithWorkEverywhereEndsWithinOneGracePeriod() throws {
+        var options = TestStack.Options()
+        options.graceSeconds = 2
+        options.processors = #"{"exec": {"slow": {"command": ["/bin/sleep", "8"]}}}"#
+        options.extraArguments = ["--webhook-allow-hosts", "127.0.0.1"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let receiverPort = try TestStack.freePort()
+        let receiver = try WebhookTests.receiver(
+            stack, port: receiverPort, name: "hanging", behaviour: "time.sleep(8); self.send_response(204); self.end_headers()")
+        defer { receiver.signal(SIGKILL) }
+
+        let notified = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"http://127.0.0.1:\#(receiverPort)/hook"}}"#)
+        #expect(notified.status == 201, "\(notified.text)")
+        try stack.waitUntil(seconds: 10, "a webhook delivery under way") { WebhookTests.hits(stack, "hanging") >= 1 }
+        let slow = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":[{"content":"x"}]}"#)
+        #expect(slow.status == 201, "\(slow.text)")
+        let slowID = try #require((slow.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitUntil(seconds: 10, "an item running") {
+            let progress = (try? stack.get("/v1/batches/\(slowID)", key: stack.clientKey).json["data"] as? [String: Any])?["progress"]
+            return ((progress as? [String: Any])?["processing"] as? Int ?? 0) >= 1
+        }
+        let (port, adminKey) = (stack.port, stack.adminKey)
+        let request = DispatchGroup()
+        request.enter()
+        Thread.detachNewThread {
+            defer { request.leave() }
+            _ = try? HTTPClient.send(port: port, path: "/v1/admin/diagnostics/sleep?ms=8000", headers: ["X-Api-Key": adminKey], timeoutSeconds: 15)
+        }
+        usleep(300_000)
+
+        let started = DispatchTime.now()
+        let exitStatus = try stack.stopBatchd(waitSeconds: 15)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        #expect(exitStatus == 0)
+        #expect(elapsed <= options.graceSeconds + 1, "stopped after \(elapsed) s")
+        let log = stack.readLog("batchd.log")
+        #expect(log.contains("msg=\"grace period ended with work still running\""), "\(log.suffix(1500))")
+        for service in ["fastcgi", "scheduler", "webhooks"] {
+            #expect(log.contains(service), "\(service) should be named as unfinished: \(log.suffix(1500))")
+        }
+        _ = request.wait(timeout: .now() + 15)
+    }
 }

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -32,7 +32,7 @@ public final class LowPriorityLane: Sendable {
         self.threads = threads
         self.niceness = niceness
         for index in 0..<threads {
-            let thread = Thread { [self] in
+            WorkerThread.startOrExit(name: "lane-\(index)") { [self] in
                 _ = nice(niceness)
                 while true {
                     waiting.wait()
@@ -41,8 +41,6 @@ public final class LowPriorityLane: Sendable {
                     job.done.signal()
                 }
             }
-            thread.name = "batchd-lane-\(index)"
-            thread.start()
         }
     }
 

@@ -14,4 +14,12 @@ public struct StateLayout: Sendable, Equatable {
     public var fastCGISocket: String { directory + "/run/batchd.sock" }
     /// Redis's unix socket, as `deploy/run` starts it.
     public var redisSocket: String { directory + "/run/redis.sock" }
+    /// The folders batchd creates at start.
+    public var folders: [String] { ["var", "run", "log"].map { directory + "/" + $0 } }
+    /// Upload blobs (items' files), named by hash.
+    public var blobDirectory: String { directory + "/var/blobs" }
+    /// The items a dying process was running (`CrashJournal`).
+    public var crashJournal: String { directory + "/run/crashed-items" }
+    /// Where exec processors' commands run.
+    public var execWorkDirectory: String { directory + "/run/exec" }
 }

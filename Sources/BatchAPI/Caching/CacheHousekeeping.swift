@@ -1,0 +1,38 @@
+import BatchCache
+import BatchModel
+import BatchStore
+import Dispatch
+import Lifecycle
+import Logging
+
+/// The service that keeps this process's cache in step with the others: TTL
+/// changes (made through the API or `batchctl`, in any process) are loaded four
+/// times a second, so they are in use within a second; and this process's cache
+/// hits and misses are added to the shared figures in Redis once a second.
+public final class CacheHousekeeping: Service {
+    public let name = "cache-housekeeping"
+    private let worker: PeriodicWorker<SQLiteConnection>
+
+    public init(database: StoreDatabase, redis endpoint: RedisEndpoint, settings: CacheSettingsCell, metrics: RequestMetrics, logger: Logger) {
+        worker = PeriodicWorker(
+            name: "cache-housekeeping", intervalMilliseconds: 250, logger: logger, connect: { try database.connect() },
+            makePass: { _ in
+                let redis = RedisConnection(endpoint: endpoint, commandTimeoutMilliseconds: 200)
+                var added = (hits: 0, misses: 0)
+                var pass = 0
+                return { connection, _ in
+                    if let error = settings.refresh(connection) { throw error }
+                    pass += 1
+                    if pass % 4 == 0 {
+                        let now = metrics.cacheLookups
+                        if (try? StatusCache().addStatistics(redis, hits: now.hits - added.hits, misses: now.misses - added.misses)) != nil { added = now }
+                    }
+                    return .wait
+                }
+            })
+    }
+
+    public func start() throws { try worker.start() }
+    public func beginStopping() { worker.beginStopping() }
+    public func finishStopping(by deadline: DispatchTime) -> Bool { worker.finishStopping(by: deadline) }
+}
