@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
         .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
