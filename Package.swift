@@ -1,6 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+/// The compiler holds the layering: an import is internal unless a file says
+/// `public import` (a module's public API names the type), every member used
+/// comes from a module the file imports itself, and existentials say `any`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+
 let package = Package(
     name: "batchd",
     platforms: [.macOS(.v14)],
@@ -21,67 +33,71 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Services, their start and stop, and the threads they run on.
-        .target(name: "Lifecycle", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // zlib: DEFLATE and CRC-32 where hostile bytes meet a decoder.
-        .target(name: "BatchModel", dependencies: ["CZlib"]),
-        .target(name: "BatchStore", dependencies: ["BatchModel", "CSQLite"]),
-        .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"]),
+        .target(name: "Lifecycle", dependencies: [logging], swiftSettings: strict),
+        // Bytes in and out: JSON, hashes and MACs, Base32/64 and hex, and the media
+        // formats' inspection (zlib: DEFLATE and CRC-32 where hostile bytes meet a decoder).
+        .target(name: "BatchCodecs", dependencies: ["CZlib"], swiftSettings: strict),
+        // The domain: batches, items, tenants, keys, their states and policies.
+        .target(name: "BatchModel", dependencies: ["BatchCodecs"], swiftSettings: strict),
+        .target(name: "BatchStore", dependencies: ["BatchCodecs", "BatchModel", "CSQLite"], swiftSettings: strict),
+        .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"], swiftSettings: strict),
+        // The documents clients and webhook receivers read: status, results, Check,
+        // Talonic, summaries, media, admin views. Rows in, JSON values out.
+        .target(name: "BatchDocuments", dependencies: ["BatchCodecs", "BatchModel", "BatchStore"], swiftSettings: strict),
         .target(
             name: "BatchAPI",
-            dependencies: [
-                "BatchModel", "BatchStore", "BatchCache", "Lifecycle",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchCache", "BatchDocuments", "Lifecycle", logging],
             // The contract is compiled into the binary: the served document always
             // describes the code that serves it.
-            resources: [.embedInCode("Contract/openapi.yaml")]
+            resources: [.embedInCode("Contract/openapi.yaml")],
+            swiftSettings: strict
         ),
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "Lifecycle"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Lifecycle"], swiftSettings: strict),
         // File inspection as helper processes run it: the work, the pipe protocol, the loop.
-        .target(name: "IngestInspection", dependencies: ["BatchModel"]),
-        .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"]),
+        .target(name: "IngestInspection", dependencies: ["BatchCodecs", "BatchModel"], swiftSettings: strict),
+        .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"], swiftSettings: strict),
         // In-process benchmarks for deploy/bench (parsing, ingest isolation).
-        .executableTarget(name: "batchd-bench", dependencies: ["BatchModel", "BatchScheduler"]),
+        .executableTarget(name: "batchd-bench", dependencies: ["BatchCodecs", "BatchModel", "BatchScheduler"], swiftSettings: strict),
         .target(
             name: "BatchScheduler",
-            dependencies: ["BatchModel", "BatchStore", "BatchCache", "IngestInspection", "Lifecycle", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchCache", "IngestInspection", "Lifecycle", logging],
+            swiftSettings: strict
         ),
         .target(
             name: "BatchWebhooks",
-            dependencies: ["BatchModel", "BatchStore", "BatchAPI", "BatchCache", "Lifecycle", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchDocuments", "BatchCache", "Lifecycle", logging],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "batchd",
             dependencies: [
-                "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler", "BatchWebhooks", "Lifecycle",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                "BatchCodecs", "BatchModel", "BatchStore", "BatchCache", "BatchAPI", "FastCGI", "BatchScheduler", "BatchWebhooks", "Lifecycle",
+                logging, argumentParser,
+            ],
+            swiftSettings: strict
         ),
         .executableTarget(
-            name: "batchctl",
-            dependencies: [
-                "BatchModel", "BatchStore", "BatchCache",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            name: "batchctl", dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchCache", argumentParser], swiftSettings: strict),
 
         // The parsers of client bytes as libFuzzer targets (deploy/fuzz).
-        .target(name: "FuzzTargets", dependencies: ["BatchModel", "BatchAPI", "FastCGI", "IngestInspection"]),
+        .target(
+            name: "FuzzTargets", dependencies: ["BatchCodecs", "BatchModel", "BatchDocuments", "BatchAPI", "FastCGI", "IngestInspection"],
+            swiftSettings: strict),
 
         // Shared by the test targets: spawning real servers with a clean signal mask.
-        .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore", "CZlib"], path: "Tests/TestSupport"),
-        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore", "CZlib"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "BatchCodecsTests", dependencies: ["BatchCodecs", "TestSupport"]),
+        .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "BatchCodecs"]),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
-        .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchStore", "BatchModel", "BatchCache"]),
-        .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "TestSupport"]),
+        .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchCodecs", "BatchStore", "BatchModel", "BatchCache"]),
+        .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "BatchModel", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", logging]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
-        .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchStore", "BatchModel", "TestSupport"]),
-        .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "TestSupport"]),
+        .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchCodecs", "BatchStore", "BatchModel", "TestSupport"]),
+        .testTarget(name: "BatchSchedulerTests", dependencies: ["BatchScheduler", "BatchStore", "BatchModel", "IngestInspection", "TestSupport"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["BatchModel", "BatchStore", "IngestInspection", "TestSupport"],
+            name: "IntegrationTests", dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "IngestInspection", "TestSupport"],
             // Run by the tests as scripts from the source tree, not built.
             exclude: ["SpecExamples", "Contract", "SpecPages"]
         ),

@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 import Foundation
 
 #if canImport(Glibc)

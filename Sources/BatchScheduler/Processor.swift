@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 import IngestInspection
 
 /// Does the work of one item. Called on a scheduler worker thread; may block for

@@ -1,10 +1,10 @@
-import BatchCache
+public import BatchCache
 import BatchModel
-import BatchStore
-import Dispatch
+public import BatchStore
+public import Dispatch
 import Foundation
-import Lifecycle
-import Logging
+public import Lifecycle
+public import Logging
 import Synchronization
 
 #if canImport(Glibc)

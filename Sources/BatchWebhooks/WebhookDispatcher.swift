@@ -1,11 +1,13 @@
-import BatchAPI
-import BatchCache
-import BatchModel
-import BatchStore
-import Dispatch
+
+public import BatchCache
+import BatchCodecs
+import BatchDocuments
+public import BatchModel
+public import BatchStore
+public import Dispatch
 import Foundation
-import Lifecycle
-import Logging
+public import Lifecycle
+public import Logging
 import Synchronization
 
 #if canImport(FoundationNetworking)

@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 
 /// The signature batchd puts on every completion webhook, in the header

@@ -1,10 +1,10 @@
 import CFastCGI
-import Dispatch
-import Lifecycle
+public import Dispatch
+public import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
 
 /// Why the server could not start.
@@ -67,14 +67,14 @@ public final class FastCGIServer: Service {
 
     public let configuration: Configuration
     public let name = "fastcgi"
-    private let makeResponder: @Sendable () -> FastCGIResponder
+    private let makeResponder: @Sendable () -> any FastCGIResponder
     private let listenFD = Atomic<Int32>(-1)
     private let stopping = Atomic<Bool>(false)
     private let requestsInFlight = Atomic<Int>(0)
     private let slots: [WorkerSlot]
     private let exited = DispatchSemaphore(value: 0)
 
-    public init(configuration: Configuration, makeResponder: @escaping @Sendable () -> FastCGIResponder) {
+    public init(configuration: Configuration, makeResponder: @escaping @Sendable () -> any FastCGIResponder) {
         self.configuration = configuration
         self.makeResponder = makeResponder
         self.slots = (0..<configuration.threadCount).map { _ in WorkerSlot() }
@@ -161,7 +161,7 @@ public final class FastCGIServer: Service {
         }
     }
 
-    private func serve(_ request: inout FCGX_Request, responder: FastCGIResponder) {
+    private func serve(_ request: inout FCGX_Request, responder: any FastCGIResponder) {
         let params = Self.readParams(request.envp)
         let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
         var incoming = FastCGIRequest(params: params, declaredLength: max(0, declared))

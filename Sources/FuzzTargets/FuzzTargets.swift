@@ -1,4 +1,6 @@
 import BatchAPI
+import BatchCodecs
+import BatchDocuments
 import BatchModel
 import FastCGI
 import IngestInspection

@@ -1,4 +1,5 @@
-import BatchModel
+public import BatchCodecs
+public import BatchModel
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 
 /// What batchd and an inspection helper say over the helper's pipes. Every
 /// message is a frame: a 4-byte big-endian length, then a JSON document; a

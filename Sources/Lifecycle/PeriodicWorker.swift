@@ -1,5 +1,5 @@
-import Dispatch
-import Logging
+public import Dispatch
+public import Logging
 
 /// Threads that each repeat one pass until their service stops: the loop every
 /// background job of batchd shares (scheduler workers, the rescuer, the webhook

@@ -1,4 +1,4 @@
-import Dispatch
+public import Dispatch
 
 /// A long-running part of the daemon (the FastCGI server, the scheduler, the
 /// webhook dispatcher, housekeeping) as `ServiceGroup` starts and stops it.

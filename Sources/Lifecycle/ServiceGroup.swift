@@ -1,4 +1,4 @@
-import Dispatch
+public import Dispatch
 
 /// The daemon's services in dependency order: started first to last, stopped
 /// last to first against one deadline, so a stop never takes longer than the

@@ -19,14 +19,17 @@ public enum WorkerThread {
     /// are kept, Linux's limit).
     public static func start(name: String, stackBytes: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) throws(StartError) {
         let box = Unmanaged.passRetained(Body(name: name, run: body))
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackBytes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
+        // Allocated rather than `pthread_attr_t()`: that zero initializer comes from
+        // an overlay module (CDispatch) no file here should import.
+        let attributes = UnsafeMutablePointer<pthread_attr_t>.allocate(capacity: 1)
+        defer { attributes.deallocate() }
+        pthread_attr_init(attributes)
+        defer { pthread_attr_destroy(attributes) }
+        pthread_attr_setstacksize(attributes, stackBytes)
+        pthread_attr_setdetachstate(attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread: pthread_t = 0
         let rc = pthread_create(
-            &thread, &attributes,
+            &thread, attributes,
             { argument in
                 let box = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
                 // Foundation names the pthread (Glibc does not export pthread_setname_np).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchStore
 import Foundation

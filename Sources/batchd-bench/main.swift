@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 import BatchScheduler
 import Foundation
@@ -70,7 +71,7 @@ func sampleFiles(in folder: String, count: Int) -> [String] {
     for index in 0..<count {
         let (ext, bytes) = kinds[index % kinds.count]
         let path = "\(folder)/file\(index).\(ext)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         files.append(path)
     }
     return files

@@ -1,3 +1,4 @@
+import BatchStore
 import ArgumentParser
 import BatchAPI
 import BatchModel

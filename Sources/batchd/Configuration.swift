@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatchAPI
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchScheduler
 import BatchStore

@@ -1,4 +1,4 @@
-import BatchAPI
+public import BatchAPI
 import FastCGI
 
 /// Connects the FastCGI layer to the API layer on one worker thread: turns CGI

@@ -1,4 +1,5 @@
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchStore
 import Foundation

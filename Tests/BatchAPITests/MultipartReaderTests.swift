@@ -49,10 +49,22 @@ import Testing
     }
 
     @Test func findsTheBoundary() {
-        #expect(MultipartReader.boundary(fromContentType: "multipart/form-data; boundary=----abc") == "----abc")
-        #expect(MultipartReader.boundary(fromContentType: "multipart/form-data; charset=utf-8; boundary=\"q r\"") == "q r")
-        #expect(MultipartReader.boundary(fromContentType: "application/json") == nil)
-        #expect(MultipartReader.boundary(fromContentType: "multipart/form-data") == nil)
+        #expect(MultipartReader.boundary(of: ContentType(header: "multipart/form-data; boundary=----abc")) == "----abc")
+        #expect(MultipartReader.boundary(of: ContentType(header: "multipart/form-data; charset=utf-8; boundary=\"q r\"")) == "q r")
+        #expect(MultipartReader.boundary(of: ContentType(header: "application/json")) == nil)
+        #expect(MultipartReader.boundary(of: ContentType(header: "multipart/form-data")) == nil)
+        #expect(MultipartReader.boundary(of: ContentType(header: "Multipart/Form-Data ;BOUNDARY=x")) == "x")
+    }
+
+    @Test func contentTypeIsReadOnceWhateverItsSpelling() {
+        let type = ContentType(header: " Text/CSV ; charset=\"utf-8\"; charset=latin1; junk; =x")
+        #expect(type.mediaType == "text/csv")
+        #expect(type.parameters == ["charset": "utf-8", "": "x"])
+        #expect(ContentType(header: nil).mediaType == "")
+        #expect(ContentType(header: ";;;").mediaType == "")
+        #expect(RowBodyParser.format(of: type) == .csv)
+        #expect(RowBodyParser.format(of: ContentType(header: "application/x-ndjson")) == .ndjson)
+        #expect(RowBodyParser.format(of: ContentType(header: "application/json")) == nil)
     }
 
     @Test func largePartsStreamInBoundedPieces() throws {

@@ -15,8 +15,8 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: base) }
         try FileManager.default.createDirectory(atPath: root + "/docs/deeper", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: base + "/outside", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/docs/deeper/a.txt", contents: Data("inside".utf8))
-        FileManager.default.createFile(atPath: base + "/outside/b.txt", contents: Data("outside".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/docs/deeper/a.txt", contents: Data("inside".utf8))
+        _ = FileManager.default.createFile(atPath: base + "/outside/b.txt", contents: Data("outside".utf8))
         try FileManager.default.createSymbolicLink(atPath: root + "/link.txt", withDestinationPath: root + "/docs/deeper/a.txt")
         try FileManager.default.createSymbolicLink(atPath: root + "/out", withDestinationPath: base + "/outside")
         #expect(mkfifo(root + "/fifo", 0o644) == 0)

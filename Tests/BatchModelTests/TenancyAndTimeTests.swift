@@ -1,3 +1,4 @@
+import BatchCodecs
 import Testing
 @testable import BatchModel
 

@@ -201,7 +201,7 @@ final class TemporaryDatabase {
         let blobs = temp.folder + "/blobs"
         try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
         for name in ["owned.blob", "owned-elsewhere.blob", "orphan.blob", "young-orphan.blob", "notes.txt"] {
-            FileManager.default.createFile(atPath: blobs + "/" + name, contents: Data([1, 2, 3]))
+            _ = FileManager.default.createFile(atPath: blobs + "/" + name, contents: Data([1, 2, 3]))
         }
         var owned = NewItem(filePath: blobs + "/owned.blob", row: 1)
         owned.ownsFile = true

@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 import BatchStore
 import Foundation
@@ -271,18 +272,18 @@ import Testing
         let root = NSTemporaryDirectory() + "batchd-ingest-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        FileManager.default.createFile(atPath: root + "/big.txt", contents: Data(repeating: 0x61, count: 21 << 20))
-        FileManager.default.createFile(atPath: root + "/gone.txt", contents: Data("soon deleted".utf8))
-        FileManager.default.createFile(atPath: root + "/fine.txt", contents: Data("three little words".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/big.txt", contents: Data(repeating: 0x61, count: 21 << 20))
+        _ = FileManager.default.createFile(atPath: root + "/gone.txt", contents: Data("soon deleted".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/fine.txt", contents: Data("three little words".utf8))
         // Regular files at create, swapped afterwards for a symlink out of the root, a
         // FIFO, and a folder on the way that becomes a symlink.
         let outside = root + "-outside"
         try FileManager.default.createDirectory(atPath: outside + "/sub", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: outside) }
-        FileManager.default.createFile(atPath: outside + "/secret.txt", contents: Data("the operator's secret".utf8))
-        FileManager.default.createFile(atPath: outside + "/sub/fine.txt", contents: Data("also outside".utf8))
+        _ = FileManager.default.createFile(atPath: outside + "/secret.txt", contents: Data("the operator's secret".utf8))
+        _ = FileManager.default.createFile(atPath: outside + "/sub/fine.txt", contents: Data("also outside".utf8))
         try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
-        for name in ["swapped.txt", "pipe.txt", "sub/fine.txt"] { FileManager.default.createFile(atPath: root + "/" + name, contents: Data("inside".utf8)) }
+        for name in ["swapped.txt", "pipe.txt", "sub/fine.txt"] { _ = FileManager.default.createFile(atPath: root + "/" + name, contents: Data("inside".utf8)) }
         var options = TestStack.Options()
         options.extraArguments = ["--ingest-root", root]
         let stack = try TestStack(options)

@@ -30,7 +30,7 @@ import Glibc
         defer { stack.stop() }
         let id = try stack.createBatch(#"{"processor":"noop","items":[{"content":"a"}]}"#)
         try stack.waitForStatus(id, ["completed"])
-        try stack.send("DELETE", "/v1/admin/cache?batch_id=\(id)", key: stack.adminKey)
+        _ = try stack.send("DELETE", "/v1/admin/cache?batch_id=\(id)", key: stack.adminKey)
 
         let first = try stack.get("/v1/batches/\(id)", key: stack.clientKey)
         #expect(first.xCache == "MISS")
@@ -65,7 +65,7 @@ import Glibc
         // A running batch gets the shorter TTL.
         let running = try stack.createBatch(#"{"processor":"exec:slow","items":[{"content":"a"}]}"#)
         try stack.waitForStatus(running, ["running"])
-        try stack.send("DELETE", "/v1/admin/cache?batch_id=\(running)", key: stack.adminKey)
+        _ = try stack.send("DELETE", "/v1/admin/cache?batch_id=\(running)", key: stack.adminKey)
         let active = try stack.get("/v1/batches/\(running)", key: stack.clientKey)
         #expect(active.cacheTTL == 30 && active.cacheRemaining == 30)
         #expect(try stack.send("PUT", "/v1/batches/\(running)/state", key: stack.clientKey).status == 200)
@@ -160,7 +160,7 @@ import Glibc
         // batchctl writes SQLite directly: every worker picks it up within a second too.
         _ = try stack.batchctl(["cache", "set", "--kind", "status", "--state", "completed", "13"])
         usleep(1_000_000)
-        try stack.send("DELETE", "/v1/admin/cache", key: stack.adminKey)
+        _ = try stack.send("DELETE", "/v1/admin/cache", key: stack.adminKey)
         #expect(Set(ttls()) == [13])
         #expect(try stack.batchctl(["cache", "show"]).contains("status\tcompleted\t13"))
 
@@ -241,7 +241,7 @@ import Glibc
         defer { stack.stop() }
         let id = try stack.createBatch(#"{"processor":"noop","items":[{"content":"a"}]}"#)
         try stack.waitForStatus(id, ["completed"])
-        try stack.send("DELETE", "/v1/admin/cache", key: stack.adminKey)
+        _ = try stack.send("DELETE", "/v1/admin/cache", key: stack.adminKey)
         let before = try stack.metric("batchd_status_builds_total")
         let results = concurrently(200) { _ in (try? stack.get("/v1/batches/\(id)", key: stack.clientKey))?.status }
         let builds = try stack.metric("batchd_status_builds_total") - before

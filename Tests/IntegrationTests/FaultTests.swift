@@ -21,7 +21,7 @@ import Glibc
         #expect(owned.count == 1)
         // What a batchd killed while streaming an upload leaves: a blob no item names.
         let partial = blobs + "/item_partial0000000000.blob"
-        FileManager.default.createFile(atPath: partial, contents: Data(repeating: 0x61, count: 4096))
+        _ = FileManager.default.createFile(atPath: partial, contents: Data(repeating: 0x61, count: 4096))
         stack.killBatchd()
         try stack.startBatchd()
         try stack.waitUntil(seconds: 15, "the partial blob swept") { !FileManager.default.fileExists(atPath: partial) }

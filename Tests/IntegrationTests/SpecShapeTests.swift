@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 import Foundation
 import Testing

@@ -73,7 +73,7 @@ import Glibc
         // machine's own name resolves inside, so nothing is sent.
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, 255)
-        let host = String(cString: name)
+        let host = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let seen = try firstAttempt(stack, url: "http://\(host):\(port)/hook", "the refused delivery")
         #expect((seen["last_error"] as? String)?.contains("refused") == true, "\(seen)")
         #expect(Self.hits(stack, "inside") == 0)

@@ -1,5 +1,5 @@
-import BatchModel
-import BatchStore
+public import BatchModel
+public import BatchStore
 import Foundation
 
 /// A migrated SQLite database in its own temporary folder, with one tenant;

@@ -1,5 +1,7 @@
+import BatchCache
+import BatchCodecs
 import BatchModel
-import Logging
+public import Logging
 
 /// The request pipeline of one worker thread: body limit, routing, 404/405,
 /// authentication, the handler, and the error envelope, with one log line per

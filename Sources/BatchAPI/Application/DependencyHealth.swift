@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Whether batchd's dependencies work, as its workers find out, process-wide:

@@ -1,3 +1,4 @@
+public import BatchCodecs
 import BatchModel
 
 /// The native success envelope of specs 000, 001 and 003:

@@ -1,7 +1,8 @@
-import BatchCache
-import BatchModel
-import BatchStore
-import Logging
+public import BatchCache
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
+public import Logging
 
 /// Everything a handler sees: the request, the route's captures, the caller
 /// (once authenticated) and the worker's resources.

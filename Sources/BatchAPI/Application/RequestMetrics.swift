@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 import Synchronization
 
 /// Process-wide request counters for `/metrics`, shared by every worker.

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Facts about this batchd process that responses report.
 public struct ServiceInfo: Sendable {

@@ -1,6 +1,6 @@
-import BatchCache
-import BatchModel
-import BatchStore
+public import BatchCache
+public import BatchModel
+public import BatchStore
 
 /// What one worker thread owns: its SQLite connection, its Redis connection and
 /// its key cache. Never shared between threads, so nothing here needs a lock.

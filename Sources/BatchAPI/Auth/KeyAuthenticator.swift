@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 import BatchStore
 
@@ -43,14 +44,5 @@ public enum KeyAuthenticator {
             throw APIError(.unauthorized, "Invalid or revoked API key", details: ["error": "invalid_api_key"])
         }
         return principal
-    }
-}
-
-extension String {
-    var trimmed: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// A per-thread cache of key lookups, so a hot client costs no SQLite query per
 /// request. Entries live `ttlMilliseconds` (default 2 s): a revoked key stops

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// The authenticated caller: which tenant, through which key, with which role.
 public struct Principal: Sendable, Equatable {

@@ -1,4 +1,5 @@
-import BatchModel
+public import BatchCodecs
+public import BatchModel
 
 /// Configured limits on what one create or append request may hold.
 public struct BatchLimits: Sendable {

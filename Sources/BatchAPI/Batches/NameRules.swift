@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 
 /// What a name a client gives (a batch's name, a collection, a filename, a

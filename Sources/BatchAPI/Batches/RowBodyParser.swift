@@ -1,3 +1,4 @@
+public import BatchCodecs
 import BatchModel
 
 /// Check's `inputFormat` bodies: `text/csv` (a header row naming the columns) or
@@ -14,9 +15,8 @@ public enum RowBodyParser {
 
     public enum Format: Sendable { case csv, ndjson }
 
-    public static func format(ofContentType header: String) -> Format? {
-        let type = header.split(separator: ";").first.map { String($0).trimmed.lowercased() } ?? ""
-        switch type {
+    public static func format(of type: ContentType) -> Format? {
+        switch type.mediaType {
         case "text/csv": return .csv
         case "application/x-ndjson", "application/jsonl", "application/jsonlines": return .ndjson
         default: return nil
@@ -38,9 +38,7 @@ public enum RowBodyParser {
     }
 
     public static func options(_ query: QueryParameters) throws(APIError) -> JSONObject {
-        if let unknown = query.names.first(where: { !parameters.contains($0) }) {
-            throw .invalidParameter(unknown, "unknown parameter; allowed: \(parameters.sorted().joined(separator: ", "))")
-        }
+        try query.requireOnly(parameters, repeatsAllowed: true)
         var object = JSONObject()
         var configuration = JSONObject()
         for (name, value) in query.pairs {

@@ -1,9 +1,9 @@
-import BatchCache
+public import BatchCache
 import BatchModel
-import BatchStore
-import Dispatch
-import Lifecycle
-import Logging
+public import BatchStore
+public import Dispatch
+public import Lifecycle
+public import Logging
 
 /// The service that keeps this process's cache in step with the others: TTL
 /// changes (made through the API or `batchctl`, in any process) are loaded four

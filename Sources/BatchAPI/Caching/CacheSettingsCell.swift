@@ -1,5 +1,5 @@
-import BatchModel
-import BatchStore
+public import BatchModel
+public import BatchStore
 import Synchronization
 
 /// The cache TTLs in force in this process, shared by every worker. A

@@ -1,6 +1,7 @@
-import BatchCache
-import BatchModel
-import BatchStore
+import Logging
+public import BatchCache
+public import BatchModel
+public import BatchStore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
-import BatchModel
-import BatchStore
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
 
 /// The one error type of the API layer: what went wrong, in words a client can
 /// act on. Handlers throw it; `NativeErrorEnvelope` turns it into the wire body.

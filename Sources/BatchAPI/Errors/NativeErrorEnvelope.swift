@@ -1,3 +1,4 @@
+public import BatchCodecs
 import BatchModel
 
 /// Renders an `APIError` as the native envelope of spec 000 and `shared/API.md`:

@@ -1,3 +1,4 @@
+public import BatchCodecs
 import BatchModel
 
 /// Typed reads of a JSON request object, each failure a 400 naming the field.

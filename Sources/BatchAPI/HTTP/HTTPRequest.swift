@@ -43,6 +43,9 @@ public struct HTTPRequest: Sendable {
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The `Content-Type` header, parsed.
+    public var contentType: ContentType { ContentType(header: headers["content-type"]) }
 }
 
 /// Request ids made by batchd when nginx did not give one: 32 hex characters, like nginx's.

@@ -1,3 +1,4 @@
+public import BatchCodecs
 import BatchModel
 
 /// An HTTP response as a plain value: what every handler returns.

@@ -1,3 +1,4 @@
+import BatchCodecs
 /// One part of a `multipart/form-data` body: its field name and, for files,
 /// the file name and declared type.
 public struct MultipartPart: Sendable, Equatable {
@@ -33,16 +34,11 @@ public final class MultipartReader {
         self.delimiter = Array("\r\n--\(boundary)".utf8)
     }
 
-    /// The boundary of a `Content-Type: multipart/form-data; boundary=…` header.
-    public static func boundary(fromContentType header: String) -> String? {
-        let parts = header.split(separator: ";").map { String($0).trimmed }
-        guard parts.first?.lowercased() == "multipart/form-data" else { return nil }
-        for part in parts.dropFirst() where part.lowercased().hasPrefix("boundary=") {
-            var value = String(part.dropFirst("boundary=".count))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return (1...70).contains(value.utf8.count) ? value : nil
-        }
-        return nil
+    /// The boundary of `multipart/form-data; boundary=…` (1 to 70 bytes, RFC 2046),
+    /// or nil for any other type.
+    public static func boundary(of type: ContentType) -> String? {
+        guard type.mediaType == "multipart/form-data", let value = type.parameters["boundary"] else { return nil }
+        return (1...70).contains(value.utf8.count) ? value : nil
     }
 
     /// The next part's headers, or nil after the closing delimiter.

@@ -1,3 +1,5 @@
+import BatchCodecs
+
 /// A decoded query string. Keeps every occurrence in order, so a repeated
 /// parameter can be refused instead of silently picking one.
 public struct QueryParameters: Sendable, Equatable {
@@ -26,6 +28,17 @@ public struct QueryParameters: Sendable, Equatable {
 
     public var isEmpty: Bool { pairs.isEmpty }
 
+    /// Refuses, with a 400 naming it, the first parameter not in `allowed` and,
+    /// unless `repeatsAllowed`, the first one given more than once.
+    public func requireOnly(_ allowed: Set<String>, repeatsAllowed: Bool = false) throws(APIError) {
+        if let unknown = names.first(where: { !allowed.contains($0) }) {
+            throw .invalidParameter(unknown, "unknown parameter; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        if !repeatsAllowed, let repeated = names.first(where: { values($0).count > 1 }) {
+            throw .invalidParameter(repeated, "given more than once")
+        }
+    }
+
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
         lhs.pairs.count == rhs.pairs.count && zip(lhs.pairs, rhs.pairs).allSatisfy { $0 == $1 }
     }
@@ -38,8 +51,8 @@ public struct QueryParameters: Sendable, Equatable {
             if byte == UInt8(ascii: "+") {
                 bytes.append(0x20)
             } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                let high = hexValue(iterator[iterator.startIndex]),
-                let low = hexValue(iterator[iterator.startIndex + 1])
+                let high = Hex.digitValue(iterator[iterator.startIndex]),
+                let low = Hex.digitValue(iterator[iterator.startIndex + 1])
             {
                 bytes.append(high << 4 | low)
                 iterator = iterator.dropFirst(2)
@@ -48,14 +61,5 @@ public struct QueryParameters: Sendable, Equatable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x41...0x46: return byte - 0x41 + 10
-        case 0x61...0x66: return byte - 0x61 + 10
-        default: return nil
-        }
     }
 }

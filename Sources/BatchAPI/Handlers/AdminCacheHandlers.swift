@@ -1,4 +1,6 @@
+import Logging
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchStore
 
@@ -7,7 +9,7 @@ import BatchStore
 public enum AdminCacheHandlers {
     public static func show(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let tenantID = try tenantParameter(context)
-        try allowOnly(context.request.query, ["tenant"])
+        try context.request.query.requireOnly(["tenant"], repeatsAllowed: true)
         return NativeEnvelope.response(message: "Cache settings retrieved successfully", data: try document(context, tenantID: tenantID), requestID: context.request.requestID)
     }
 
@@ -45,7 +47,7 @@ public enum AdminCacheHandlers {
 
     /// `DELETE /v1/admin/cache?tenant=&batch_id=`: flushes one batch, one tenant, or everything.
     public static func flush(_ context: RequestContext) throws(APIError) -> HTTPResponse {
-        try allowOnly(context.request.query, ["tenant", "batch_id"])
+        try context.request.query.requireOnly(["tenant", "batch_id"], repeatsAllowed: true)
         var tenantID = try tenantParameter(context)
         // A tenant's admin flushes its own tenant's entries only.
         if try context.caller.role != .operator { tenantID = try context.caller.tenant.id }
@@ -109,11 +111,5 @@ public enum AdminCacheHandlers {
         if ResourceID.problem(with: tenantID) != nil { throw .notFound(resourceType: "tenant", id: tenantID) }
         let tenant = try context.withStore("get_tenant") { connection throws(StoreError) in try TenantRecords(connection).find(id: tenantID) }
         if tenant == nil { throw .notFound(resourceType: "tenant", id: tenantID) }
-    }
-
-    static func allowOnly(_ query: QueryParameters, _ names: Set<String>) throws(APIError) {
-        if let unknown = query.names.first(where: { !names.contains($0) }) {
-            throw .invalidParameter(unknown, "unknown parameter; allowed: \(names.sorted().joined(separator: ", "))")
-        }
     }
 }

@@ -1,3 +1,6 @@
+import Logging
+import BatchCodecs
+import BatchDocuments
 import BatchModel
 import BatchStore
 
@@ -8,12 +11,12 @@ import BatchStore
 public enum BatchCreateHandler {
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
-        if let boundary = MultipartReader.boundary(fromContentType: context.request.header("content-type") ?? "") {
+        if let boundary = MultipartReader.boundary(of: context.request.contentType) {
             return try BatchUploadHandler.handle(context, boundary: boundary)
         }
         let parser = BatchRequestParser(limits: context.resources.service.batchLimits)
         let batch: NewBatch
-        if let rows = RowBodyParser.format(ofContentType: context.request.header("content-type") ?? "") {
+        if let rows = RowBodyParser.format(of: context.request.contentType) {
             let body = try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)
             var parsed = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query, maxContextKeys: parser.limits.maxContextKeys))
             parsed.inputFormat = rows == .csv ? "csv" : "json"
@@ -53,11 +56,11 @@ public enum BatchCreateHandler {
     }
 
     static func requireJSON(_ request: HTTPRequest) throws(APIError) {
-        let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        let type = request.contentType.mediaType
         guard type == "application/json" else {
             throw APIError(
                 .unsupportedMediaType, "Content-Type must be application/json, multipart/form-data, text/csv or application/x-ndjson",
-                details: ["content_type": .string(type), "supported": ["application/json", "multipart/form-data", "text/csv", "application/x-ndjson"]])
+                details: ["content_type": .string(type), "supported": .array(ContentType.createTypes.map(JSONValue.string))])
         }
     }
 
@@ -69,11 +72,5 @@ public enum BatchCreateHandler {
             throw APIError(.validationError, "Idempotency-Key must be 1 to 255 visible ASCII characters", details: ["header": "Idempotency-Key"])
         }
         return IdempotencyClaim(key: key, requestHash: SHA256.hexHash(Array("\(request.method) \(request.path)\n\(try bodyHash())".utf8)))
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

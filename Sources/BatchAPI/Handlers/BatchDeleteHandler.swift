@@ -1,3 +1,5 @@
+import BatchCodecs
+import Logging
 import BatchCache
 import BatchModel
 import BatchStore

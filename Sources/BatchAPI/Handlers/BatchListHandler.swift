@@ -1,5 +1,7 @@
+import BatchCodecs
+import BatchDocuments
 import BatchModel
-import BatchStore
+public import BatchStore
 
 /// `GET /v1/batches`: the caller's batches, newest first, with filters
 /// (`status`, `collection`, `created_after`, `created_before`) and cursor
@@ -25,12 +27,7 @@ public enum BatchListHandler {
     }
 
     public static func parse(_ parameters: QueryParameters) throws(APIError) -> BatchRecords.ListQuery {
-        if let unknown = parameters.names.first(where: { !Self.parameters.contains($0) }) {
-            throw .invalidParameter(unknown, "unknown parameter; allowed: \(Self.parameters.sorted().joined(separator: ", "))")
-        }
-        if let repeated = parameters.names.first(where: { name in parameters.values(name).count > 1 }) {
-            throw .invalidParameter(repeated, "given more than once")
-        }
+        try parameters.requireOnly(Self.parameters)
         var query = BatchRecords.ListQuery()
         if let text = parameters["status"] {
             for word in text.split(separator: ",", omittingEmptySubsequences: false) {

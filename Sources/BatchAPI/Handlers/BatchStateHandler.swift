@@ -1,3 +1,5 @@
+import BatchCodecs
+import Logging
 import BatchModel
 import BatchStore
 

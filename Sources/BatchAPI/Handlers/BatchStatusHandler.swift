@@ -1,4 +1,5 @@
-import BatchCache
+public import BatchCache
+import BatchDocuments
 import BatchModel
 import BatchStore
 

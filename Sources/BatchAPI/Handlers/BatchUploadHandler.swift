@@ -1,3 +1,5 @@
+import BatchCodecs
+import BatchDocuments
 import BatchModel
 import BatchStore
 

@@ -1,3 +1,5 @@
+import BatchCodecs
+import BatchCache
 import BatchModel
 import BatchStore
 

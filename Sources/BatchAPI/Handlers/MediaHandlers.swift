@@ -1,25 +1,11 @@
+import BatchCodecs
+import BatchDocuments
 import BatchModel
 import BatchStore
 
 /// `GET /v1/media/{media_id}` and `GET /v1/media?collection=&page=&page_size=`:
 /// the media records ingest created, the caller's tenant only.
 public enum MediaHandlers {
-    static func document(_ media: MediaRow) -> JSONValue {
-        [
-            "media_id": .string(media.id),
-            "collection": .string(media.collection),
-            "batch_id": .optional(media.batchID),
-            "job_id": .optional(media.itemID),
-            "media_type": .string(media.mediaType),
-            "mime_type": .string(media.mime),
-            "filename": .optional(media.filename),
-            "size_bytes": .int(media.sizeBytes),
-            "sha256": .string(media.sha256),
-            "metadata": (try? JSONParser.parse(media.metadata)) ?? .object(JSONObject()),
-            "created_at": .string(media.createdAt.iso8601),
-        ]
-    }
-
     public static func show(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = context.parameter("media_id")
@@ -34,15 +20,13 @@ public enum MediaHandlers {
             try MediaRecords(connection).find(id: id, tenantID: caller.tenant.id)
         }
         guard let media else { throw .notFound(resourceType: "media", id: id) }
-        return NativeEnvelope.response(message: "Media retrieved successfully", data: document(media), requestID: context.request.requestID)
+        return NativeEnvelope.response(message: "Media retrieved successfully", data: MediaDocument.render(media), requestID: context.request.requestID)
     }
 
     public static func list(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let query = context.request.query
-        if let unknown = query.names.first(where: { !["collection", "page", "page_size"].contains($0) }) {
-            throw .invalidParameter(unknown, "unknown parameter; allowed: collection, page, page_size")
-        }
+        try query.requireOnly(["collection", "page", "page_size"])
         let page = try BatchResultsDocument.Page(query: QueryParameters(query.pairs.filter { $0.name != "collection" }))
         let collection = query["collection"]
         if let collection, collection.isEmpty { throw .invalidParameter("collection", "must not be empty") }
@@ -50,7 +34,7 @@ public enum MediaHandlers {
             try MediaRecords(connection).list(tenantID: caller.tenant.id, collection: collection, offset: page.offset, limit: page.pageSize)
         }
         return HTTPResponse.json(200, [
-            "success": true, "message": "Media retrieved successfully", "data": .array(rows.map(document)),
+            "success": true, "message": "Media retrieved successfully", "data": .array(rows.map(MediaDocument.render)),
             "pagination": [
                 "page": .integer(page.page), "page_size": .integer(page.pageSize), "total_items": .integer(total),
                 "total_pages": .integer((total + page.pageSize - 1) / page.pageSize),

@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 import BatchStore
 

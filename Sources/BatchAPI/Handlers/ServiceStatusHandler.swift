@@ -1,3 +1,4 @@
+import BatchCodecs
 import BatchModel
 
 /// `GET /v1/status`: who the key belongs to, its tenant's limits, and the

@@ -1,4 +1,6 @@
-import BatchCache
+public import BatchCache
+import BatchCodecs
+import BatchDocuments
 import BatchModel
 import BatchStore
 

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 import Synchronization
 
 #if canImport(Glibc)

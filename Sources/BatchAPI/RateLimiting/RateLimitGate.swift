@@ -1,6 +1,7 @@
-import BatchCache
-import BatchModel
-import Logging
+import BatchCodecs
+public import BatchCache
+public import BatchModel
+public import Logging
 
 /// Holds every authenticated request to its tenant's rate limit: GCRA in
 /// Redis (one script call), or this process's `LocalRateLimiter` while Redis

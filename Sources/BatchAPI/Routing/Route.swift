@@ -1,4 +1,4 @@
-import BatchCache
+public import BatchCache
 import BatchModel
 
 /// Who may call a route.

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Per-tenant GCRA in Redis: one script call a request decides the tenant's
 /// general budget and, for writes, its write budget, on Redis's clock, so the

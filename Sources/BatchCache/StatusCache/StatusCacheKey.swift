@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Where one cached status document lives in Redis: per tenant, batch, kind of
 /// document and normalized query, so parameter order and spelled-out defaults

@@ -1,3 +1,5 @@
+public import BatchCodecs
+
 /// A batch as a client asked for it, validated and ready to store in one
 /// transaction. Built by the API layer from any of the three request bodies.
 public struct NewBatch: Sendable {

@@ -1,3 +1,5 @@
+public import BatchCodecs
+
 /// The documents batchd caches in Redis.
 public enum CachedDocumentKind: String, Sendable, CaseIterable {
     /// Spec 000's status document (native).

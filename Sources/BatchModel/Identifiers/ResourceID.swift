@@ -1,3 +1,5 @@
+import BatchCodecs
+
 /// Identifiers of batches (`batch-…`), items (`job-…`), media (`vec-…`),
 /// tenants (`ten-…`), keys (`key-…`) and lease owners (`lease-…`): a prefix and lowercase base32 from a
 /// cryptographic random source.

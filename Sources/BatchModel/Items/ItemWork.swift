@@ -1,3 +1,5 @@
+public import BatchCodecs
+
 /// An item a scheduler worker holds a lease on: what a processor needs, and the
 /// fence (`leaseOwner`, `attempt`) its result must carry to be counted.
 public struct ClaimedItem: Sendable, Equatable {

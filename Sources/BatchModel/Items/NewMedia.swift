@@ -1,3 +1,5 @@
+public import BatchCodecs
+
 /// A media record an `ingest` item produces: what the file is and what was learned
 /// from it. The store gives it its `vec-…` id, unless the collection already holds
 /// the same content (and the batch does not `force_overwrite`).

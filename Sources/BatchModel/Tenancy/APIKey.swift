@@ -1,3 +1,5 @@
+import BatchCodecs
+
 /// What a key may do: clients use the batch API; admins may also call `/v1/admin/*`.
 public enum KeyRole: String, Sendable, CaseIterable, Codable {
     /// Batches and media of its tenant.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import BatchCodecs
 import Glibc
 #endif
 
@@ -18,11 +19,7 @@ public struct WebhookTarget: Sendable, Equatable {
 
     public static let maxLength = 2048
 
-    /// The target of `url`, or why it is not one a webhook may use.
-    static func isHexDigit(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
-    }
-
+    /// The bytes RFC 3986 allows in a URI (`%` starts an escape, checked apart).
     static func isURICharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
@@ -30,6 +27,7 @@ public struct WebhookTarget: Sendable, Equatable {
         }
     }
 
+    /// The target of `url`, or why it is not one a webhook may use.
     public static func parse(_ url: String) -> Result<WebhookTarget, WebhookRefusal> {
         let bytes = Array(url.utf8)
         guard bytes.count <= maxLength else { return .failure(.malformed("longer than \(maxLength) characters")) }
@@ -38,7 +36,7 @@ public struct WebhookTarget: Sendable, Equatable {
         guard bytes.allSatisfy(Self.isURICharacter) else { return .failure(.malformed("contains a character a URL must percent-encode")) }
         // A '%' starts a percent-encoded byte: two hex digits follow.
         for (at, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
-            guard at + 2 < bytes.count, Self.isHexDigit(bytes[at + 1]), Self.isHexDigit(bytes[at + 2]) else {
+            guard at + 2 < bytes.count, Hex.digitValue(bytes[at + 1]) != nil, Hex.digitValue(bytes[at + 2]) != nil else {
                 return .failure(.malformed("has a '%' not followed by two hex digits"))
             }
         }

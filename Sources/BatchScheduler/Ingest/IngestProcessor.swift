@@ -1,4 +1,5 @@
-import BatchModel
+public import BatchCodecs
+public import BatchModel
 import IngestInspection
 
 /// `ingest`, the default processor: media ingestion of one file. The type comes

@@ -1,5 +1,6 @@
-import BatchModel
-import IngestInspection
+import BatchCodecs
+public import BatchModel
+public import IngestInspection
 import Synchronization
 
 #if canImport(Glibc)

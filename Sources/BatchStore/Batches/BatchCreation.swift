@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 
 /// What creating a batch came to.
 public enum CreationOutcome: Sendable {

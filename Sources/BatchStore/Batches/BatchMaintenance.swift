@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Periodic upkeep of batches, run by the scheduler's maintenance thread:
 /// items that missed their batch's completion window expire, and finished

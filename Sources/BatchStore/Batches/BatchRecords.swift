@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// The stored facts of one batch that documents are computed from: its row,
 /// with per-state item counters kept by the transactions that move items.

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// A client's action that the state machine refused: the batch's state and what
 /// would have been allowed, for a 409's details.

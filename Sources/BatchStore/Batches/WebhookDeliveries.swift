@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// The completion webhooks still to deliver: finished batches with a
 /// `notification_url` whose delivery has neither succeeded nor given up.

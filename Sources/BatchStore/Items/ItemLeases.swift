@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 
 /// Claiming items under a lease, committing their results behind a fence, and
 /// rescuing leases whose worker died. Every method is one `BEGIN IMMEDIATE`

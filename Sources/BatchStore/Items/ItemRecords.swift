@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 
 /// One item as documents show it.
 public struct ItemRow: Sendable, Equatable {

@@ -1,3 +1,5 @@
+public import BatchModel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +15,7 @@ public struct OrphanBlobSweep {
 
     /// Removes the orphans among the `*.blob` files of `directory`; their paths.
     @discardableResult
-    public func sweep(directory: String, minimumAgeSeconds: Int, now: Int = Int(time(nil))) throws(StoreError) -> [String] {
+    public func sweep(directory: String, minimumAgeSeconds: Int, now: Int = Int(Timestamp.now().seconds)) throws(StoreError) -> [String] {
         guard let folder = opendir(directory) else { return [] }
         var names: [String] = []
         while let entry = readdir(folder) {

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// A media record as stored: what ingest learned of one file.
 public struct MediaRow: Sendable, Equatable {

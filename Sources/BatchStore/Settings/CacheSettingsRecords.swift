@@ -1,4 +1,5 @@
-import BatchModel
+import BatchCodecs
+public import BatchModel
 
 /// The cache TTLs admins set, in the `settings` table: scope `cache`, key
 /// `defaults` for the server-wide table and `tenant:<id>` for each tenant's

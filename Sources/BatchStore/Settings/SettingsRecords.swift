@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Server settings kept in SQLite (`settings` table), by scope and key.
 public struct SettingsRecords {

@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// API keys in SQLite. Secrets are never stored: only their SHA-256 and a
 /// visible prefix.

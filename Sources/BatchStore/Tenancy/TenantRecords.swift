@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Tenants in SQLite: create, list, read, change limits.
 public struct TenantRecords {

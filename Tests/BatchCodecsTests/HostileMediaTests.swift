@@ -1,6 +1,6 @@
-@testable import BatchModel
 import TestSupport
 import Testing
+@testable import BatchCodecs
 
 /// Files built to break the inspector: each once took batchd down or held it for
 /// long. Every one must give a typed failure (or a value), never a trap.

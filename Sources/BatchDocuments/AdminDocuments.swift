@@ -1,4 +1,5 @@
-import BatchModel
+public import BatchCodecs
+public import BatchModel
 
 /// How tenants and keys look in admin responses.
 public enum AdminDocuments {

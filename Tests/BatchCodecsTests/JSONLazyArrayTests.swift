@@ -1,5 +1,5 @@
 import Testing
-@testable import BatchModel
+@testable import BatchCodecs
 
 /// A top-level array left in the body: checked as a whole at parse time, then
 /// read element by element, the same values as a full parse.

@@ -1,5 +1,6 @@
-import BatchModel
-import BatchStore
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
 
 /// Spec 001's results document (`data` of `GET /v1/batches/{id}/results`): the
 /// batch's summary and statistics from its counters, and one page of job results
@@ -12,21 +13,6 @@ public enum BatchResultsDocument {
         public static let parameters: Set<String> = ["page", "page_size"]
 
         public init() {}
-
-        public init(query: QueryParameters) throws(APIError) {
-            if let unknown = query.names.first(where: { !Self.parameters.contains($0) }) {
-                throw .invalidParameter(unknown, "unknown parameter; allowed: page, page_size")
-            }
-            if let repeated = query.names.first(where: { query.values($0).count > 1 }) { throw .invalidParameter(repeated, "given more than once") }
-            if let text = query["page"] {
-                guard let value = Int(text), (1...1_000_000_000).contains(value) else { throw .invalidParameter("page", "must be an integer of at least 1") }
-                page = value
-            }
-            if let text = query["page_size"] {
-                guard let value = Int(text), (1...1000).contains(value) else { throw .invalidParameter("page_size", "must be an integer from 1 to 1000") }
-                pageSize = value
-            }
-        }
 
         /// Items before this page: pages seek past them by sequence number.
         public var offset: Int { (page - 1) * pageSize }

@@ -1,5 +1,6 @@
-import BatchModel
-import BatchStore
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
 
 /// Check's "Get Batch" (spec 002), read like the page: camelCase fields, Check's
 /// status words, sums of what processors reported, `expiresAt` when results go.

@@ -1,5 +1,5 @@
-@testable import BatchModel
 import Testing
+@testable import BatchCodecs
 
 @Suite struct MediaInspectorTests {
     func inspect(_ bytes: [UInt8], _ name: String? = nil) -> Result<MediaInspector.Inspection, IngestFailure> {

@@ -1,5 +1,6 @@
-import BatchModel
-import BatchStore
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
 
 /// Spec 000's status document (`data` of `GET /v1/batches/{id}`), computed from the
 /// batch's counters and error summaries; items are read only for `job_details`,
@@ -18,38 +19,11 @@ public enum BatchStatusDocument {
         public static let parameters: Set<String> = ["include_job_details", "metrics_only", "include_errors", "fields"]
         public static let fieldNames = ["batch_id", "batch_name", "status", "progress", "timing", "job_details", "error_summary", "batch_configuration", "notification"]
 
-        /// Reads the query; anything unknown or malformed is a 400 naming the parameter.
-        public init(query: QueryParameters) throws(APIError) {
-            if let unknown = query.names.first(where: { !Self.parameters.contains($0) }) {
-                throw .invalidParameter(unknown, "unknown parameter; allowed: \(Self.parameters.sorted().joined(separator: ", "))")
-            }
-            if let repeated = query.names.first(where: { query.values($0).count > 1 }) { throw .invalidParameter(repeated, "given more than once") }
-            includeJobDetails = try Self.bool(query, "include_job_details") ?? false
-            metricsOnly = try Self.bool(query, "metrics_only") ?? false
-            includeErrors = try Self.bool(query, "include_errors") ?? true
-            if let text = query["fields"] {
-                let names = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed }
-                if let unknown = names.first(where: { !Self.fieldNames.contains($0) }) {
-                    throw .invalidParameter("fields", "'\(unknown)' is not a field; known: \(Self.fieldNames.joined(separator: ", "))")
-                }
-                fields = names
-            }
-        }
-
         /// The options in one canonical spelling, for the cache key: parameter
         /// order, spelled-out defaults and field order give the same string.
         public var cacheQuery: String {
             let names = fields.map { Set($0).sorted().joined(separator: ",") } ?? "*"
             return "j\(includeJobDetails && !metricsOnly ? 1 : 0)m\(metricsOnly ? 1 : 0)e\(includeErrors ? 1 : 0)f\(names)"
-        }
-
-        static func bool(_ query: QueryParameters, _ name: String) throws(APIError) -> Bool? {
-            guard let text = query[name] else { return nil }
-            switch text.lowercased() {
-            case "true", "1": return true
-            case "false", "0": return false
-            default: throw .invalidParameter(name, "must be true or false")
-            }
         }
     }
 

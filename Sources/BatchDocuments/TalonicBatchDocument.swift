@@ -1,5 +1,6 @@
-import BatchModel
-import BatchStore
+public import BatchCodecs
+public import BatchModel
+public import BatchStore
 
 /// Talonic's "Batch Detail" (spec 004), read like the page: snake_case counts,
 /// Talonic's status words, `provider` = the processor, `links.self` = the URL asked

@@ -1,5 +1,5 @@
 import Testing
-@testable import BatchModel
+@testable import BatchCodecs
 
 @Suite struct JSONTests {
     @Test func writesObjectsInInsertionOrder() {

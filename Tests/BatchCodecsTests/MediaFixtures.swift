@@ -1,4 +1,4 @@
-@testable import BatchModel
+@testable import BatchCodecs
 
 /// Small, valid files of every ingest format, built byte by byte, and ways to break them.
 enum MediaFixtures {

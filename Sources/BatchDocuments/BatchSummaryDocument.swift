@@ -1,5 +1,6 @@
+public import BatchCodecs
 import BatchModel
-import BatchStore
+public import BatchStore
 
 /// The short description of a batch that creation answers with and listings
 /// hold: identity, state, size, and where to go next.
