@@ -73,6 +73,22 @@ public enum BatchState: String, Sendable, CaseIterable {
     /// The scheduler claimed the first item: queued becomes running.
     public func starting() -> BatchState? { self == .queued ? .running : nil }
 
+    /// The states whose items the scheduler claims (`isRunnable`).
+    public static let runnable = allCases.filter(\.isRunnable)
+    /// The states a first claim moves on from (`starting()`), each with where it goes.
+    public static let startMoves = allCases.compactMap { state in state.starting().map { (from: state, to: $0) } }
+    /// The states `finishing()` moves on from: a batch in one of these still has
+    /// items that may run or expire.
+    public static let finishable = allCases.filter { $0.finishing() != nil }
+    /// Where `finishing()` goes from every finishable state.
+    public static let finished: BatchState = {
+        let targets = Set(finishable.compactMap { $0.finishing() })
+        precondition(targets.count == 1, "finishing() must lead to one state")
+        return targets.first!
+    }()
+    /// The final states (`isFinal`): retention and webhooks apply to these.
+    public static let finals = allCases.filter(\.isFinal)
+
     /// Every item reached a final state: running (or queued, for a batch whose items
     /// all expired or were empty) becomes completed. Paused batches finish too: their
     /// last running items may complete while paused.

@@ -16,6 +16,23 @@ public enum ItemState: String, Sendable, CaseIterable {
         }
     }
 
+    /// The state every item starts in.
+    public static let initial = ItemState.pending
+
+    /// The states `event` moves an item from.
+    public static func sources(of event: ItemEvent) -> [ItemState] { allCases.filter { $0.applying(event) != nil } }
+
+    /// Where `event` takes an item, whichever state it moves from (each event
+    /// has one target; `ItemStateMachineTests` holds that).
+    public static func target(of event: ItemEvent) -> ItemState {
+        let targets = Set(sources(of: event).compactMap { $0.applying(event) })
+        precondition(targets.count == 1, "\(event) must lead to one state")
+        return targets.first!
+    }
+
+    /// The state of an item a worker holds a lease on: where a claim takes it.
+    public static let leased = target(of: .claim)
+
     /// The state after `event`, or nil when the move is not allowed.
     public func applying(_ event: ItemEvent) -> ItemState? {
         switch (event, self) {

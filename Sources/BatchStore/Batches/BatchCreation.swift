@@ -280,7 +280,7 @@ extension BatchRecords {
     /// The item insert, looked up once a transaction rather than once an item.
     private func itemInsert() throws(StoreError) -> SQLiteStatement {
         try connection.statement(
-            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
+            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,\(StateSQL.literal(ItemState.initial)))")
     }
 
     private func insertItem(_ item: NewItem, with insert: SQLiteStatement, batchID: String, seq: Int) throws(StoreError) {

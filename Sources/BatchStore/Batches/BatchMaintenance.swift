@@ -17,13 +17,13 @@ public struct BatchMaintenance {
             () throws(StoreError) -> Int in
             let overdue = try connection.statement(
                 """
-                SELECT id FROM batches WHERE status IN ('queued', 'running', 'paused') AND completion_window IS NOT NULL
+                SELECT id FROM batches WHERE status IN (\(StateSQL.list(BatchState.finishable))) AND completion_window IS NOT NULL
                     AND n_pending > 0 AND created_at + completion_window * 1000 <= ?
                 """
             ).bind(.integer(now.milliseconds)).rows { $0.text(0) }
             var expired = 0
             for batchID in overdue {
-                try connection.statement("UPDATE items SET status = 'expired', completed_at = ? WHERE batch_id = ? AND status = 'pending'")
+                try connection.statement(Self.expireItemsSQL)
                     .bind(.integer(now.milliseconds), .text(batchID)).run()
                 let count = connection.changes
                 expired += count
@@ -45,7 +45,7 @@ public struct BatchMaintenance {
             () throws(StoreError) -> (ids: [String], blobs: [String]) in
             let due = try connection.statement(
                 """
-                SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+                SELECT id FROM batches WHERE status IN (\(StateSQL.list(BatchState.finals))) AND completed_at IS NOT NULL
                     AND completed_at + retention_days * 86400000 <= ? LIMIT ?
                 """
             ).bind(.integer(now.milliseconds), .int(limit)).rows { $0.text(0) }
@@ -54,4 +54,10 @@ public struct BatchMaintenance {
             return (due, blobs)
         }
     }
+}
+
+extension BatchMaintenance {
+    /// A batch's items that may still expire do (its states from `ItemState`).
+    static let expireItemsSQL =
+        "UPDATE items SET status = \(StateSQL.target(of: .expire)), completed_at = ? WHERE batch_id = ? AND \(StateSQL.itemsMovedBy(.expire))"
 }

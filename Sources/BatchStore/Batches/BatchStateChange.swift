@@ -34,9 +34,7 @@ extension BatchRecords {
             let ms = SQLiteValue.integer(now.milliseconds)
             switch action {
             case .cancel:
-                try connection.statement(
-                    "UPDATE items SET status = 'cancelled', completed_at = ?, lease_owner = NULL, lease_until = NULL WHERE batch_id = ? AND status IN ('pending', 'processing')"
-                ).bind(ms, .text(batchID)).run()
+                try connection.statement(Self.cancelItemsSQL).bind(ms, .text(batchID)).run()
                 try connection.statement(
                     """
                     UPDATE batches SET n_cancelled = n_cancelled + n_pending + n_processing, n_pending = 0, n_processing = 0,
@@ -44,12 +42,7 @@ extension BatchRecords {
                     """
                 ).bind(ms, .text(batchID)).run()
             case .retryFailed:
-                try connection.statement(
-                    """
-                    UPDATE items SET status = 'pending', started_at = NULL, completed_at = NULL, duration_ms = NULL, result = NULL,
-                        error_type = NULL, error_message = NULL, error_details = NULL WHERE batch_id = ? AND status IN ('failed', 'expired')
-                    """
-                ).bind(.text(batchID)).run()
+                try connection.statement(Self.retryItemsSQL).bind(.text(batchID)).run()
                 try connection.statement(
                     "UPDATE batches SET n_pending = n_pending + n_failed + n_expired, n_failed = 0, n_expired = 0, completed_at = NULL WHERE id = ?"
                 ).bind(.text(batchID)).run()
@@ -70,15 +63,28 @@ extension BatchRecords {
     /// Returns true when the batch was completed.
     @discardableResult
     public func finishIfDone(batchID: String, now: Timestamp = .now()) throws(StoreError) -> Bool {
-        let version = try connection.statement(
-            """
-            UPDATE batches SET status = 'completed', completed_at = ?1, updated_at = ?1, version = version + 1
-            WHERE id = ?2 AND status IN ('queued', 'running', 'paused') AND n_pending = 0 AND n_processing = 0
-            RETURNING version
-            """
-        ).bind(.integer(now.milliseconds), .text(batchID)).firstRow { Int($0.int(0)) }
+        let version = try connection.statement(Self.finishSQL).bind(.integer(now.milliseconds), .text(batchID)).firstRow { Int($0.int(0)) }
         guard let version else { return false }
         connection.changedBatches[batchID] = version
         return true
     }
+}
+
+// The statements of the moves above, their states from the state machines (`StateSQL`).
+extension BatchRecords {
+    static let cancelItemsSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .cancel)), completed_at = ?, lease_owner = NULL, lease_until = NULL
+        WHERE batch_id = ? AND \(StateSQL.itemsMovedBy(.cancel))
+        """
+
+    static let retryItemsSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .retry)), started_at = NULL, completed_at = NULL, duration_ms = NULL, result = NULL,
+            error_type = NULL, error_message = NULL, error_details = NULL WHERE batch_id = ? AND \(StateSQL.itemsMovedBy(.retry))
+        """
+
+    static let finishSQL = """
+        UPDATE batches SET status = \(StateSQL.literal(BatchState.finished)), completed_at = ?1, updated_at = ?1, version = version + 1
+        WHERE id = ?2 AND status IN (\(StateSQL.list(BatchState.finishable))) AND n_pending = 0 AND n_processing = 0
+        RETURNING version
+        """
 }

@@ -12,7 +12,7 @@ public struct WebhookDeliveries {
         try connection.statement(
             """
             SELECT \(BatchRecords.columns) FROM batches
-            WHERE status IN ('completed', 'failed', 'cancelled') AND notification_url IS NOT NULL
+            WHERE status IN (\(StateSQL.list(BatchState.finals))) AND notification_url IS NOT NULL
                 AND coalesce(webhook_status, 'pending') = 'pending' AND coalesce(webhook_next_at, 0) <= ?
             ORDER BY coalesce(webhook_next_at, 0) LIMIT ?
             """

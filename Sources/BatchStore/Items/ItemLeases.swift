@@ -27,30 +27,12 @@ public struct ItemLeases {
     public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), limitFor: (String) -> Int) throws(StoreError) -> [ClaimedItem] {
         try connection.transaction {
             () throws(StoreError) -> [ClaimedItem] in
-            let candidate = try connection.statement(
-                """
-                SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing, b.force_overwrite,
-                    b.status = 'queued'
-                FROM batches b
-                WHERE b.status IN ('queued', 'running') AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
-                    AND (b.completion_window IS NULL OR b.created_at + b.completion_window * 1000 > ?1)
-                ORDER BY b.priority DESC,
-                    (SELECT coalesce(sum(o.n_processing), 0) FROM batches o WHERE o.tenant_id = b.tenant_id AND o.status = 'running') ASC,
-                    b.last_claimed_at ASC, b.created_at ASC
-                LIMIT 1
-                """
-            ).bind(.integer(now.milliseconds)).firstRow { row in
+            let candidate = try connection.statement(Self.candidateSQL).bind(.integer(now.milliseconds)).firstRow { row in
                 (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1, row.int(7) == 1)
             }
             guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite, starting) = candidate else { return [] }
             let ms = now.milliseconds
-            let items = try connection.statement(
-                """
-                UPDATE items SET status = 'processing', lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
-                WHERE id IN (SELECT id FROM items WHERE batch_id = ?4 AND status = 'pending' ORDER BY seq LIMIT ?5)
-                RETURNING id, seq, attempt, content, file_path, filename, custom_id, context, crashes
-                """
-            ).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free))))
+            let items = try connection.statement(Self.claimItemsSQL).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free))))
                 .rows { row in
                     ClaimedItem(
                         id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
@@ -58,15 +40,7 @@ public struct ItemLeases {
                         filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7),
                         crashes: Int(row.int(8)))
                 }
-            let version = try connection.statement(
-                """
-                UPDATE batches SET n_pending = n_pending - ?1, n_processing = n_processing + ?1, started_at = coalesce(started_at, ?2),
-                    status = CASE status WHEN 'queued' THEN 'running' ELSE status END, last_claimed_at = ?2, updated_at = ?2,
-                    version = version + 1
-                WHERE id = ?3
-                RETURNING version
-                """
-            ).bind(.int(items.count), .integer(ms), .text(batchID)).firstRow { Int($0.int(0)) }
+            let version = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID)).firstRow { Int($0.int(0)) }
             // created -> running is visible in status documents.
             if starting, let version { connection.changedBatches[batchID] = version }
             return items.sorted { $0.seq < $1.seq }
@@ -83,13 +57,7 @@ public struct ItemLeases {
             () throws(StoreError) -> Int in
             var counted = 0
             var touched: Set<String> = []
-            let update = try connection.statement(
-                """
-                UPDATE items SET status = ?1, completed_at = ?2, duration_ms = ?3, result = ?4, error_type = ?5, error_message = ?6,
-                    error_details = ?7, media_type = ?8, cost_cents = ?9, input_tokens = ?10, output_tokens = ?11, media_id = ?12,
-                    lease_owner = NULL, lease_until = NULL
-                WHERE id = ?13 AND status = 'processing' AND lease_owner = ?14 AND attempt = ?15
-                """)
+            let update = try connection.statement(Self.completeSQL)
             for completion in completions {
                 let item = completion.item
                 if case .crashed = completion.outcome, item.crashes + 1 < ItemOutcome.crashLimit {
@@ -111,14 +79,14 @@ public struct ItemLeases {
                             result = .object(object)
                         }
                     }
-                    values = [.text(ItemState.succeeded.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                    values = [.text(ItemState.target(of: .succeed).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .optionalText(result.map(JSONWriter.string)), .null, .null, .null, .optionalText(mediaType)]
                 case .failed(let type, let message, let details):
-                    values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                    values = [.text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null]
                 case .crashed(let type, let message):
                     let details: JSONValue = ["crashes": .integer(item.crashes + 1)]
-                    values = [.text(ItemState.failed.rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                    values = [.text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
                         .null, .text(type), .text(message), .text(JSONWriter.string(details)), .null]
                 }
                 values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
@@ -197,12 +165,7 @@ public struct ItemLeases {
     /// pending at once (its lease released, not left to expire), its crash counted.
     /// False when the lease was no longer held.
     private func retryAfterCrash(_ item: ClaimedItem) throws(StoreError) -> Bool {
-        try connection.statement(
-            """
-            UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, crashes = crashes + 1
-            WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?
-            """
-        ).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
+        try connection.statement(Self.retryAfterCrashSQL).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
         guard connection.changes == 1 else { return false }
         try returnedToPending(batchID: item.batchID)
         return true
@@ -223,7 +186,7 @@ public struct ItemLeases {
             var touched: Set<String> = []
             for id in Set(itemIDs) {
                 guard let (batchID, crashes, name) = try connection.statement(
-                    "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND status = 'processing'"
+                    "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
                 ).bind(.text(id)).firstRow({ ($0.text(0), Int($0.int(1)) + 1, $0.text(2)) }) else { continue }
                 touched.insert(batchID)
                 if crashes >= ItemOutcome.crashLimit {
@@ -243,14 +206,14 @@ public struct ItemLeases {
     /// Extends a lease; false when it is no longer held (cancelled, rescued or finished).
     public func renew(_ item: ClaimedItem, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> Bool {
         try connection.statement(
-            "UPDATE items SET lease_until = ? WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?"
+            "UPDATE items SET lease_until = ? WHERE id = ? AND \(Self.held) AND lease_owner = ? AND attempt = ?"
         ).bind(.integer(now.milliseconds + Int64(leaseSeconds) * 1000), .text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
         return connection.changes == 1
     }
 
     /// Whether `item`'s lease is still held, without changing it.
     public func isHeld(_ item: ClaimedItem) throws(StoreError) -> Bool {
-        try connection.statement("SELECT 1 FROM items WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?")
+        try connection.statement("SELECT 1 FROM items WHERE id = ? AND \(Self.held) AND lease_owner = ? AND attempt = ?")
             .bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).firstRow { _ in true } ?? false
     }
 
@@ -261,12 +224,7 @@ public struct ItemLeases {
         try connection.transaction {
             () throws(StoreError) in
             for item in items {
-                try connection.statement(
-                    """
-                    UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, attempt = attempt - 1, started_at = NULL
-                    WHERE id = ? AND status = 'processing' AND lease_owner = ? AND attempt = ?
-                    """
-                ).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
+                try connection.statement(Self.releaseSQL).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
                 if connection.changes == 1 { try returnedToPending(batchID: item.batchID) }
             }
         }
@@ -280,7 +238,7 @@ public struct ItemLeases {
         try connection.transaction {
             () throws(StoreError) -> (rescued: Int, failed: Int) in
             let expired = try connection.statement(
-                "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE status = 'processing' AND lease_until < ? LIMIT ?"
+                "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE \(Self.held) AND lease_until < ? LIMIT ?"
             ).bind(.integer(now.milliseconds), .int(limit)).rows { ($0.text(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
             var rescued = 0
             var failed = 0
@@ -303,12 +261,7 @@ public struct ItemLeases {
     /// An item whose processing never finished fails for good with
     /// `processing_error` (its crash count recorded when given).
     private func failUnfinished(id: String, batchID: String, name: String, message: String, crashes: Int?, now: Timestamp) throws(StoreError) {
-        try connection.statement(
-            """
-            UPDATE items SET status = 'failed', completed_at = ?1, error_type = 'processing_error', error_message = ?2,
-                error_details = ?3, crashes = coalesce(?4, crashes), lease_owner = NULL, lease_until = NULL WHERE id = ?5
-            """
-        ).bind(
+        try connection.statement(Self.failUnfinishedSQL).bind(
             .integer(now.milliseconds), .text(message), .optionalText(crashes.map { JSONWriter.string(["crashes": .integer($0)]) }),
             crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)
         ).run()
@@ -320,7 +273,7 @@ public struct ItemLeases {
     /// An item whose processing never finished goes back to pending, attempt kept
     /// (its crash count updated when given).
     private func returnUnfinished(id: String, batchID: String, crashes: Int?) throws(StoreError) {
-        try connection.statement("UPDATE items SET status = 'pending', lease_owner = NULL, lease_until = NULL, crashes = coalesce(?1, crashes) WHERE id = ?2")
+        try connection.statement(Self.returnUnfinishedSQL)
             .bind(crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)).run()
         try returnedToPending(batchID: batchID)
     }
@@ -329,4 +282,64 @@ public struct ItemLeases {
         try connection.statement("UPDATE batches SET n_pending = n_pending + 1, n_processing = n_processing - 1, version = version + 1 WHERE id = ?")
             .bind(.text(batchID)).run()
     }
+}
+
+// The statements that move items, their states from the state machines (`StateSQL`).
+extension ItemLeases {
+    /// An item under a lease: the state a claim leads to.
+    static let held = "status = \(StateSQL.literal(ItemState.leased))"
+
+    static let candidateSQL = """
+        SELECT b.id, b.tenant_id, b.processor, b.collection, b.timeout_seconds, b.max_concurrent - b.n_processing, b.force_overwrite,
+            b.status IN (\(StateSQL.list(BatchState.startMoves.map(\.from))))
+        FROM batches b
+        WHERE b.status IN (\(StateSQL.list(BatchState.runnable))) AND b.n_pending > 0 AND b.n_processing < b.max_concurrent
+            AND (b.completion_window IS NULL OR b.created_at + b.completion_window * 1000 > ?1)
+        ORDER BY b.priority DESC,
+            (SELECT coalesce(sum(o.n_processing), 0) FROM batches o
+                WHERE o.tenant_id = b.tenant_id AND o.status IN (\(StateSQL.list(BatchState.runnable)))) ASC,
+            b.last_claimed_at ASC, b.created_at ASC
+        LIMIT 1
+        """
+
+    static let claimItemsSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .claim)), lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
+        WHERE id IN (SELECT id FROM items WHERE batch_id = ?4 AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT ?5)
+        RETURNING id, seq, attempt, content, file_path, filename, custom_id, context, crashes
+        """
+
+    static let claimBatchSQL = """
+        UPDATE batches SET n_pending = n_pending - ?1, n_processing = n_processing + ?1, started_at = coalesce(started_at, ?2),
+            status = \(StateSQL.batchStateAfterClaim), last_claimed_at = ?2, updated_at = ?2, version = version + 1
+        WHERE id = ?3
+        RETURNING version
+        """
+
+    /// The outcome's state is bound (succeed or fail: both move from the leased state).
+    static let completeSQL = """
+        UPDATE items SET status = ?1, completed_at = ?2, duration_ms = ?3, result = ?4, error_type = ?5, error_message = ?6,
+            error_details = ?7, media_type = ?8, cost_cents = ?9, input_tokens = ?10, output_tokens = ?11, media_id = ?12,
+            lease_owner = NULL, lease_until = NULL
+        WHERE id = ?13 AND \(StateSQL.itemsMovedBy(.succeed)) AND \(StateSQL.itemsMovedBy(.fail)) AND lease_owner = ?14 AND attempt = ?15
+        """
+
+    static let retryAfterCrashSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, crashes = crashes + 1
+        WHERE id = ? AND \(StateSQL.itemsMovedBy(.rescue)) AND lease_owner = ? AND attempt = ?
+        """
+
+    static let releaseSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, attempt = attempt - 1, started_at = NULL
+        WHERE id = ? AND \(StateSQL.itemsMovedBy(.rescue)) AND lease_owner = ? AND attempt = ?
+        """
+
+    static let failUnfinishedSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .fail)), completed_at = ?1, error_type = 'processing_error', error_message = ?2,
+            error_details = ?3, crashes = coalesce(?4, crashes), lease_owner = NULL, lease_until = NULL WHERE id = ?5 AND \(StateSQL.itemsMovedBy(.fail))
+        """
+
+    static let returnUnfinishedSQL = """
+        UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, crashes = coalesce(?1, crashes)
+        WHERE id = ?2 AND \(StateSQL.itemsMovedBy(.rescue))
+        """
 }

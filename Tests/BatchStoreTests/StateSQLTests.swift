@@ -1,0 +1,127 @@
+import Testing
+@testable import BatchModel
+@testable import BatchStore
+
+/// The SQL that moves batches and items does what the state machines say, for
+/// every state: the machines are the one source of truth, and these tests fail
+/// when a statement and its machine part ways.
+@Suite struct StateSQLTests {
+    /// A batch of one item per item state, each leased to `w` at attempt 1 (the
+    /// lease fence matches), the batch forced into `batchState`.
+    func seed(_ store: TemporaryDatabase, batchState: BatchState = .running) throws -> (SQLiteConnection, String, [ItemState: String]) {
+        let connection = try store.database.connect()
+        let tenant = try TenantRecords(connection).create(name: "acme")
+        let batch = NewBatch(
+            name: "b", processor: "noop", configuration: BatchConfiguration(),
+            items: NewItems(ItemState.allCases.indices.map { NewItem(content: [1], row: $0 + 1) }))
+        guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        let ids = try connection.statement("SELECT id FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(row.id)).rows { $0.text(0) }
+        var byState: [ItemState: String] = [:]
+        for (state, id) in zip(ItemState.allCases, ids) {
+            try connection.statement("UPDATE items SET status = ?, lease_owner = 'w', attempt = 1 WHERE id = ?").bind(.text(state.rawValue), .text(id)).run()
+            byState[state] = id
+        }
+        try connection.statement("UPDATE batches SET status = ? WHERE id = ?").bind(.text(batchState.rawValue), .text(row.id)).run()
+        return (connection, row.id, byState)
+    }
+
+    func states(_ connection: SQLiteConnection, _ items: [ItemState: String]) throws -> [ItemState: ItemState] {
+        var now: [ItemState: ItemState] = [:]
+        for (was, id) in items {
+            now[was] = try connection.statement("SELECT status FROM items WHERE id = ?").bind(.text(id)).firstRow { ItemState(rawValue: $0.text(0)) } ?? nil
+        }
+        return now
+    }
+
+    /// What the machine says `event` does to an item in each state.
+    func expected(_ event: ItemEvent) -> [ItemState: ItemState] {
+        Dictionary(uniqueKeysWithValues: ItemState.allCases.map { ($0, $0.applying(event) ?? $0) })
+    }
+
+    @Test(arguments: [ItemEvent.claim, .cancel, .retry, .expire])
+    func batchWideItemMovesFollowTheMachine(_ event: ItemEvent) throws {
+        let store = try TemporaryDatabase()
+        let (connection, batchID, items) = try seed(store)
+        let statement: SQLiteStatement
+        switch event {
+        case .claim: statement = try connection.statement(ItemLeases.claimItemsSQL).bind(.text("w2"), .integer(0), .integer(0), .text(batchID), .int(100))
+        case .cancel: statement = try connection.statement(BatchRecords.cancelItemsSQL).bind(.integer(0), .text(batchID))
+        case .retry: statement = try connection.statement(BatchRecords.retryItemsSQL).bind(.text(batchID))
+        case .expire: statement = try connection.statement(BatchMaintenance.expireItemsSQL).bind(.integer(0), .text(batchID))
+        default: return
+        }
+        if event == .claim { _ = try statement.rows { _ in () } } else { try statement.run() }
+        #expect(try states(connection, items) == expected(event))
+    }
+
+    @Test(arguments: [ItemEvent.succeed, .fail, .rescue])
+    func leasedItemMovesFollowTheMachine(_ event: ItemEvent) throws {
+        let store = try TemporaryDatabase()
+        let (connection, _, items) = try seed(store)
+        for id in items.values {
+            switch event {
+            case .succeed, .fail:
+                var values: [SQLiteValue] = [.text(ItemState.target(of: event).rawValue)] + Array(repeating: .null, count: 11)
+                values += [.text(id), .text("w"), .int(1)]
+                // completed_at, duration_ms; cost and tokens are NOT NULL.
+                for index in [1, 2, 8, 9, 10] { values[index] = .integer(0) }
+                try connection.statement(ItemLeases.completeSQL).bind(values).run()
+            default:
+                try connection.statement(ItemLeases.releaseSQL).bind(.text(id), .text("w"), .int(1)).run()
+            }
+        }
+        #expect(try states(connection, items) == expected(event))
+    }
+
+    @Test func unfinishedItemsFailOrReturnAsTheMachineSays() throws {
+        for (sql, event) in [(ItemLeases.returnUnfinishedSQL, ItemEvent.rescue), (ItemLeases.retryAfterCrashSQL, .rescue)] {
+            let store = try TemporaryDatabase()
+            let (connection, _, items) = try seed(store)
+            for id in items.values {
+                if sql == ItemLeases.returnUnfinishedSQL {
+                    try connection.statement(sql).bind(.null, .text(id)).run()
+                } else {
+                    try connection.statement(sql).bind(.text(id), .text("w"), .int(1)).run()
+                }
+            }
+            #expect(try states(connection, items) == expected(event))
+        }
+        let store = try TemporaryDatabase()
+        let (connection, _, items) = try seed(store)
+        for id in items.values { try connection.statement(ItemLeases.failUnfinishedSQL).bind(.integer(0), .text("gone"), .null, .null, .text(id)).run() }
+        #expect(try states(connection, items) == expected(.fail))
+    }
+
+    @Test(arguments: BatchState.allCases)
+    func aClaimTakesOnlyFromRunnableBatchesAndStartsThem(_ state: BatchState) throws {
+        let store = try TemporaryDatabase()
+        let (connection, batchID, _) = try seed(store, batchState: state)
+        let claimed = try ItemLeases(connection).claim(owner: "w2", limit: 10, leaseSeconds: 60)
+        #expect(claimed.isEmpty == !state.isRunnable)
+        let after = try #require(try BatchRecords(connection).find(id: batchID))
+        #expect(after.state == (claimed.isEmpty ? state : state.starting() ?? state))
+    }
+
+    @Test(arguments: BatchState.allCases)
+    func aBatchWithNothingLeftFinishesAsTheMachineSays(_ state: BatchState) throws {
+        let store = try TemporaryDatabase()
+        let (connection, batchID, _) = try seed(store, batchState: state)
+        try connection.statement("UPDATE batches SET n_pending = 0, n_processing = 0 WHERE id = ?").bind(.text(batchID)).run()
+        let finished = try BatchRecords(connection).finishIfDone(batchID: batchID)
+        #expect(finished == (state.finishing() != nil))
+        #expect(try BatchRecords(connection).find(id: batchID)?.state == state.finishing() ?? state)
+    }
+
+    @Test func theMovesStillUseThePartialIndexes() throws {
+        let store = try TemporaryDatabase()
+        let connection = try store.database.connect()
+        func plan(_ sql: String) throws -> String {
+            try connection.statement("EXPLAIN QUERY PLAN " + sql).rows { $0.text(3) }.joined(separator: "\n")
+        }
+        #expect(try plan("SELECT id FROM items WHERE batch_id = 'b' AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT 5").contains("items_claimable"))
+        #expect(try plan("SELECT id FROM items WHERE \(ItemLeases.held) AND lease_until < 5").contains("items_leases"))
+        #expect(try plan(ItemLeases.candidateSQL.replacingOccurrences(of: "?1", with: "0")).contains("batches_runnable"))
+    }
+}
