@@ -110,8 +110,9 @@ stop_pidfile() {
     local pid; pid="$(cat "$file" 2>/dev/null)"
     if [ -n "$pid" ] && alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 150); do alive "$pid" || break; sleep 0.05; done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        for _ in $(seq 300); do alive "$pid" || break; sleep 0.05; done
+        # It may exit between the check and the kill: not a failure of the stop.
+        if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     fi
     rm -f "$file"
 }

@@ -72,11 +72,11 @@ public struct ExecProcessor: Processor {
         }
         // Remembered so that a batchd killed while this runs can end it at its next start.
         _ = FileManager.default.createFile(atPath: groupPath, contents: Data("\(pid)".utf8))
-        let deadline = MonotonicClock.milliseconds() + Int64(item.timeoutSeconds) * 1000
+        let deadline = SystemClock.monotonicMilliseconds() + Int64(item.timeoutSeconds) * 1000
         var status: Int32 = 0
         var pause: useconds_t = 2_000
         while waitpid(pid, &status, WNOHANG) == 0 {
-            if MonotonicClock.milliseconds() >= deadline {
+            if SystemClock.monotonicMilliseconds() >= deadline {
                 kill(-pid, SIGKILL)
                 waitpid(pid, &status, 0)
                 return .failed(

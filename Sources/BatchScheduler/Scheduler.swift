@@ -116,11 +116,11 @@ public final class Scheduler: Service {
             connect: { [database] in try database.connect() },
             makePass: { [self] _ in
                 let redis = makeRedis()
-                var lastSweep = MonotonicClock.milliseconds()
+                var lastSweep = SystemClock.monotonicMilliseconds()
                 return { [self] connection, _ in
                     try maintain(connection, redis: redis)
-                    if MonotonicClock.milliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
-                        lastSweep = MonotonicClock.milliseconds()
+                    if SystemClock.monotonicMilliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
+                        lastSweep = SystemClock.monotonicMilliseconds()
                         sweepBlobs(connection, minimumAgeSeconds: 3600)
                     }
                     return .wait
@@ -177,14 +177,14 @@ public final class Scheduler: Service {
 
     private func run(_ item: ClaimedItem, control: ProcessingControl) -> ItemCompletion {
         let started = Timestamp.now()
-        let clock = MonotonicClock.milliseconds()
+        let clock = SystemClock.monotonicMilliseconds()
         let outcome: ItemOutcome
         if let processor = catalog.processor(named: item.processor) {
             outcome = processor.process(item, control: control)
         } else {
             outcome = .failed(errorType: "processing_error", message: "Unknown processor '\(item.processor)'", details: nil)
         }
-        return ItemCompletion(item: item, outcome: outcome, startedAt: started, durationMilliseconds: MonotonicClock.milliseconds() - clock)
+        return ItemCompletion(item: item, outcome: outcome, startedAt: started, durationMilliseconds: SystemClock.monotonicMilliseconds() - clock)
     }
 
     /// Removes upload blobs no item owns (`OrphanBlobSweep`), and says so.
@@ -221,7 +221,7 @@ private final class LeaseCheck: @unchecked Sendable {
     let item: ClaimedItem
     let database: StoreDatabase
     let leaseSeconds: Int
-    private var checkedAt = MonotonicClock.milliseconds()
+    private var checkedAt = SystemClock.monotonicMilliseconds()
     private var lost = false
     private var connection: SQLiteConnection?
 
@@ -232,7 +232,7 @@ private final class LeaseCheck: @unchecked Sendable {
     }
 
     func leaseLost() -> Bool {
-        let now = MonotonicClock.milliseconds()
+        let now = SystemClock.monotonicMilliseconds()
         guard !lost, now - checkedAt >= 1000 else { return lost }
         checkedAt = now
         do {

@@ -1,3 +1,4 @@
+import BatchModel
 import Foundation
 import Synchronization
 
@@ -15,7 +16,7 @@ enum PacedClient {
         let connections = 8
         let latencies = Mutex<[Double]>([])
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(key)\r\n\r\n".utf8)
-        let start = DispatchTime.now().uptimeNanoseconds + 50_000_000
+        let start = UInt64(SystemClock.monotonicMicroseconds() * 1000) + 50_000_000
         let finished = DispatchGroup()
         // Threads of their own: concurrentPerform would run only as many at once as there are cores.
         for lane in 0..<connections {
@@ -29,13 +30,13 @@ enum PacedClient {
             while true {
                 let due = UInt64(Double(start) + (Double(n) + Double(lane) / Double(connections)) * interval)
                 if Double(due - start) > seconds * 1e9 { break }
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = UInt64(SystemClock.monotonicMicroseconds() * 1000)
                 if due > now { usleep(useconds_t((due - now) / 1000)) }
                 if fd < 0 || !exchange(fd, request) {
                     close(fd)
                     fd = connect(port: port)
                 }
-                mine.append(Double(DispatchTime.now().uptimeNanoseconds - due) / 1e6)
+                mine.append(Double(UInt64(SystemClock.monotonicMicroseconds() * 1000) - due) / 1e6)
                 n += 1
             }
             close(fd)

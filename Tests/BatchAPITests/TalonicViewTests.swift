@@ -60,7 +60,7 @@ import Testing
         let (unauthorized, unauthorizedBody) = f.send("GET", "/compat/talonic/v1/batches/batch-nope")
         #expect(unauthorized.status == 401)
         #expect(unauthorizedBody["error"]?["code"] == "unauthorized")
-        let limited = DialectErrorEnvelope.response(APIError(.rateLimitError, "slow down"), talonic: true)
+        let limited = ErrorDialect.talonic.response(for: APIError(.rateLimitError, "slow down"), requestID: "req-1")
         #expect((try? JSONParser.parse(limited.body))?["error"]?["code"] == "rate_limited")
     }
 }

@@ -286,9 +286,9 @@ import Glibc
 
     @Test func holdStatisticsCountTheLongestAndThoseOverTarget() {
         var statistics = WriterStatistics()
-        statistics.record(hold: .milliseconds(20))
-        statistics.record(hold: .milliseconds(150))
-        statistics.record(hold: .microseconds(500))
+        statistics.record(holdMicroseconds: 20_000)
+        statistics.record(holdMicroseconds: 150_000)
+        statistics.record(holdMicroseconds: 500)
         #expect(statistics.holds == 3)
         #expect(statistics.longestMicroseconds == 150_000)
         #expect(statistics.totalMicroseconds == 170_500)

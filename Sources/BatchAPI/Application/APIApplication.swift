@@ -37,42 +37,30 @@ public final class APIApplication {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let started = MonotonicClock.microseconds()
+        let started = SystemClock.monotonicMicroseconds()
         var requestLogger = logger
         requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
+        let match = router.match(method: request.method, path: request.path)
+        let context = RequestContext(request: request, parameters: match.parameters, resources: resources, logger: requestLogger, startedAt: started)
+        // The route's dialect shapes every error it answers, even one thrown before its handler runs.
+        let dialect = match.route?.dialect ?? .native
         var response: HTTPResponse
-        var dialect = ErrorDialect.native
-        var verdict: RateLimitVerdict?
         do {
             if let lane = resources.lane, request.admission != .check, request.declaredBodyLength >= Self.laneBodyBytes {
-                let (outcome, laneDialect, laneVerdict) = lane.run { [self] in
-                    var dialect = ErrorDialect.native
-                    var verdict: RateLimitVerdict?
-                    let outcome = Result { () throws(APIError) in
-                        try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
-                    }
-                    return (outcome, dialect, verdict)
-                }
-                dialect = laneDialect
-                verdict = laneVerdict
-                response = try outcome.get()
+                response = try lane.run { [self] in Result { () throws(APIError) in try serve(match, context) } }.get()
             } else {
-                response = try route(request, started: started, logger: requestLogger, dialect: &dialect, verdict: &verdict)
+                response = try serve(match, context)
             }
         } catch {
-            switch dialect {
-            case .native: response = NativeErrorEnvelope.response(error, requestID: request.requestID)
-            case .check: response = DialectErrorEnvelope.response(error)
-            case .talonic: response = DialectErrorEnvelope.response(error, talonic: true)
-            }
+            response = dialect.response(for: error, requestID: request.requestID)
         }
         response.setHeader("X-Request-Id", request.requestID)
         // Every authenticated answer, errors and 429s included, carries the tenant's limit.
-        if let verdict {
+        if let verdict = context.rateLimitVerdict {
             for (name, value) in verdict.headers { response.setHeader(name, value) }
         }
         if request.admission == .check { response = RequestAdmission.answer(for: response) }
-        let elapsed = Int(MonotonicClock.microseconds() - started)
+        let elapsed = Int(SystemClock.monotonicMicroseconds() - started)
         resources.metrics.record(status: response.status, microseconds: elapsed)
         requestLogger.info(
             "request",
@@ -83,9 +71,8 @@ public final class APIApplication {
         return response
     }
 
-    private func route(
-        _ request: HTTPRequest, started: Int64, logger: Logger, dialect: inout ErrorDialect, verdict: inout RateLimitVerdict?
-    ) throws(APIError) -> HTTPResponse {
+    private func serve(_ match: Router.Match, _ context: RequestContext) throws(APIError) -> HTTPResponse {
+        let request = context.request
         // An admission subrequest carries no body, whatever its Content-Length says.
         if request.bodyTooLarge, request.admission != .check {
             throw APIError(
@@ -95,7 +82,7 @@ public final class APIApplication {
         if request.bodyTruncated, request.admission != .check {
             throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
         }
-        switch router.match(method: request.method, path: request.path) {
+        switch match {
         case .notFound where request.admission == .check, .methodNotAllowed where request.admission == .check:
             // Nothing to charge: the request itself gets its 404 or 405.
             return HTTPResponse(status: 204)
@@ -105,9 +92,7 @@ public final class APIApplication {
             throw APIError(
                 .methodNotAllowed, "Method \(request.method) is not allowed on \(request.path)",
                 details: ["allowed_methods": .array(allowed.map(JSONValue.string))], headers: [("Allow", allowed.joined(separator: ", "))])
-        case .found(let route, let parameters):
-            dialect = route.dialect
-            let context = RequestContext(request: request, parameters: parameters, resources: resources, logger: logger, startedAt: started)
+        case .found(let route, _):
             if route.access == .open, request.admission == .check { return HTTPResponse(status: 204) }
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)
@@ -124,7 +109,7 @@ public final class APIApplication {
                 if request.admission != .admitted {
                     let (decided, reply) = RateLimitGate.check(
                         resources, tenant: principal.tenant, method: request.method, logger: context.logger, cacheRead: key)
-                    verdict = decided
+                    context.rateLimitVerdict = decided
                     if !decided.allowed { throw RateLimitGate.refusal(decided) }
                     if let key, let reply { context.prefetched = (key, reply) }
                 }

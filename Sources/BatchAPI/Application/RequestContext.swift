@@ -13,6 +13,9 @@ public final class RequestContext {
     public internal(set) var principal: Principal?
     public var logger: Logger
     /// A status-cache read already made in the rate limit's round trip.
+    /// The rate limiter's decision, once the request was charged: its headers go on
+    /// every answer, errors included.
+    public internal(set) var rateLimitVerdict: RateLimitVerdict?
     public internal(set) var prefetched: (key: StatusCacheKey, reply: RedisReply)?
     /// A streamed body once read whole, so it can be read again.
     private var bodyCache: [UInt8]?
@@ -22,7 +25,7 @@ public final class RequestContext {
 
     public init(
         request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger,
-        startedAt: Int64 = MonotonicClock.microseconds()
+        startedAt: Int64 = SystemClock.monotonicMicroseconds()
     ) {
         self.startedAt = startedAt
         self.request = request
@@ -54,7 +57,7 @@ public final class RequestContext {
     /// up on the request (its `fastcgi_read_timeout`): a client that got a 504
     /// must be able to trust that nothing was stored. Call before the transaction.
     public func requireTimeToCommit(_ operation: String) throws(APIError) {
-        let elapsed = (MonotonicClock.microseconds() - startedAt) / 1000
+        let elapsed = (SystemClock.monotonicMicroseconds() - startedAt) / 1000
         let budget = Int64(resources.service.commitDeadlineMilliseconds)
         guard elapsed > budget else { return }
         logger.warning("write refused: too late to answer", metadata: ["operation": "\(operation)", "elapsed_ms": "\(elapsed)"])

@@ -10,18 +10,18 @@ public enum Routes {
         Route("GET", "/v1/status", ServiceStatusHandler.handle),
         Route("POST", "/v1/batches", BatchCreateHandler.handle),
         Route("GET", "/v1/batches", BatchListHandler.handle),
-        Route("GET", "/v1/batches/{batch_id}", cacheKey: BatchStatusHandler.cacheKey, BatchStatusHandler.handle),
+        BatchStatusHandler.view.route("/v1/batches/{batch_id}"),
         Route("DELETE", "/v1/batches/{batch_id}", BatchDeleteHandler.handle),
         Route("PUT", "/v1/batches/{batch_id}/state", BatchStateHandler.handle),
         Route("GET", "/v1/batches/{batch_id}/results", BatchResultsHandler.handle),
         Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
         // Check's view (spec 002): the same path as Check's, and under /compat/check.
-        Route("GET", "/v1/batch/{batch_id}", dialect: .check, cacheKey: CheckBatchHandler.cacheKey, CheckBatchHandler.handle),
-        Route("GET", "/compat/check/v1/batch/{batch_id}", dialect: .check, cacheKey: CheckBatchHandler.cacheKey, CheckBatchHandler.handle),
+        CheckBatchHandler.view.route("/v1/batch/{batch_id}"),
+        CheckBatchHandler.view.route("/compat/check/v1/batch/{batch_id}"),
 
         // Talonic's view (spec 004), under /compat because its path is Wickson's.
-        Route("GET", "/compat/talonic/v1/batches/{batch_id}", dialect: .talonic, cacheKey: TalonicBatchHandler.cacheKey, TalonicBatchHandler.handle),
+        TalonicBatchHandler.view.route("/compat/talonic/v1/batches/{batch_id}"),
 
         Route("GET", "/v1/media", MediaHandlers.list),
         Route("GET", "/v1/media/{media_id}", MediaHandlers.show),

@@ -17,7 +17,7 @@ public final class KeyCache {
     }
 
     /// `.some(principal)` or `.some(nil)` (known bad) when fresh; nil when not cached.
-    public func lookup(key: String, now: Int64 = MonotonicClock.milliseconds()) -> Principal?? {
+    public func lookup(key: String, now: Int64 = SystemClock.monotonicMilliseconds()) -> Principal?? {
         guard let entry = entries[key] else { return nil }
         if entry.expiresAt <= now {
             entries[key] = nil
@@ -26,7 +26,7 @@ public final class KeyCache {
         return .some(entry.principal)
     }
 
-    public func store(key: String, principal: Principal?, now: Int64 = MonotonicClock.milliseconds()) {
+    public func store(key: String, principal: Principal?, now: Int64 = SystemClock.monotonicMilliseconds()) {
         // Bounded: when full, start over rather than track recency; refills cost one query each.
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[key] = (principal, now + ttlMilliseconds)

@@ -79,8 +79,8 @@ public enum StatusDocumentCache {
             return try rebuild(context, redis, key, build)
         case .miss(rebuild: false):
             // Someone else is rebuilding this entry: wait for it rather than query SQLite too.
-            let deadline = MonotonicClock.milliseconds() + rebuildWaitMilliseconds
-            while MonotonicClock.milliseconds() < deadline {
+            let deadline = SystemClock.monotonicMilliseconds() + rebuildWaitMilliseconds
+            while SystemClock.monotonicMilliseconds() < deadline {
                 usleep(2000)
                 switch try? cache.read(redis, key) {
                 case .hit(let entry, let milliseconds)?: return hit(context, entry, milliseconds)

@@ -3,7 +3,7 @@ public import BatchModel
 public import BatchStore
 
 /// The one error type of the API layer: what went wrong, in words a client can
-/// act on. Handlers throw it; `NativeErrorEnvelope` turns it into the wire body.
+/// act on. Handlers throw it; the route's `ErrorDialect` turns it into the wire body.
 public struct APIError: Error, Sendable {
     public var code: ErrorCode
     public var message: String

@@ -36,7 +36,7 @@ public enum DependencyProbe {
     /// With `write`, SQLite must also commit a one-row write (a busy writer
     /// counts as up: the database works, someone else holds it).
     public static func check(_ resources: WorkerResources, maxAgeMilliseconds: Int64 = 0, write: Bool = false) -> (sqlite: Bool, redis: Bool) {
-        let now = MonotonicClock.milliseconds()
+        let now = SystemClock.monotonicMilliseconds()
         if maxAgeMilliseconds > 0, let last = resources.lastProbe, now - last.at < maxAgeMilliseconds {
             return (last.sqlite, last.redis)
         }

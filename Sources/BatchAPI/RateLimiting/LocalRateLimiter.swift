@@ -46,9 +46,7 @@ public final class LocalRateLimiter: Sendable {
         }
     }
 
-    public static func unixMilliseconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1_000_000
-    }
+    /// Wall time in milliseconds, as the Redis limiter's script reads it, so the
+    /// two limiters' arithmetic agrees.
+    public static func unixMilliseconds() -> Double { Double(SystemClock.wallMicroseconds()) / 1000 }
 }

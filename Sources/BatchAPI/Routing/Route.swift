@@ -23,16 +23,6 @@ public enum Access: Sendable {
     }
 }
 
-/// Which service's error shape a route answers in.
-public enum ErrorDialect: Sendable {
-    /// The native envelope of spec 000.
-    case native
-    /// Check's `{"error": {"code", "message"}}` (spec 002).
-    case check
-    /// Talonic's codes (`unauthorized`, `not_found`, `rate_limited`) in the same shape (spec 004).
-    case talonic
-}
-
 /// Answers one matched route. Takes everything through the context so it can be
 /// called in tests without sockets.
 public typealias RouteHandler = @Sendable (RequestContext) throws(APIError) -> HTTPResponse

@@ -5,6 +5,18 @@ public struct Router: Sendable {
         /// The path exists with other methods; the answer is 405 with `Allow`.
         case methodNotAllowed(allowed: [String])
         case notFound
+
+        /// The matched route, if any.
+        public var route: Route? {
+            if case .found(let route, _) = self { return route }
+            return nil
+        }
+
+        /// The path's captures (none unless a route matched).
+        public var parameters: [String: String] {
+            if case .found(_, let parameters) = self { return parameters }
+            return [:]
+        }
     }
 
     public let routes: [Route]

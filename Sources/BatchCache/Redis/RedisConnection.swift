@@ -94,7 +94,7 @@ public final class RedisConnection {
 
     private func connectedContext() throws(CacheError) -> UnsafeMutablePointer<redisContext> {
         if let context { return context }
-        let now = MonotonicClock.milliseconds()
+        let now = SystemClock.monotonicMilliseconds()
         guard now >= nextAttemptAt else { throw .unavailable(lastError) }
         nextAttemptAt = now + Int64(reconnectIntervalMilliseconds)
         let connectTimeout = Self.timeval(milliseconds: connectTimeoutMilliseconds)
@@ -129,7 +129,7 @@ public final class RedisConnection {
         disconnect()
         setAvailable(false)
         // A failure right after a good connection may be a blip: allow one immediate retry.
-        nextAttemptAt = MonotonicClock.milliseconds()
+        nextAttemptAt = SystemClock.monotonicMilliseconds()
         return .io(lastError)
     }
 

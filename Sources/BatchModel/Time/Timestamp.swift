@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A point in time as whole milliseconds since the Unix epoch, UTC: what the
 /// store keeps, and what renders as ISO 8601 with a `Z` on the wire.
 public struct Timestamp: Sendable, Hashable, Comparable {
@@ -11,11 +5,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
-    public static func now() -> Timestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Timestamp(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
-    }
+    /// Wall time now (`SystemClock`).
+    public static func now() -> Timestamp { Timestamp(milliseconds: SystemClock.wallMicroseconds() / 1000) }
 
     public var seconds: Int64 { milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000 }
 

@@ -70,10 +70,10 @@ final class InspectionHelper: @unchecked Sendable {
         guard PipeIO.writeAll(requests, InspectionWire.requestHeader(request, cpuSeconds: cpuSeconds)), PipeIO.writeAll(requests, content) else {
             return death()
         }
-        let deadline = MonotonicClock.milliseconds() + Int64(timeoutSeconds) * 1000
+        let deadline = SystemClock.monotonicMilliseconds() + Int64(timeoutSeconds) * 1000
         var verdict: Answer?
         let keepWaiting = {
-            if MonotonicClock.milliseconds() >= deadline {
+            if SystemClock.monotonicMilliseconds() >= deadline {
                 verdict = .timedOut
             } else if control.shouldStop() {
                 verdict = .stopped

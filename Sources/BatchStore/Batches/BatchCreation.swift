@@ -71,7 +71,7 @@ extension BatchRecords {
                 var done = 0
                 while done < chunk.count {
                     done += try connection.transaction { () throws(StoreError) -> Int in
-                        try insertItems(chunk[done...], batchID: id, firstSeq: first + done, until: MonotonicClock.milliseconds() + Self.chunkMilliseconds)
+                        try insertItems(chunk[done...], batchID: id, firstSeq: first + done, until: SystemClock.monotonicMilliseconds() + Self.chunkMilliseconds)
                     }
                 }
             }
@@ -272,7 +272,7 @@ extension BatchRecords {
         for item in items {
             try insertItem(item, with: insert, batchID: batchID, seq: firstSeq + inserted)
             inserted += 1
-            if inserted % 16 == 0, MonotonicClock.milliseconds() >= deadline { break }
+            if inserted % 16 == 0, SystemClock.monotonicMilliseconds() >= deadline { break }
         }
         return inserted
     }

@@ -1,3 +1,4 @@
+import BatchModel
 import Dispatch
 import Synchronization
 
@@ -10,8 +11,8 @@ public final class WriterQueue: Sendable {
     private struct State {
         var busy = false
         var waiting: [DispatchSemaphore] = []
-        /// When the writer now holding the turn got it.
-        var heldSince: ContinuousClock.Instant?
+        /// When the writer now holding the turn got it (monotonic microseconds).
+        var heldSince: Int64?
         var statistics = WriterStatistics()
     }
 
@@ -27,7 +28,7 @@ public final class WriterQueue: Sendable {
             state.withLock { $0.statistics.timedOut += 1 }
             return false
         }
-        let now = ContinuousClock.now
+        let now = SystemClock.monotonicMicroseconds()
         state.withLock { $0.heldSince = now }
         return true
     }
@@ -57,10 +58,10 @@ public final class WriterQueue: Sendable {
 
     /// Hands the turn to the next writer waiting, if any.
     public func release() {
-        let now = ContinuousClock.now
+        let now = SystemClock.monotonicMicroseconds()
         let next: DispatchSemaphore? = state.withLock { state in
             if let since = state.heldSince {
-                state.statistics.record(hold: since.duration(to: now))
+                state.statistics.record(holdMicroseconds: now - since)
                 state.heldSince = nil
             }
             guard !state.waiting.isEmpty else {
@@ -91,9 +92,7 @@ public struct WriterStatistics: Sendable, Equatable {
 
     public init() {}
 
-    mutating func record(hold: Duration) {
-        let (seconds, attoseconds) = hold.components
-        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    mutating func record(holdMicroseconds microseconds: Int64) {
         holds += 1
         totalMicroseconds += microseconds
         longestMicroseconds = max(longestMicroseconds, microseconds)
