@@ -14,11 +14,20 @@ public struct BatchRequestParser: Sendable {
 
     public init(limits: BatchLimits) { self.limits = limits }
 
+    /// A create body's top-level fields.
+    static let createFields: Set<String> = ["batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite"]
+    /// The fields of its `configuration`; those given as text (the rest are whole numbers).
+    static let configurationFields: Set<String> = ["max_concurrent", "priority", "timeout", "notification_url", "completion_window", "retention_days"]
+    static let textConfigurationFields: Set<String> = ["priority", "notification_url", "completion_window"]
+    /// What a create's query string may set: every option of the body but the
+    /// items, their shared context, and the configuration object (its fields come one by one).
+    static let queryOptionNames = createFields.subtracting(["items", "context", "configuration"]).union(configurationFields)
+
     /// `deferredItems`: the `items` array left in the body by
     /// `JSONParser.parse(_:deferringArrayAt:)`, read from there instead of `object`.
     public func parseCreate(_ object: JSONObject, deferredItems: JSONLazyArray? = nil) throws(APIError) -> NewBatch {
         let body = BodyFields(object)
-        try body.allowOnly(["batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite"])
+        try body.allowOnly(Self.createFields)
         let name = try body.string("batch_name") ?? ""
         try NameRules.check(name, field: "batch_name", characters: 0...200)
         let collection = try body.string("collection") ?? "default"
@@ -206,7 +215,7 @@ public struct BatchRequestParser: Sendable {
     func parseConfiguration(_ fields: BodyFields?) throws(APIError) -> BatchConfiguration {
         var configuration = BatchConfiguration()
         guard let fields else { return configuration }
-        try fields.allowOnly(["max_concurrent", "priority", "timeout", "notification_url", "completion_window", "retention_days"])
+        try fields.allowOnly(Self.configurationFields)
         if let value = try fields.int("max_concurrent", in: 1...1000) { configuration.maxConcurrent = Int(value) }
         if let text = try fields.string("priority") {
             guard let priority = BatchConfiguration.Priority(rawValue: text) else {

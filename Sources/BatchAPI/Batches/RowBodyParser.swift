@@ -8,11 +8,6 @@ import BatchModel
 /// request `BatchRequestParser` reads, so validation is shared: a bad row is a
 /// row error, a bad body or parameter a 400.
 public enum RowBodyParser {
-    static let parameters: Set<String> = [
-        "batch_name", "collection", "processor", "submit", "force_overwrite", "max_concurrent", "priority", "timeout",
-        "notification_url", "completion_window", "retention_days",
-    ]
-
     public enum Format: Sendable { case csv, ndjson }
 
     public static func format(of type: ContentType) -> Format? {
@@ -38,16 +33,16 @@ public enum RowBodyParser {
     }
 
     public static func options(_ query: QueryParameters) throws(APIError) -> JSONObject {
-        try query.requireOnly(parameters, repeatsAllowed: true)
+        try query.requireOnly(BatchRequestParser.queryOptionNames, repeatsAllowed: true)
         var object = JSONObject()
         var configuration = JSONObject()
         for (name, value) in query.pairs {
             switch name {
-            case "batch_name", "collection", "processor": object[name] = .string(value)
             case "submit", "force_overwrite":
                 guard value == "true" || value == "false" else { throw .invalidParameter(name, "must be true or false") }
                 object[name] = .bool(value == "true")
-            case "priority", "notification_url", "completion_window": configuration[name] = .string(value)
+            case _ where !BatchRequestParser.configurationFields.contains(name): object[name] = .string(value)
+            case _ where BatchRequestParser.textConfigurationFields.contains(name): configuration[name] = .string(value)
             default:
                 // Digits only, no sign and no leading zero: one spelling a number, as the contract's patterns say.
                 guard let first = value.utf8.first, first != UInt8(ascii: "0"), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
