@@ -12,7 +12,6 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-
 let package = Package(
     name: "batchd",
     platforms: [.macOS(.v14)],

@@ -17,7 +17,9 @@ public enum BatchStatusDocument {
         public init() {}
 
         public static let parameters: Set<String> = ["include_job_details", "metrics_only", "include_errors", "fields"]
-        public static let fieldNames = ["batch_id", "batch_name", "status", "progress", "timing", "job_details", "error_summary", "batch_configuration", "notification"]
+        public static let fieldNames = [
+            "batch_id", "batch_name", "status", "progress", "timing", "job_details", "error_summary", "batch_configuration", "notification",
+        ]
 
         /// The options in one canonical spelling, for the cache key: parameter
         /// order, spelled-out defaults and field order give the same string.
@@ -148,12 +150,13 @@ public enum BatchStatusDocument {
 
     /// `error_summary` as specs 000 and 001 show it, with a resolution per type.
     static func errorSummary(_ errors: [ErrorSummaryRow]) -> JSONValue {
-        .array(errors.map { summary in
-            [
-                "error_type": .string(summary.errorType), "count": .integer(summary.count),
-                "affected_files": .array(summary.affectedFiles.map(JSONValue.string)), "resolution": .string(resolution(for: summary.errorType)),
-            ]
-        })
+        .array(
+            errors.map { summary in
+                [
+                    "error_type": .string(summary.errorType), "count": .integer(summary.count),
+                    "affected_files": .array(summary.affectedFiles.map(JSONValue.string)), "resolution": .string(resolution(for: summary.errorType)),
+                ]
+            })
     }
 
     static func filtered(_ data: JSONObject, _ fields: [String]?) -> JSONObject {

@@ -46,18 +46,19 @@ public enum TalonicBatchDocument {
             "created_at": .string(row.createdAt.iso8601Milliseconds),
             "updated_at": .string(row.updatedAt.iso8601Milliseconds),
             "links": ["self": .string(selfURL)],
-            "items": .array(items.map { item in
-                [
-                    "id": .string(item.id),
-                    "document_id": .string(item.mediaID ?? item.id),
-                    "document_filename": .optional(item.filename),
-                    "custom_id": .optional(item.customID),
-                    "status": .string(itemStatus(item.state)),
-                    "error_message": .optional(item.errorMessage ?? (item.state == .expired ? "Expired before it started" : nil)),
-                    "created_at": .string(row.createdAt.iso8601Milliseconds),
-                    "processed_at": .optional(item.completedAt?.iso8601Milliseconds),
-                ]
-            }),
+            "items": .array(
+                items.map { item in
+                    [
+                        "id": .string(item.id),
+                        "document_id": .string(item.mediaID ?? item.id),
+                        "document_filename": .optional(item.filename),
+                        "custom_id": .optional(item.customID),
+                        "status": .string(itemStatus(item.state)),
+                        "error_message": .optional(item.errorMessage ?? (item.state == .expired ? "Expired before it started" : nil)),
+                        "created_at": .string(row.createdAt.iso8601Milliseconds),
+                        "processed_at": .optional(item.completedAt?.iso8601Milliseconds),
+                    ]
+                }),
         ]
     }
 }

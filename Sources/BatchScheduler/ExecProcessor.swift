@@ -3,7 +3,7 @@ public import BatchModel
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `exec:NAME`: a command an admin registered, run once per item in its own
@@ -55,7 +55,8 @@ public struct ExecProcessor: Processor {
             switch RootedFile(ingestRoot: ingestRoot).open(path) {
             case .success(let fd): inputFile = fd
             case .failure(let failure):
-                return .failed(errorType: "storage_error", message: "Cannot read \(item.displayName): \(failure)", details: ["file_path": .string(path)])
+                return .failed(
+                    errorType: "storage_error", message: "Cannot read \(item.displayName): \(failure)", details: ["file_path": .string(path)])
             }
             input = .descriptor(inputFile)
         } else {
@@ -156,7 +157,9 @@ public struct ExecProcessor: Processor {
     }
 
     private func spawn(item: ClaimedItem, input: ProcessLauncher.Stream, output: String, errors: String) throws(ProcessLauncher.Failure) -> pid_t {
-        var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "BATCHD_ITEM_ID=\(item.id)", "BATCHD_BATCH_ID=\(item.batchID)", "BATCHD_ATTEMPT=\(item.attempt)"]
+        var environment = [
+            "PATH=/usr/local/bin:/usr/bin:/bin", "BATCHD_ITEM_ID=\(item.id)", "BATCHD_BATCH_ID=\(item.batchID)", "BATCHD_ATTEMPT=\(item.attempt)",
+        ]
         if let filename = item.filename { environment.append("BATCHD_FILENAME=\(filename)") }
         if let customID = item.customID { environment.append("BATCHD_CUSTOM_ID=\(customID)") }
         if let context = item.context { environment.append("BATCHD_CONTEXT=\(context)") }

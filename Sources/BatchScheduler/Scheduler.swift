@@ -8,7 +8,7 @@ public import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The internal scheduler: worker threads (never the FastCGI workers) that claim
@@ -74,7 +74,10 @@ public final class Scheduler: Service {
     /// After a commit: a batch that started, finished or expired must not be
     /// shown in its old state by a cached status document.
     private func publishChanges(_ connection: SQLiteConnection, _ redis: RedisConnection?) {
-        guard configuration.redisEndpoint != nil else { _ = connection.takeChangedBatches(); return }
+        guard configuration.redisEndpoint != nil else {
+            _ = connection.takeChangedBatches()
+            return
+        }
         for (batchID, version) in connection.takeChangedBatches() {
             invalidator.invalidate(redis, batchID: batchID, version: version)
         }
@@ -109,7 +112,8 @@ public final class Scheduler: Service {
             makePass: { [self] index in
                 CrashJournal.register(slot: index)
                 let redis = makeRedis()
-                return { [self] connection, stop in try claimAndRun(connection, redis: redis, owner: "\(instance)-\(index)", slot: index, stop: stop) }
+                return { [self] connection, stop in try claimAndRun(connection, redis: redis, owner: "\(instance)-\(index)", slot: index, stop: stop)
+                }
             })
         let rescuer = PeriodicWorker(
             name: "rescuer", intervalMilliseconds: configuration.rescueIntervalSeconds * 1000, logger: logger,

@@ -4,10 +4,10 @@ import Foundation
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sends one webhook where `WebhookPolicy` lets it go: the host is resolved here
@@ -77,7 +77,8 @@ enum WebhookClient {
             connected = connect(fd, socketAddress)
         }
         guard connected == 0 else { return "cannot connect to \(target.hostHeader): \(String(cString: strerror(errno)))" }
-        var head = "POST \(target.requestTarget) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nContent-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: batchd\r\n"
+        var head =
+            "POST \(target.requestTarget) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nContent-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: batchd\r\n"
         for (name, value) in headers where !name.contains("\r") && !name.contains("\n") && !value.contains("\r") && !value.contains("\n") {
             head += "\(name): \(value)\r\n"
         }

@@ -1,4 +1,3 @@
-
 public import BatchCache
 import BatchCodecs
 import BatchDocuments
@@ -11,7 +10,7 @@ public import Logging
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Delivers completion webhooks: when a batch with a `notification_url`
@@ -72,7 +71,9 @@ public final class WebhookDispatcher: Service {
         poller = PeriodicWorker(
             name: "webhooks", intervalMilliseconds: configuration.pollMilliseconds, logger: logger, connect: { try database.connect() },
             makePass: { _ in
-                let redis = configuration.redisEndpoint.map { RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds) }
+                let redis = configuration.redisEndpoint.map {
+                    RedisConnection(endpoint: $0, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds)
+                }
                 return { connection, _ in
                     try box.dispatcher?.pass(connection, redis: redis)
                     return .wait
@@ -124,7 +125,8 @@ public final class WebhookDispatcher: Service {
             let errors = batch.failed > 0 ? try ItemRecords(connection).errorSummary(batchID: batch.id) : []
             let body = JSONWriter.bytes(["event": "batch.finished", "data": BatchStatusDocument.render(batch, errors: errors, now: now)])
             let headers = [
-                "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
+                "Content-Type": "application/json",
+                WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: now.seconds),
                 "X-Batchd-Batch-Id": batch.id,
             ]
             let attempt = batch.webhookAttempts + 1

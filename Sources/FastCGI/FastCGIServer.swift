@@ -4,7 +4,7 @@ public import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #endif
 
 /// Why the server could not start.

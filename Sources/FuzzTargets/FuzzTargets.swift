@@ -6,7 +6,7 @@ import FastCGI
 import IngestInspection
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every parser of client bytes as a libFuzzer target, by name. Each runs one

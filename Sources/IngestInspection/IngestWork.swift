@@ -2,7 +2,7 @@ public import BatchCodecs
 public import BatchModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One `ingest` item's work, wherever it runs (a helper process in batchd, in
@@ -60,7 +60,9 @@ public enum IngestWork {
                 let failure = MediaInspector.tooLarge(format, size: file.size, limit: request.limits.maxBytes(for: format))
                 return .failed(errorType: failure.type, message: failure.message, details: .object(failure.details))
             }
-            guard let whole = read(fd, head: file.size)?.head, whole.count == file.size else { return unreadable(request, path, "changed while it was read") }
+            guard let whole = read(fd, head: file.size)?.head, whole.count == file.size else {
+                return unreadable(request, path, "changed while it was read")
+            }
             bytes = whole
         } else {
             return .failed(errorType: "storage_error", message: "The item has no content", details: nil)

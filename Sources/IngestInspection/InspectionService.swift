@@ -1,7 +1,7 @@
 import BatchModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The loop an inspection helper process runs: read a request from standard

@@ -12,7 +12,8 @@ struct CacheCommand: ParsableCommand {
         commandName: "cache", abstract: "Show and set status-cache TTLs; flush cached documents.", subcommands: [Show.self, Set.self, Flush.self])
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the TTLs (seconds) per document kind and batch state, and the cache's figures.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the TTLs (seconds) per document kind and batch state, and the cache's figures.")
         @OptionGroup var location: StoreLocation
         @OptionGroup var redis: RedisLocation
         @Option(help: "Show this tenant's effective TTLs (id or name).") var tenant: String?
@@ -35,7 +36,9 @@ struct CacheCommand: ParsableCommand {
             if let figures = try? StatusCache().statistics(connectionToRedis, tenantID: tenantID) {
                 let lookups = figures.hits + figures.misses
                 let ratio = lookups == 0 ? 0 : Double(figures.hits) / Double(lookups)
-                print("hits=\(figures.hits) misses=\(figures.misses) hit_ratio=\(String(format: "%.4f", ratio)) entries=\(figures.entries) redis_memory_bytes=\(figures.memoryBytes)")
+                print(
+                    "hits=\(figures.hits) misses=\(figures.misses) hit_ratio=\(String(format: "%.4f", ratio)) entries=\(figures.entries) redis_memory_bytes=\(figures.memoryBytes)"
+                )
             } else {
                 print("redis: unreachable (figures unavailable)")
             }

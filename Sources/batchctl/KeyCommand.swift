@@ -13,7 +13,8 @@ struct KeyCommand: ParsableCommand {
             abstract: "Create a key. The key is printed once and stored only as a hash.")
         @OptionGroup var location: StoreLocation
         @Option(help: "Tenant id or name.") var tenant: String
-        @Option(help: "client, admin (its own tenant's keys, limits read-only, cache flushes) or operator (every tenant, server settings).") var role: KeyRole = .client
+        @Option(help: "client, admin (its own tenant's keys, limits read-only, cache flushes) or operator (every tenant, server settings).") var role:
+            KeyRole = .client
         @Option(help: "A label for listings.") var name: String = ""
         @Flag(help: "Print only the key.") var secretOnly = false
 
@@ -39,8 +40,9 @@ struct KeyCommand: ParsableCommand {
             let tenantID = try tenant.map { try findTenant($0, in: connection).id }
             print(["KEY", "TENANT", "ROLE", "PREFIX", "NAME", "CREATED", "REVOKED"].joined(separator: "\t"))
             for key in try KeyRecords(connection).list(tenantID: tenantID) {
-                print([key.id, key.tenantID, key.role.rawValue, key.prefix + "…", key.name, key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-"]
-                    .joined(separator: "\t"))
+                print(
+                    [key.id, key.tenantID, key.role.rawValue, key.prefix + "…", key.name, key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-"]
+                        .joined(separator: "\t"))
             }
         }
     }

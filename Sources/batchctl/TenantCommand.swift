@@ -34,8 +34,9 @@ struct TenantCommand: ParsableCommand {
             print(["TENANT", "NAME", "LIMIT", "WINDOW", "BURST", "CREATED"].joined(separator: "\t"))
             for tenant in try TenantRecords(connection).list() {
                 let policy = tenant.rateLimit
-                print([tenant.id, tenant.name, "\(policy.limit)", "\(policy.windowSeconds)", "\(policy.burst)", tenant.createdAt.iso8601]
-                    .joined(separator: "\t"))
+                print(
+                    [tenant.id, tenant.name, "\(policy.limit)", "\(policy.windowSeconds)", "\(policy.burst)", tenant.createdAt.iso8601]
+                        .joined(separator: "\t"))
             }
         }
     }
@@ -60,7 +61,9 @@ struct TenantCommand: ParsableCommand {
             if noWriteLimit { record.rateLimit.writeLimit = nil }
             if let problem = record.rateLimit.problem { throw CommandFailure(problem) }
             try TenantRecords(connection).update(record)
-            print("\(record.id)\tlimit=\(record.rateLimit.limit)\twindow=\(record.rateLimit.windowSeconds)\tburst=\(record.rateLimit.burst)\twrite_limit=\(record.rateLimit.writeLimit.map(String.init) ?? "none")")
+            print(
+                "\(record.id)\tlimit=\(record.rateLimit.limit)\twindow=\(record.rateLimit.windowSeconds)\tburst=\(record.rateLimit.burst)\twrite_limit=\(record.rateLimit.writeLimit.map(String.init) ?? "none")"
+            )
         }
     }
 }

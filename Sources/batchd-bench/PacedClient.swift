@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A well-behaved client: `rate` GETs a second over 8 keep-alive connections,
@@ -22,25 +22,25 @@ enum PacedClient {
         for lane in 0..<connections {
             finished.enter()
             Thread {
-            defer { finished.leave() }
-            let interval = Double(connections) / rate * 1e9
-            var fd = connect(port: port)
-            var mine: [Double] = []
-            var n = 0
-            while true {
-                let due = UInt64(Double(start) + (Double(n) + Double(lane) / Double(connections)) * interval)
-                if Double(due - start) > seconds * 1e9 { break }
-                let now = UInt64(SystemClock.monotonicMicroseconds() * 1000)
-                if due > now { usleep(useconds_t((due - now) / 1000)) }
-                if fd < 0 || !exchange(fd, request) {
-                    close(fd)
-                    fd = connect(port: port)
+                defer { finished.leave() }
+                let interval = Double(connections) / rate * 1e9
+                var fd = connect(port: port)
+                var mine: [Double] = []
+                var n = 0
+                while true {
+                    let due = UInt64(Double(start) + (Double(n) + Double(lane) / Double(connections)) * interval)
+                    if Double(due - start) > seconds * 1e9 { break }
+                    let now = UInt64(SystemClock.monotonicMicroseconds() * 1000)
+                    if due > now { usleep(useconds_t((due - now) / 1000)) }
+                    if fd < 0 || !exchange(fd, request) {
+                        close(fd)
+                        fd = connect(port: port)
+                    }
+                    mine.append(Double(UInt64(SystemClock.monotonicMicroseconds() * 1000) - due) / 1e6)
+                    n += 1
                 }
-                mine.append(Double(UInt64(SystemClock.monotonicMicroseconds() * 1000) - due) / 1e6)
-                n += 1
-            }
-            close(fd)
-            latencies.withLock { $0 += mine }
+                close(fd)
+                latencies.withLock { $0 += mine }
             }.start()
         }
         finished.wait()
@@ -73,7 +73,8 @@ enum PacedClient {
             received += buffer[0..<n]
             guard let end = received.firstRange(of: [13, 10, 13, 10]) else { continue }
             let head = String(decoding: received[..<end.lowerBound], as: UTF8.self).lowercased()
-            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             if received.count - end.upperBound >= length { return true }
         }

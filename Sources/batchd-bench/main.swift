@@ -24,7 +24,9 @@ func parse() {
     if CommandLine.arguments.count > 2 {
         let strings = Array(("[" + (0..<100_000).map { #""key\#($0)""# }.joined(separator: ",") + "]").utf8)
         let small = Array(("[" + (0..<10_000).map { #"{"key\#($0)":\#($0)}"# }.joined(separator: ",") + "]").utf8)
-        print("strings", best(7) { _ = try? JSONParser.parse(strings) } * 1000, "10k small objects", best(7) { _ = try? JSONParser.parse(small) } * 1000)
+        print(
+            "strings", best(7) { _ = try? JSONParser.parse(strings) } * 1000, "10k small objects", best(7) { _ = try? JSONParser.parse(small) } * 1000
+        )
     }
     // The same tokens as the object's, as an array ("key0",0,"key1",1,…): what the
     // object's text costs to read without being an object, so the ratio to it is the
@@ -33,9 +35,12 @@ func parse() {
     let object = best(7) { _ = try? JSONParser.parse(keys) }
     let array = best(7) { _ = try? JSONParser.parse(numbers) }
     let sameTokens = best(7) { _ = try? JSONParser.parse(tokens) }
-    print(String(format: "parse: object of 100,000 keys (%d bytes) %.1f ms; array of 100,000 numbers (%d bytes) %.1f ms, ratio %.2f (%.2f per byte); array of the object's 200,000 tokens (%d bytes) %.1f ms, ratio %.2f (target <= 2)",
-        keys.count, object * 1000, numbers.count, array * 1000, object / array, (object / Double(keys.count)) / (array / Double(numbers.count)),
-        tokens.count, sameTokens * 1000, object / sameTokens))
+    print(
+        String(
+            format:
+                "parse: object of 100,000 keys (%d bytes) %.1f ms; array of 100,000 numbers (%d bytes) %.1f ms, ratio %.2f (%.2f per byte); array of the object's 200,000 tokens (%d bytes) %.1f ms, ratio %.2f (target <= 2)",
+            keys.count, object * 1000, numbers.count, array * 1000, object / array, (object / Double(keys.count)) / (array / Double(numbers.count)),
+            tokens.count, sameTokens * 1000, object / sameTokens))
 }
 
 /// Files like the ones tenants upload, each kind several times over.
@@ -54,7 +59,8 @@ func sampleFiles(in folder: String, count: Int) -> [String] {
         let body = Array(type.utf8) + data
         return be32(data.count) + body + be32(Int(CRC32.checksum(body)))
     }
-    let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(640) + be32(480) + [8, 2, 0, 0, 0])
+    let png =
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(640) + be32(480) + [8, 2, 0, 0, 0])
         + chunk("IDAT", (0..<150_000).map { _ in UInt8.random(in: 0...255, using: &generator) }) + chunk("IEND", [])
     let xml = Array(("<w:document>" + words.map { "<w:p><w:r><w:t>\($0)</w:t></w:r></w:p>" }.joined() + "</w:document>").utf8)
     var docx: [UInt8] = []
@@ -62,8 +68,12 @@ func sampleFiles(in folder: String, count: Int) -> [String] {
     for (name, data) in [("[Content_Types].xml", Array("<Types/>".utf8)), ("word/document.xml", xml)] {
         let nameBytes = Array(name.utf8)
         let offset = docx.count
-        docx += [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(Int(CRC32.checksum(data))) + le32(data.count) + le32(data.count) + le16(nameBytes.count) + le16(0) + nameBytes + data
-        central += [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(Int(CRC32.checksum(data))) + le32(data.count) + le32(data.count) + le16(nameBytes.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + nameBytes
+        docx +=
+            [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(Int(CRC32.checksum(data))) + le32(data.count)
+            + le32(data.count) + le16(nameBytes.count) + le16(0) + nameBytes + data
+        central +=
+            [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(Int(CRC32.checksum(data)))
+            + le32(data.count) + le32(data.count) + le16(nameBytes.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + nameBytes
     }
     let centralOffset = docx.count
     docx += central + [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(2) + le16(2) + le32(central.count) + le32(centralOffset) + le16(0)
@@ -85,7 +95,8 @@ func ingest(helper: String, count: Int) {
     let items = files.enumerated().map { index, path in
         ClaimedItem(
             id: "job-\(index)", batchID: "batch-bench", tenantID: "ten-bench", seq: index + 1, attempt: 1, leaseOwner: "bench", processor: "ingest",
-            collection: "default", timeoutSeconds: 60, content: nil, filePath: path, filename: (path as NSString).lastPathComponent, customID: nil, context: nil)
+            collection: "default", timeoutSeconds: 60, content: nil, filePath: path, filename: (path as NSString).lastPathComponent, customID: nil,
+            context: nil)
     }
     let pool = InspectionHelperPool(.init(executable: helper))
     defer { pool.shutdown() }
@@ -96,7 +107,9 @@ func ingest(helper: String, count: Int) {
         seconds {
             DispatchQueue.concurrentPerform(iterations: 2) { worker in
                 for item in items where item.seq % 2 == worker {
-                    if case .failed(let type, let message, _) = processor.process(item, control: .never) { fatalError("\(item.filename ?? ""): \(type) \(message)") }
+                    if case .failed(let type, let message, _) = processor.process(item, control: .never) {
+                        fatalError("\(item.filename ?? ""): \(type) \(message)")
+                    }
                 }
             }
         }
@@ -110,8 +123,11 @@ func ingest(helper: String, count: Int) {
         helpers = min(helpers, run(isolated))
     }
     let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-    print(String(format: "ingest of %d files (%.1f MB, txt/pdf/png/docx), 2 workers: in process %.0f items/s; in helpers %.0f items/s; ratio %.2f (target >= 0.8)",
-        count, Double(bytes) / 1e6, Double(count) / direct, Double(count) / helpers, direct / helpers))
+    print(
+        String(
+            format:
+                "ingest of %d files (%.1f MB, txt/pdf/png/docx), 2 workers: in process %.0f items/s; in helpers %.0f items/s; ratio %.2f (target >= 0.8)",
+            count, Double(bytes) / 1e6, Double(count) / direct, Double(count) / helpers, direct / helpers))
 }
 
 let arguments = CommandLine.arguments
@@ -119,8 +135,12 @@ switch arguments.dropFirst().first {
 case "parse": parse()
 case "paced" where arguments.count == 7:
     // paced PORT RATE SECONDS KEY PATH: a well-behaved client's p99 latency in ms.
-    print(String(format: "%.3f", PacedClient.p99(
-        port: UInt16(arguments[2]) ?? 80, rate: Double(arguments[3]) ?? 100, seconds: Double(arguments[4]) ?? 5, key: arguments[5], path: arguments[6])))
+    print(
+        String(
+            format: "%.3f",
+            PacedClient.p99(
+                port: UInt16(arguments[2]) ?? 80, rate: Double(arguments[3]) ?? 100, seconds: Double(arguments[4]) ?? 5, key: arguments[5],
+                path: arguments[6])))
 case "ingest" where arguments.count >= 3: ingest(helper: arguments[2], count: arguments.count > 3 ? Int(arguments[3]) ?? 400 : 400)
 default:
     print("usage: batchd-bench parse | ingest HELPER [N] | paced PORT RATE SECONDS KEY PATH")

@@ -1,7 +1,7 @@
 import IngestInspection
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // batchd-inspect: the inspection helper batchd starts (never run by hand).

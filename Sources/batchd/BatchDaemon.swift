@@ -1,8 +1,8 @@
-import BatchStore
 import ArgumentParser
 import BatchAPI
 import BatchModel
 import BatchScheduler
+import BatchStore
 import FastCGI
 import Foundation
 import Lifecycle
@@ -62,7 +62,8 @@ struct BatchDaemon: ParsableCommand {
             "batchd started",
             metadata: [
                 "version": "\(ServiceInfo.version)", "socket": "\(settings.socketPath)", "threads": "\(settings.threads)",
-                "database": "\(database.path)", "redis": "\(settings.redisEndpoint)", "processors": "\(services.processorNames.joined(separator: ","))",
+                "database": "\(database.path)", "redis": "\(settings.redisEndpoint)",
+                "processors": "\(services.processorNames.joined(separator: ","))",
             ])
 
         var received: Int32 = 0

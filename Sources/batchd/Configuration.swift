@@ -58,7 +58,10 @@ struct Configuration: ParsableArguments {
     @Option(help: "Redis command timeout in milliseconds (env BATCHD_REDIS_TIMEOUT_MS).")
     var redisTimeoutMs: Int = Int(environment["BATCHD_REDIS_TIMEOUT_MS"] ?? "") ?? 50
 
-    @Option(help: "Diagnostic: slow every status-document build from SQLite by this many ms, to make cache stampedes visible (env BATCHD_STATUS_BUILD_DELAY_MS; 0 in production).")
+    @Option(
+        help:
+            "Diagnostic: slow every status-document build from SQLite by this many ms, to make cache stampedes visible (env BATCHD_STATUS_BUILD_DELAY_MS; 0 in production)."
+    )
     var statusBuildDelayMs: Int = Int(environment["BATCHD_STATUS_BUILD_DELAY_MS"] ?? "") ?? 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env BATCHD_LOG_LEVEL).")
@@ -82,12 +85,16 @@ struct Configuration: ParsableArguments {
     @Option(help: "Key that signs completion webhooks; unset uses one generated and kept in the database (env BATCHD_WEBHOOK_SECRET).")
     var webhookSecret: String = environment["BATCHD_WEBHOOK_SECRET"] ?? ""
 
-    @Option(help: "Comma-separated hosts (names or addresses) webhooks may reach although they are inside this network, e.g. 127.0.0.1 for a local receiver (env BATCHD_WEBHOOK_ALLOW_HOSTS).")
+    @Option(
+        help:
+            "Comma-separated hosts (names or addresses) webhooks may reach although they are inside this network, e.g. 127.0.0.1 for a local receiver (env BATCHD_WEBHOOK_ALLOW_HOSTS)."
+    )
     var webhookAllowHosts: String = environment["BATCHD_WEBHOOK_ALLOW_HOSTS"] ?? ""
 
     /// Where webhooks may go: public addresses and the allow-list.
     var webhookPolicy: WebhookPolicy {
-        WebhookPolicy(allowedHosts: Set(webhookAllowHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }))
+        WebhookPolicy(
+            allowedHosts: Set(webhookAllowHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }))
     }
 
     @Option(help: "Largest document file (PDF, DOCX, text) (env BATCHD_MAX_DOCUMENT_BYTES).")
@@ -137,7 +144,8 @@ struct Configuration: ParsableArguments {
             guard let text = Self.environment[variable] else { continue }
             let parses = decimal ? Double(text).map { $0.isFinite } ?? false : Int(text) != nil
             guard parses else {
-                throw ValidationError("\(variable)='\(text.prefix(40))' is not \(decimal ? "a number" : "a whole number") (the setting of \(flag); see --help)")
+                throw ValidationError(
+                    "\(variable)='\(text.prefix(40))' is not \(decimal ? "a number" : "a whole number") (the setting of \(flag); see --help)")
             }
         }
         guard threads >= 1, threads <= 4096 else { throw ValidationError("--threads must be between 1 and 4096") }
@@ -156,7 +164,9 @@ struct Configuration: ParsableArguments {
         guard [maxDocumentBytes, maxImageBytes, maxAudioBytes, maxVideoBytes].allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--max-document/image/audio/video-bytes must be at least 1")
         }
-        guard tenantMaxInFlight >= 0, keyMaxInFlight >= 0 else { throw ValidationError("--tenant-max-in-flight and --key-max-in-flight must not be negative") }
+        guard tenantMaxInFlight >= 0, keyMaxInFlight >= 0 else {
+            throw ValidationError("--tenant-max-in-flight and --key-max-in-flight must not be negative")
+        }
         guard (64...65_536).contains(inspectMemoryMb) else { throw ValidationError("--inspect-memory-mb must be between 64 and 65536") }
         guard (1...86_400).contains(inspectCpuSeconds) else { throw ValidationError("--inspect-cpu-seconds must be between 1 and 86400") }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }

@@ -1,11 +1,11 @@
 import BatchModel
+import Foundation
 import Lifecycle
 import Logging
 import Synchronization
-import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes one logfmt line per event to a file descriptor with a single `write(2)`:

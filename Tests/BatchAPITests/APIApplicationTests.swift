@@ -5,6 +5,7 @@ import BatchStore
 import Foundation
 import Logging
 import Testing
+
 @testable import BatchAPI
 
 /// An application over a real SQLite file and a Redis endpoint nobody listens on,
@@ -90,10 +91,11 @@ final class ApplicationFixture {
         let f = try ApplicationFixture()
         let (response, body) = f.send("GET", "/v1/batches/batch@123", key: f.clientKey)
         #expect(response.status == 400)
-        #expect(body == [
-            "success": false, "message": "Invalid batch ID: batch@123", "code": "validation_error", "status_code": 400,
-            "details": ["error": "Batch ID must be alphanumeric with hyphens only"], "request_id": "req-test-1",
-        ])
+        #expect(
+            body == [
+                "success": false, "message": "Invalid batch ID: batch@123", "code": "validation_error", "status_code": 400,
+                "details": ["error": "Batch ID must be alphanumeric with hyphens only"], "request_id": "req-test-1",
+            ])
         let (long, _) = f.send("GET", "/v1/batches/" + String(repeating: "a", count: 65), key: f.clientKey)
         #expect(long.status == 400)
     }
@@ -102,10 +104,11 @@ final class ApplicationFixture {
         let f = try ApplicationFixture()
         let (response, body) = f.send("GET", "/v1/batches/batch-xyz789", key: f.clientKey)
         #expect(response.status == 404)
-        #expect(body == [
-            "success": false, "message": "Batch batch-xyz789 not found", "code": "not_found", "status_code": 404,
-            "details": ["resource_type": "batch", "resource_id": "batch-xyz789"], "request_id": "req-test-1",
-        ])
+        #expect(
+            body == [
+                "success": false, "message": "Batch batch-xyz789 not found", "code": "not_found", "status_code": 404,
+                "details": ["resource_type": "batch", "resource_id": "batch-xyz789"], "request_id": "req-test-1",
+            ])
     }
 
     @Test func anotherTenantsBatchIsNotFound() throws {
@@ -134,13 +137,16 @@ final class ApplicationFixture {
 
     @Test func oversizedAndTruncatedBodies() throws {
         let f = try ApplicationFixture(maxBodyBytes: 2048)
-        let big = HTTPRequest(method: "POST", path: "/v1/admin/tenants", headers: ["x-api-key": f.adminKey], requestID: "r1", bodyTooLarge: true, declaredBodyLength: 5000)
+        let big = HTTPRequest(
+            method: "POST", path: "/v1/admin/tenants", headers: ["x-api-key": f.adminKey], requestID: "r1", bodyTooLarge: true,
+            declaredBodyLength: 5000)
         let response = f.app.respond(to: big)
         let body = try JSONParser.parse(response.body)
         #expect(response.status == 413)
         #expect(body["code"] == "payload_too_large")
         #expect(body["details"]?["limit_bytes"] == 2048)
-        let truncated = HTTPRequest(method: "POST", path: "/v1/admin/tenants", headers: ["x-api-key": f.adminKey], body: [0x7B], declaredBodyLength: 10, bodyTruncated: true)
+        let truncated = HTTPRequest(
+            method: "POST", path: "/v1/admin/tenants", headers: ["x-api-key": f.adminKey], body: [0x7B], declaredBodyLength: 10, bodyTruncated: true)
         #expect(f.app.respond(to: truncated).status == 400)
     }
 
@@ -153,7 +159,8 @@ final class ApplicationFixture {
 
     @Test func adminCreatesTenantsAndKeysThatWork() throws {
         let f = try ApplicationFixture()
-        let (created, tenantBody) = f.send("POST", "/v1/admin/tenants", key: f.adminKey, body: #"{"name":"beta","rate_limit":{"limit":50,"burst":5}}"#)
+        let (created, tenantBody) = f.send(
+            "POST", "/v1/admin/tenants", key: f.adminKey, body: #"{"name":"beta","rate_limit":{"limit":50,"burst":5}}"#)
         #expect(created.status == 201)
         #expect(tenantBody["data"]?["rate_limit"]?["limit"] == 50)
         #expect(tenantBody["data"]?["rate_limit"]?["window_seconds"] == 3600)

@@ -1,14 +1,16 @@
 import BatchCodecs
 import BatchModel
-import Foundation
 import BatchStore
+import Foundation
 import Testing
+
 @testable import BatchAPI
 
 /// Creating, listing, appending to, controlling and deleting batches through the
 /// API pipeline over a real SQLite file.
 @Suite struct BatchEndpointTests {
-    static let twoItems = #"{"batch_name":"Reports","processor":"noop","items":[{"content":"hello","custom_id":"a"},{"content_base64":"aGk=","filename":"hi.txt"}],"configuration":{"max_concurrent":2,"priority":"high","completion_window":"24h"},"context":{"team":"x"}}"#
+    static let twoItems =
+        #"{"batch_name":"Reports","processor":"noop","items":[{"content":"hello","custom_id":"a"},{"content_base64":"aGk=","filename":"hi.txt"}],"configuration":{"max_concurrent":2,"priority":"high","completion_window":"24h"},"context":{"team":"x"}}"#
 
     func create(_ f: ApplicationFixture, _ body: String = twoItems, headers: [String: String] = [:]) -> (HTTPResponse, JSONValue) {
         f.send("POST", "/v1/batches", key: f.clientKey, body: body, headers: headers)
@@ -39,8 +41,14 @@ import Testing
     }
 
     @Test func rowErrorsStoreAFailedBatchThatNeverRuns() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.maxItemBytes = 10; return l }())
-        let (response, body) = create(f, #"{"processor":"noop","items":[{"content":""},{"content":"ok"},{"content_base64":"!!"},{"content":"much too long"},{}]}"#)
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.maxItemBytes = 10
+                return l
+            }())
+        let (response, body) = create(
+            f, #"{"processor":"noop","items":[{"content":""},{"content":"ok"},{"content_base64":"!!"},{"content":"much too long"},{}]}"#)
         #expect(response.status == 201)
         #expect(body["data"]?["status"] == "failed")
         #expect(body["data"]?["error_message"] == "4 validation error(s)")
@@ -91,7 +99,13 @@ import Testing
     }
 
     @Test func tooManyItemsIs413WithTheLimit() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.maxItems = 2; l.processors = ["noop"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.maxItems = 2
+                l.processors = ["noop"]
+                return l
+            }())
         let (response, body) = create(f, #"{"processor":"noop","items":[{"content":"a"},{"content":"b"},{"content":"c"}]}"#)
         #expect(response.status == 413)
         #expect(body["details"]?["limit_items"] == 2)
@@ -125,7 +139,8 @@ import Testing
         let (_, created) = create(f, #"{"processor":"noop","submit":false}"#)
         #expect(created["data"]?["status"] == "accumulating")
         let id = created["data"]?["batch_id"]?.stringValue ?? ""
-        let (appended, appendedBody) = f.send("POST", "/v1/batches/\(id)/items", key: f.clientKey, body: #"{"items":[{"content":"a","custom_id":"one"},{"content":"b"}]}"#)
+        let (appended, appendedBody) = f.send(
+            "POST", "/v1/batches/\(id)/items", key: f.clientKey, body: #"{"items":[{"content":"a","custom_id":"one"},{"content":"b"}]}"#)
         #expect(appended.status == 200, "\(appendedBody)")
         #expect(appendedBody["data"]?["total_items"] == 2)
         let (duplicate, _) = f.send("POST", "/v1/batches/\(id)/items", key: f.clientKey, body: #"{"items":[{"content":"c","custom_id":"one"}]}"#)
@@ -245,7 +260,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: outside) }
         try "secret".write(toFile: outside + "/secret.txt", atomically: true, encoding: .utf8)
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["noop"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.processors = ["noop"]
+                return l
+            }())
         let root = f.folder + "/ingest"
         try FileManager.default.createDirectory(atPath: root + "/docs", withIntermediateDirectories: true)
         try "inside".write(toFile: root + "/docs/a.txt", atomically: true, encoding: .utf8)
@@ -261,7 +281,10 @@ import Testing
         mkfifo(root + "/docs/fifo", 0o644)
         #expect(try parse("docs/a.txt").items.all.first?.filePath == "docs/a.txt")
         // One spelling a path: empty segments are refused, as the contract's pattern says.
-        for bad in ["docs//a.txt", "docs/", "escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", "", "docs/link.txt", "docs/fifo", "docs", "./docs/a.txt"] {
+        for bad in [
+            "docs//a.txt", "docs/", "escape/secret.txt", "../outside.txt", "/etc/passwd", "docs/../../x", "docs/missing.txt", "", "docs/link.txt",
+            "docs/fifo", "docs", "./docs/a.txt",
+        ] {
             #expect(throws: APIError.self, "\(bad)") { try parse(bad) }
         }
         // A path that names no file is a 404; the rest of the refusals are 400s.

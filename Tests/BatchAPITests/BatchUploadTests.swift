@@ -3,6 +3,7 @@ import BatchModel
 import BatchStore
 import Foundation
 import Testing
+
 @testable import BatchAPI
 
 /// Wickson's multipart form through the API pipeline, streamed in small pieces.
@@ -33,7 +34,12 @@ import Testing
     }
 
     @Test func filesBecomeItemsInTheBlobStore() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest", "noop"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.processors = ["ingest", "noop"]
+                return l
+            }())
         let body = Self.form([
             ("collection_id", nil, Array("reports".utf8)), ("batch_name", nil, Array("Monthly".utf8)),
             ("batch_options", nil, Array(#"{"max_concurrent": 3, "priority": "high"}"#.utf8)), ("force_overwrite", nil, Array("true".utf8)),
@@ -46,8 +52,10 @@ import Testing
         #expect(document["data"]?["processor"] == "ingest")
         #expect(document["data"]?["total_items"] == 2)
         let id = try #require(document["data"]?["batch_id"]?.stringValue)
-        let rows = try f.connection.statement("SELECT filename, file_path, blob_path, size_bytes FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id))
-            .rows { ($0.text(0), $0.text(1), $0.optionalText(2), $0.int(3)) }
+        let rows = try f.connection.statement("SELECT filename, file_path, blob_path, size_bytes FROM items WHERE batch_id = ? ORDER BY seq").bind(
+            .text(id)
+        )
+        .rows { ($0.text(0), $0.text(1), $0.optionalText(2), $0.int(3)) }
         #expect(rows.map(\.0) == ["a.txt", "b.bin"])
         #expect(rows.map(\.3) == [10, 100_000])
         #expect(rows.allSatisfy { $0.1 == $0.2 })
@@ -62,7 +70,14 @@ import Testing
     }
 
     @Test func refusedUploadsLeaveNothingBehind() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.maxUploadFiles = 2; l.maxUploadBytes = 50_000; l.processors = ["ingest"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.maxUploadFiles = 2
+                l.maxUploadBytes = 50_000
+                l.processors = ["ingest"]
+                return l
+            }())
         let cases: [([UInt8], Int)] = [
             (Self.form([("file", "a", [1]), ("file", "b", [2]), ("file", "c", [3])]), 413),
             (Self.form([("file", "a", [UInt8](repeating: 0, count: 60_000))]), 413),
@@ -81,7 +96,12 @@ import Testing
     }
 
     @Test func idempotentUploadsStoreOneCopy() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.processors = ["ingest"]
+                return l
+            }())
         let body = Self.form([("file", "a.txt", Array("same".utf8))])
         #expect(upload(f, body, headers: ["idempotency-key": "u1"]).0.status == 201)
         let (again, _) = upload(f, body, headers: ["idempotency-key": "u1"])
@@ -93,7 +113,12 @@ import Testing
     }
 
     @Test func perTypeLimitsRefuseOversizedFiles() throws {
-        let f = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest"]; return l }())
+        let f = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.processors = ["ingest"]
+                return l
+            }())
         // A PNG header followed by 21 MB: images may be 20 MB.
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 21 << 20)
         let (response, document) = upload(f, Self.form([("file", "huge.png", png)]))
@@ -102,7 +127,13 @@ import Testing
         #expect(document["details"]?["limit_bytes"] == .integer(20 << 20))
         #expect(blobs(f).isEmpty)
         // Configured lower: a 2 KB image limit refuses a 5 KB PNG.
-        let strict = try ApplicationFixture(batchLimits: { var l = BatchLimits(); l.processors = ["ingest"]; l.media.imageBytes = 2048; return l }())
+        let strict = try ApplicationFixture(
+            batchLimits: {
+                var l = BatchLimits()
+                l.processors = ["ingest"]
+                l.media.imageBytes = 2048
+                return l
+            }())
         let (small, smallDocument) = upload(strict, Self.form([("file", "p.png", Array(png.prefix(5000)))]))
         #expect(small.status == 413)
         #expect(smallDocument["details"]?["limit_bytes"] == 2048)

@@ -2,6 +2,7 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// Check's view of a batch (spec 002), key by key and type by type.
@@ -10,13 +11,20 @@ import Testing
         let f = try ApplicationFixture()
         let (_, created) = f.send(
             "POST", "/v1/batches", key: f.clientKey,
-            body: #"{"batch_name":"Daily fact check","processor":"noop","items":[{"content":"a"},{"content":"b"}],"configuration":{"max_concurrent":2},"context":{"source":"news-aggregator"}}"#)
+            body:
+                #"{"batch_name":"Daily fact check","processor":"noop","items":[{"content":"a"},{"content":"b"}],"configuration":{"max_concurrent":2},"context":{"source":"news-aggregator"}}"#
+        )
         let id = try #require(created["data"]?["batch_id"]?.stringValue)
         let leases = ItemLeases(f.connection)
         let claimed = try leases.claim(owner: "w", limit: 2, leaseSeconds: 60)
         try leases.complete([
-            ItemCompletion(item: claimed[0], outcome: .succeeded(result: nil, mediaType: nil, usage: Usage(costCents: 125, inputTokens: 6250, outputTokens: 4350)), startedAt: .now(), durationMilliseconds: 5),
-            ItemCompletion(item: claimed[1], outcome: .failed(errorType: "processing_error", message: "x", details: nil), startedAt: .now(), durationMilliseconds: 5),
+            ItemCompletion(
+                item: claimed[0],
+                outcome: .succeeded(result: nil, mediaType: nil, usage: Usage(costCents: 125, inputTokens: 6250, outputTokens: 4350)),
+                startedAt: .now(), durationMilliseconds: 5),
+            ItemCompletion(
+                item: claimed[1], outcome: .failed(errorType: "processing_error", message: "x", details: nil), startedAt: .now(),
+                durationMilliseconds: 5),
         ])
         for path in ["/v1/batch/\(id)", "/compat/check/v1/batch/\(id)"] {
             let (response, body) = f.send("GET", path, key: f.clientKey)
@@ -25,11 +33,12 @@ import Testing
                 Issue.record("not an object")
                 return
             }
-            #expect(object.keys == [
-                "id", "name", "inputFormat", "originalFileName", "status", "totalItems", "processedItems", "successCount", "failureCount",
-                "methodsConfig", "context", "totalCostCents", "totalInputTokens", "totalOutputTokens", "errorMessage", "validationErrors",
-                "createdAt", "startedAt", "completedAt", "expiresAt",
-            ])
+            #expect(
+                object.keys == [
+                    "id", "name", "inputFormat", "originalFileName", "status", "totalItems", "processedItems", "successCount", "failureCount",
+                    "methodsConfig", "context", "totalCostCents", "totalInputTokens", "totalOutputTokens", "errorMessage", "validationErrors",
+                    "createdAt", "startedAt", "completedAt", "expiresAt",
+                ])
             #expect(body["status"] == "completed")
             #expect(body["inputFormat"] == "json")
             #expect(body["processedItems"] == 2 && body["successCount"] == 1 && body["failureCount"] == 1)
@@ -45,7 +54,8 @@ import Testing
 
     @Test func failedValidationAndProcessingStates() throws {
         let f = try ApplicationFixture()
-        let (_, failed) = f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content\n\"\"\n\nok\n\n", headers: ["content-type": "text/csv"])
+        let (_, failed) = f.send(
+            "POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content\n\"\"\n\nok\n\n", headers: ["content-type": "text/csv"])
         let failedID = try #require(failed["data"]?["batch_id"]?.stringValue)
         let (_, body) = f.send("GET", "/v1/batch/\(failedID)", key: f.clientKey)
         #expect(body["status"] == "failed")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchAPI
 
 /// Slots per tenant and per key: taken, refused past the budget, given back.

@@ -2,6 +2,7 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// Items left in the JSON body and read a row at a time are the same items, row

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BatchAPI
 
 /// Many workers noticing one outage make one transition, logged and counted once.

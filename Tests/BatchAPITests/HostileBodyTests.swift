@@ -2,6 +2,7 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// Bodies built to make a parser slow, to slip a character past a name, or to
@@ -55,7 +56,8 @@ import Testing
         let f = try ApplicationFixture()
         let name = #"C:\Users\ann\rapport "final" é 😀.txt"#
         let (response, body) = f.send(
-            "POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a","filename":\#(JSONWriter.string(.string(name)))}]}"#)
+            "POST", "/v1/batches", key: f.clientKey,
+            body: #"{"processor":"noop","items":[{"content":"a","filename":\#(JSONWriter.string(.string(name)))}]}"#)
         #expect(response.status == 201, "\(body)")
         #expect(try f.connection.statement("SELECT filename FROM items").firstRow { $0.text(0) } == name)
     }
@@ -63,22 +65,28 @@ import Testing
     @Test func csvHeadersAreBounded() throws {
         let f = try ApplicationFixture()
         let wide = "content," + (0..<2000).map { "context.c\($0)" }.joined(separator: ",") + "\nx" + String(repeating: ",v", count: 2000) + "\n"
-        let (response, body) = f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: wide, headers: ["content-type": "text/csv"])
+        let (response, body) = f.send(
+            "POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: wide, headers: ["content-type": "text/csv"])
         #expect(response.status == 400)
         #expect(body["details"]?["limit_columns"] == 1004)
-        let repeated = f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content,context.a,context.a\nx,1,2\n", headers: ["content-type": "text/csv"])
+        let repeated = f.send(
+            "POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content,context.a,context.a\nx,1,2\n",
+            headers: ["content-type": "text/csv"])
         #expect(repeated.0.status == 400)
         #expect(repeated.1["details"]?["column"] == "context.a")
         // Within the limit, 1,000 context columns are fine and linear.
         let fine = "content," + (0..<1000).map { "context.c\($0)" }.joined(separator: ",") + "\nx" + String(repeating: ",v", count: 1000) + "\n"
-        #expect(f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: fine, headers: ["content-type": "text/csv"]).0.status == 201)
+        #expect(
+            f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: fine, headers: ["content-type": "text/csv"]).0.status
+                == 201)
         #expect(try batches(f) == 1)
     }
 
     @Test func contextObjectsAreBounded() throws {
         let f = try ApplicationFixture()
         let context = "{" + (0..<1001).map { #""k\#($0)":1"# }.joined(separator: ",") + "}"
-        let (response, body) = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a","context":\#(context)}]}"#)
+        let (response, body) = f.send(
+            "POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a","context":\#(context)}]}"#)
         #expect(response.status == 400)
         #expect(body["details"]?["field"] == "items[0].context")
     }
@@ -93,7 +101,8 @@ import Testing
         #expect(created.status == 503)
         #expect(body["details"]?["operation"] == "create_batch")
         #expect(created.headers.contains { $0.name == "Retry-After" })
-        let csv = f.send("POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content\nx\n", headers: ["content-type": "text/csv"])
+        let csv = f.send(
+            "POST", "/v1/batches", key: f.clientKey, query: "processor=noop", body: "content\nx\n", headers: ["content-type": "text/csv"])
         #expect(csv.0.status == 503)
         #expect(Int(try f.connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } ?? -1) == 0)
     }

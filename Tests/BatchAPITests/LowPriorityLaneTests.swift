@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import BatchAPI
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The lane runs work on its own lower-priority threads, at most `threads` at

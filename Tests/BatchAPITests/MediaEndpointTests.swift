@@ -2,6 +2,7 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 @Suite struct MediaEndpointTests {
@@ -11,10 +12,14 @@ import Testing
         _ = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","collection":"\#(collection)","items":[\#(items)]}"#)
         let leases = ItemLeases(f.connection)
         let claimed = try leases.claim(owner: "w", limit: count, leaseSeconds: 60)
-        try leases.complete(claimed.map { item in
-            let media = NewMedia(mediaType: "document", mime: "text/plain", sizeBytes: 6, sha256: SHA256.hexHash(item.content ?? []), metadata: ["words": 2])
-            return ItemCompletion(item: item, outcome: .succeeded(result: [:], mediaType: "document", usage: .none, media: media), startedAt: .now(), durationMilliseconds: 1)
-        })
+        try leases.complete(
+            claimed.map { item in
+                let media = NewMedia(
+                    mediaType: "document", mime: "text/plain", sizeBytes: 6, sha256: SHA256.hexHash(item.content ?? []), metadata: ["words": 2])
+                return ItemCompletion(
+                    item: item, outcome: .succeeded(result: [:], mediaType: "document", usage: .none, media: media), startedAt: .now(),
+                    durationMilliseconds: 1)
+            })
     }
 
     @Test func listsAndShowsTheTenantsMedia() throws {

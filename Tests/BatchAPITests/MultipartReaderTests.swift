@@ -1,12 +1,13 @@
 import Testing
+
 @testable import BatchAPI
 
 @Suite struct MultipartReaderTests {
-    static let body = Array((
-        "--XyZ\r\nContent-Disposition: form-data; name=\"collection_id\"\r\n\r\nreports\r\n"
-        + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"q\\\".txt\"\r\nContent-Type: text/plain\r\n\r\nline one\r\n--XyQ near miss\r\n"
-        + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n\r\n\u{00}\u{01}\r\n\r\n"
-        + "--XyZ--\r\n").utf8)
+    static let body = Array(
+        ("--XyZ\r\nContent-Disposition: form-data; name=\"collection_id\"\r\n\r\nreports\r\n"
+            + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"q\\\".txt\"\r\nContent-Type: text/plain\r\n\r\nline one\r\n--XyQ near miss\r\n"
+            + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n\r\n\u{00}\u{01}\r\n\r\n"
+            + "--XyZ--\r\n").utf8)
 
     func parse(_ bytes: [UInt8], chunk: Int) throws(APIError) -> [(MultipartPart, [UInt8])] {
         let reader = MultipartReader(boundary: "XyZ", source: InMemoryBodyStream(bytes, chunk: chunk))
@@ -69,7 +70,8 @@ import Testing
 
     @Test func largePartsStreamInBoundedPieces() throws {
         let payload = [UInt8](repeating: 0x41, count: 3 << 20)
-        let body = Array("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n".utf8) + payload + Array("\r\n--XyZ--".utf8)
+        let body =
+            Array("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n".utf8) + payload + Array("\r\n--XyZ--".utf8)
         let reader = MultipartReader(boundary: "XyZ", source: InMemoryBodyStream(body))
         _ = try reader.nextPart()
         var total = 0

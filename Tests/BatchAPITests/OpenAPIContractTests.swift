@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchAPI
 
 /// The contract compiled into the binary names exactly the routes batchd serves:
@@ -13,7 +14,10 @@ import Testing
         var inPaths = false
         var path: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" { inPaths = true; continue }
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
             if inPaths, !line.isEmpty, !line.hasPrefix(" ") { break }
             if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
                 path = String(line.dropFirst(2).dropLast())

@@ -1,6 +1,7 @@
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// A tenant's own admin manages its own tenant (keys, limits read-only, cache

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchAPI
 
 @Suite struct RouterTests {

@@ -2,6 +2,7 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// CSV and NDJSON batch bodies (Check's inputFormat csv/json).
@@ -13,7 +14,8 @@ import Testing
     /// The query's options fill what a JSON body leaves out (null counts as left out);
     /// the body wins; a bad option is a 400 though the body gives its own value.
     @Test func queryOptionsFillAJSONBody() throws {
-        let query = try BatchRequestParser(limits: BatchLimits()).queryOptions(QueryParameters(parsing: "batch_name=Q&max_concurrent=4&priority=high"))
+        let query = try BatchRequestParser(limits: BatchLimits()).queryOptions(
+            QueryParameters(parsing: "batch_name=Q&max_concurrent=4&priority=high"))
         let filled = RowBodyParser.filling(["batch_name": "B", "configuration": .null], from: query)
         #expect(filled["batch_name"] == "B")
         #expect(filled["configuration"] == ["max_concurrent": 4, "priority": "high"])
@@ -35,8 +37,10 @@ import Testing
         #expect(response.status == 201, "\(body)")
         #expect(body["data"]?["batch_name"] == "Imported")
         let id = body["data"]?["batch_id"]?.stringValue ?? ""
-        let items = try f.connection.statement("SELECT custom_id, CAST(content AS TEXT), context FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id))
-            .rows { "\($0.text(0))|\($0.text(1))|\($0.text(2))" }
+        let items = try f.connection.statement("SELECT custom_id, CAST(content AS TEXT), context FROM items WHERE batch_id = ? ORDER BY seq").bind(
+            .text(id)
+        )
+        .rows { "\($0.text(0))|\($0.text(1))|\($0.text(2))" }
         #expect(items == [#"r1|hello|{"lang":"en"}"#, "r2|quoted, with \"quotes\"\nand a newline|{\"lang\":\"fr\"}"])
         #expect(try BatchRecords(f.connection).find(id: id, tenantID: f.tenant.id)?.configuration.maxConcurrent == 7)
     }
@@ -83,7 +87,8 @@ import Testing
 
     @Test func ndjsonLinesAreItems() throws {
         let f = try ApplicationFixture()
-        let (response, body) = post(f, "{\"content\":\"a\",\"custom_id\":\"x\"}\r\n{\"content_base64\":\"aGk=\"}\n", type: "application/x-ndjson; charset=utf-8")
+        let (response, body) = post(
+            f, "{\"content\":\"a\",\"custom_id\":\"x\"}\r\n{\"content_base64\":\"aGk=\"}\n", type: "application/x-ndjson; charset=utf-8")
         #expect(response.status == 201)
         #expect(body["data"]?["total_items"] == 2)
         #expect(body["data"]?["status"] == "created")

@@ -1,6 +1,7 @@
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// Spec 000's status document and its four query parameters.
@@ -9,7 +10,9 @@ import Testing
     func seeded(_ f: ApplicationFixture) throws -> String {
         let (_, created) = f.send(
             "POST", "/v1/batches", key: f.clientKey,
-            body: #"{"batch_name":"Monthly Reports Processing","processor":"noop","items":[{"content":"a","filename":"a.pdf"},{"content":"b","filename":"b.pdf"},{"content":"c","filename":"reports/financial_data.xlsx"},{"content":"d","filename":"d.pdf"}],"configuration":{"max_concurrent":3}}"#)
+            body:
+                #"{"batch_name":"Monthly Reports Processing","processor":"noop","items":[{"content":"a","filename":"a.pdf"},{"content":"b","filename":"b.pdf"},{"content":"c","filename":"reports/financial_data.xlsx"},{"content":"d","filename":"d.pdf"}],"configuration":{"max_concurrent":3}}"#
+        )
         let id = try #require(created["data"]?["batch_id"]?.stringValue)
         let leases = ItemLeases(f.connection)
         let claimed = try leases.claim(owner: "w", limit: 3, leaseSeconds: 60)
@@ -48,10 +51,13 @@ import Testing
         #expect(jobs[2]["error"]?["code"] == "format_error")
         #expect(jobs[2]["error"]?["details"]?["format"] == ".xlsx")
         #expect(jobs[3]["status"] == "pending")
-        #expect(data["error_summary"] == [[
-            "error_type": "format_error", "count": 1, "affected_files": ["reports/financial_data.xlsx"],
-            "resolution": "Ensure file is in a supported format",
-        ]])
+        #expect(
+            data["error_summary"] == [
+                [
+                    "error_type": "format_error", "count": 1, "affected_files": ["reports/financial_data.xlsx"],
+                    "resolution": "Ensure file is in a supported format",
+                ]
+            ])
         #expect(data["batch_configuration"] == ["max_concurrent": 3, "priority": "normal", "timeout": 3600, "notification_enabled": false])
         #expect(body["metadata"]?["cache_ttl"] == 0)
         #expect(body["metadata"]?["cache_remaining"] == 0)
@@ -73,7 +79,10 @@ import Testing
         #expect(only.keys == ["status", "progress"])
     }
 
-    @Test(arguments: ["include_job_details=maybe", "metrics_only=yes", "include_errors=2", "fields=status,colour", "fields=", "page=1", "metrics_only=true&metrics_only=false"])
+    @Test(arguments: [
+        "include_job_details=maybe", "metrics_only=yes", "include_errors=2", "fields=status,colour", "fields=", "page=1",
+        "metrics_only=true&metrics_only=false",
+    ])
     func badParametersAre400NamingThem(_ query: String) throws {
         let f = try ApplicationFixture()
         let id = try seeded(f)

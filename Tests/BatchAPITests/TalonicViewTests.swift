@@ -2,28 +2,36 @@ import BatchCodecs
 import BatchModel
 import BatchStore
 import Testing
+
 @testable import BatchAPI
 
 /// Talonic's view of a batch (spec 004), key by key.
 @Suite struct TalonicViewTests {
     @Test func completedBatchMatchesSpec004() throws {
         let f = try ApplicationFixture()
-        let (_, created) = f.send("POST", "/v1/batches", key: f.clientKey, body: #"{"processor":"noop","items":[{"content":"a","filename":"invoice_2024_001.pdf","custom_id":"msgbatch_abc123:0"},{"content":"b"}]}"#)
+        let (_, created) = f.send(
+            "POST", "/v1/batches", key: f.clientKey,
+            body: #"{"processor":"noop","items":[{"content":"a","filename":"invoice_2024_001.pdf","custom_id":"msgbatch_abc123:0"},{"content":"b"}]}"#
+        )
         let id = try #require(created["data"]?["batch_id"]?.stringValue)
         let leases = ItemLeases(f.connection)
         let claimed = try leases.claim(owner: "w", limit: 2, leaseSeconds: 60)
         try leases.complete([
-            ItemCompletion(item: claimed[0], outcome: .succeeded(result: nil, mediaType: nil, usage: .none), startedAt: .now(), durationMilliseconds: 1),
-            ItemCompletion(item: claimed[1], outcome: .failed(errorType: "processing_error", message: "boom", details: nil), startedAt: .now(), durationMilliseconds: 1),
+            ItemCompletion(
+                item: claimed[0], outcome: .succeeded(result: nil, mediaType: nil, usage: .none), startedAt: .now(), durationMilliseconds: 1),
+            ItemCompletion(
+                item: claimed[1], outcome: .failed(errorType: "processing_error", message: "boom", details: nil), startedAt: .now(),
+                durationMilliseconds: 1),
         ])
         let path = "/compat/talonic/v1/batches/\(id)"
         let (response, body) = f.send("GET", path, key: f.clientKey)
         #expect(response.status == 200)
         guard case .object(let object) = body else { return }
-        #expect(object.keys == [
-            "id", "status", "provider", "item_count", "succeeded_count", "errored_count", "expired_count", "submitted_at", "completed_at",
-            "error_message", "created_at", "updated_at", "links", "items",
-        ])
+        #expect(
+            object.keys == [
+                "id", "status", "provider", "item_count", "succeeded_count", "errored_count", "expired_count", "submitted_at", "completed_at",
+                "error_message", "created_at", "updated_at", "links", "items",
+            ])
         #expect(body["status"] == "completed")
         #expect(body["provider"] == "noop")
         #expect(body["item_count"] == 2 && body["succeeded_count"] == 1 && body["errored_count"] == 1 && body["expired_count"] == 0)

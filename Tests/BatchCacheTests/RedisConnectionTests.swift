@@ -1,10 +1,10 @@
 import BatchCache
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real redis-server on a unix socket in a temporary directory.
@@ -30,7 +30,9 @@ final class RedisServer {
             enable-debug-command yes
             """
         try config.write(toFile: folder + "/redis.conf", atomically: true, encoding: .utf8)
-        try shell("redis-server \(folder)/redis.conf && for i in $(seq 50); do redis-cli -s \(socketPath) ping >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1")
+        try shell(
+            "redis-server \(folder)/redis.conf && for i in $(seq 50); do redis-cli -s \(socketPath) ping >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1"
+        )
     }
 
     func stop() {

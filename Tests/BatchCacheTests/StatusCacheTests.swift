@@ -1,10 +1,10 @@
 import BatchCache
 import BatchModel
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct StatusCacheTests {
@@ -52,7 +52,10 @@ import Glibc
         #expect(try cache.write(redis, key, entry(5, "{\"v\":5}")))
         #expect(try !cache.write(redis, key, entry(4, "{\"v\":4}")))
         #expect(try cache.write(redis, key, entry(6, "{\"v\":6}")))
-        guard case .hit(let found, _) = try cache.read(redis, key) else { Issue.record("no hit"); return }
+        guard case .hit(let found, _) = try cache.read(redis, key) else {
+            Issue.record("no hit")
+            return
+        }
         #expect(found.version == 6)
         // After an invalidation at version 8, a slow reader still holding version 7 is refused.
         try cache.invalidate(redis, batchID: "batch-2", version: 8)
@@ -71,7 +74,10 @@ import Glibc
         for key in keys + [other] { try cache.write(redis, key, entry(1)) }
         #expect(try cache.invalidate(redis, batchID: "batch-3", version: 2) == 3)
         for key in keys { #expect(try cache.read(redis, key) == .miss(rebuild: true)) }
-        guard case .hit = try cache.read(redis, other) else { Issue.record("another batch's entry went too"); return }
+        guard case .hit = try cache.read(redis, other) else {
+            Issue.record("another batch's entry went too")
+            return
+        }
     }
 
     @Test func flushByBatchTenantAndAll() throws {
@@ -169,7 +175,10 @@ import Glibc
         try cache.write(redis, key, StatusCacheEntry(version: 1, ttlSeconds: 30, body: Array("{}".utf8)))
         let (second, hit) = try gated()
         #expect(second.allowed && second.decision.remaining == 0)
-        guard case .hit(let entry, _)? = hit else { Issue.record("no hit: \(String(describing: hit))"); return }
+        guard case .hit(let entry, _)? = hit else {
+            Issue.record("no hit: \(String(describing: hit))")
+            return
+        }
         #expect(entry.version == 1)
         // Refused: no read at all (and no rebuild lock taken for nothing).
         try cache.invalidate(redis, batchID: "batch-g", version: 2)

@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+
 @testable import BatchCodecs
 
 /// Files built to break the inspector: each once took batchd down or held it for
@@ -23,7 +24,10 @@ import Testing
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: size >> UInt64(shift))) }
         _ = MediaInspector.inspect(bytes, filename: nil)
         var small = Array(Self.mp4HugeBox.prefix(24))
-        small += [UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16), UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size)]
+        small += [
+            UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16), UInt8(truncatingIfNeeded: size >> 8),
+            UInt8(truncatingIfNeeded: size),
+        ]
         small += Array("moov".utf8)
         _ = MediaInspector.inspect(small, filename: nil)
     }

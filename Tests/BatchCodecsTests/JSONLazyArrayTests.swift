@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchCodecs
 
 /// A top-level array left in the body: checked as a whole at parse time, then

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchCodecs
 
 @Suite struct JSONTests {

@@ -62,7 +62,13 @@ enum MediaFixtures {
 
     /// A document.xml of 18 words ("Quarterly summary of revenue grew again" three
     /// times, "revenue" split across runs), DEFLATE-compressed by zlib (raw, level 9).
-    static let deflatedDocument: [UInt8] = [237, 79, 219, 13, 131, 48, 12, 92, 197, 202, 0, 77, 251, 139, 66, 152, 161, 35, 164, 96, 16, 18, 121, 200, 121, 64, 182, 111, 45, 81, 149, 74, 76, 80, 245, 231, 108, 235, 236, 59, 159, 234, 54, 187, 64, 65, 138, 179, 119, 173, 184, 93, 174, 162, 211, 106, 109, 6, 223, 103, 139, 46, 113, 255, 240, 67, 229, 26, 24, 136, 33, 233, 123, 54, 148, 144, 150, 170, 36, 143, 140, 244, 161, 225, 37, 218, 196, 96, 122, 108, 69, 32, 140, 72, 5, 133, 134, 152, 173, 53, 84, 193, 143, 64, 88, 78, 47, 53, 186, 140, 95, 140, 220, 141, 143, 238, 19, 225, 10, 102, 50, 179, 59, 89, 149, 239, 143, 229, 49, 198, 63, 231, 79, 229, 124, 2]
+    static let deflatedDocument: [UInt8] = [
+        237, 79, 219, 13, 131, 48, 12, 92, 197, 202, 0, 77, 251, 139, 66, 152, 161, 35, 164, 96, 16, 18, 121, 200, 121, 64, 182, 111, 45, 81, 149, 74,
+        76, 80, 245, 231, 108, 235, 236, 59, 159, 234, 54, 187, 64, 65, 138, 179, 119, 173, 184, 93, 174, 162, 211, 106, 109, 6, 223, 103, 139, 46,
+        113, 255, 240, 67, 229, 26, 24, 136, 33, 233, 123, 54, 148, 144, 150, 170, 36, 143, 140, 244, 161, 225, 37, 218, 196, 96, 122, 108, 69, 32,
+        140, 72, 5, 133, 134, 152, 173, 53, 84, 193, 143, 64, 88, 78, 47, 53, 186, 140, 95, 140, 220, 141, 143, 238, 19, 225, 10, 102, 50, 179, 59,
+        89, 149, 239, 143, 229, 49, 198, 63, 231, 79, 229, 124, 2,
+    ]
 
     /// A ZIP holding the entries a .docx must have; document.xml stored as given,
     /// or deflated (method 8) when `deflated` is true.
@@ -79,12 +85,15 @@ enum MediaFixtures {
             let crc = Int(CRC32.checksum(data))
             let offset = local.count
             let nameBytes = Array(name.utf8)
-            local += [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc) + le32(data.count) + le32(data.count)
+            local +=
+                [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc) + le32(data.count) + le32(data.count)
                 + le16(nameBytes.count) + le16(0) + nameBytes + data
-            central += [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc) + le32(data.count)
+            central +=
+                [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + le32(crc) + le32(data.count)
                 + le32(data.count) + le16(nameBytes.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + nameBytes
         }
-        let eocd = [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(names.count) + le16(names.count) + le32(central.count) + le32(local.count) + le16(0)
+        let eocd =
+            [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(names.count) + le16(names.count) + le32(central.count) + le32(local.count) + le16(0)
         return local + central + eocd
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchCodecs
 
 @Suite struct MediaInspectorTests {
@@ -110,7 +111,10 @@ import Testing
     @Test(arguments: 0..<200)
     func randomBytesNeverTrap(_ seed: Int) {
         var generator = SeededGenerator(seed: UInt64(seed))
-        let formats: [[UInt8]] = [MediaFixtures.png(), MediaFixtures.jpeg(), MediaFixtures.wav(), MediaFixtures.mp4(), MediaFixtures.docx(), MediaFixtures.webp(), MediaFixtures.pdf(), MediaFixtures.mp3(), MediaFixtures.docx(deflated: true)]
+        let formats: [[UInt8]] = [
+            MediaFixtures.png(), MediaFixtures.jpeg(), MediaFixtures.wav(), MediaFixtures.mp4(), MediaFixtures.docx(), MediaFixtures.webp(),
+            MediaFixtures.pdf(), MediaFixtures.mp3(), MediaFixtures.docx(deflated: true),
+        ]
         var bytes = formats[seed % formats.count]
         for _ in 0..<8 { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
         bytes = Array(bytes.prefix(Int.random(in: 1...bytes.count, using: &generator)))

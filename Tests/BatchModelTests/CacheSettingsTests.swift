@@ -1,5 +1,6 @@
 import BatchCodecs
 import Testing
+
 @testable import BatchModel
 
 @Suite struct CacheSettingsTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchModel
 
 @Suite struct GCRATests {
@@ -55,7 +56,8 @@ import Testing
 
     @Test func verdictHeadersFollowTheDraft() {
         let decision = GCRA(limit: 1000, windowSeconds: 3600, burst: 100).decide(tat: nil, now: 1_700_000_000_000)
-        let verdict = RateLimitVerdict(policyName: "default", limit: 1000, windowSeconds: 3600, decision: decision, nowMilliseconds: 1_700_000_000_000)
+        let verdict = RateLimitVerdict(
+            policyName: "default", limit: 1000, windowSeconds: 3600, decision: decision, nowMilliseconds: 1_700_000_000_000)
         let headers = Dictionary(uniqueKeysWithValues: verdict.headers.map { ($0.name, $0.value) })
         #expect(headers["X-RateLimit-Limit"] == "1000")
         #expect(headers["X-RateLimit-Remaining"] == "99")
@@ -69,12 +71,25 @@ import Testing
         func verdict(_ name: String, allowed: Bool, remaining: Int, retry: Double) -> RateLimitVerdict {
             RateLimitVerdict(
                 policyName: name, limit: 10, windowSeconds: 60,
-                decision: .init(allowed: allowed, newTAT: 0, remaining: remaining, retryAfterMilliseconds: retry, resetAfterMilliseconds: 0), nowMilliseconds: 0)
+                decision: .init(allowed: allowed, newTAT: 0, remaining: remaining, retryAfterMilliseconds: retry, resetAfterMilliseconds: 0),
+                nowMilliseconds: 0)
         }
-        #expect(RateLimitVerdict.combine(verdict("default", allowed: true, remaining: 50, retry: 0), verdict("writes", allowed: true, remaining: 3, retry: 0)).policyName == "writes")
-        #expect(RateLimitVerdict.combine(verdict("default", allowed: true, remaining: 50, retry: 0), verdict("writes", allowed: false, remaining: 0, retry: 500)).policyName == "writes")
-        #expect(RateLimitVerdict.combine(verdict("default", allowed: false, remaining: 0, retry: 900), verdict("writes", allowed: true, remaining: 3, retry: 0)).policyName == "default")
-        #expect(RateLimitVerdict.combine(verdict("default", allowed: false, remaining: 0, retry: 900), verdict("writes", allowed: false, remaining: 0, retry: 500)).policyName == "default")
+        #expect(
+            RateLimitVerdict.combine(
+                verdict("default", allowed: true, remaining: 50, retry: 0), verdict("writes", allowed: true, remaining: 3, retry: 0)
+            ).policyName == "writes")
+        #expect(
+            RateLimitVerdict.combine(
+                verdict("default", allowed: true, remaining: 50, retry: 0), verdict("writes", allowed: false, remaining: 0, retry: 500)
+            ).policyName == "writes")
+        #expect(
+            RateLimitVerdict.combine(
+                verdict("default", allowed: false, remaining: 0, retry: 900), verdict("writes", allowed: true, remaining: 3, retry: 0)
+            ).policyName == "default")
+        #expect(
+            RateLimitVerdict.combine(
+                verdict("default", allowed: false, remaining: 0, retry: 900), verdict("writes", allowed: false, remaining: 0, retry: 500)
+            ).policyName == "default")
         #expect(RateLimitVerdict.combine(verdict("default", allowed: true, remaining: 5, retry: 0), nil).policyName == "default")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchModel
 
 @Suite struct BatchStateMachineTests {
@@ -9,13 +10,14 @@ import Testing
     /// Every (action, state) pair, spelled out: what is not listed must be refused.
     @Test(arguments: BatchAction.allCases)
     func everyActionFromEveryState(_ action: BatchAction) {
-        let expected: [BatchState: BatchState] = switch action {
-        case .cancel: [.accumulating: .cancelled, .queued: .cancelled, .running: .cancelled, .paused: .cancelled, .cancelled: .cancelled]
-        case .submit: [.accumulating: .queued]
-        case .pause: [.queued: .paused, .running: .paused]
-        case .resume: [.paused: .running]
-        case .retryFailed: [.completed: .queued]
-        }
+        let expected: [BatchState: BatchState] =
+            switch action {
+            case .cancel: [.accumulating: .cancelled, .queued: .cancelled, .running: .cancelled, .paused: .cancelled, .cancelled: .cancelled]
+            case .submit: [.accumulating: .queued]
+            case .pause: [.queued: .paused, .running: .paused]
+            case .resume: [.paused: .running]
+            case .retryFailed: [.completed: .queued]
+            }
         for state in BatchState.allCases {
             #expect(state.applying(action, facts: Self.withFailures) == expected[state], "\(action) from \(state)")
         }
@@ -53,15 +55,16 @@ import Testing
 @Suite struct ItemStateMachineTests {
     @Test(arguments: ItemEvent.allCases)
     func everyEventFromEveryState(_ event: ItemEvent) {
-        let expected: [ItemState: ItemState] = switch event {
-        case .claim: [.pending: .processing]
-        case .succeed: [.processing: .succeeded]
-        case .fail: [.processing: .failed]
-        case .cancel: [.pending: .cancelled, .processing: .cancelled]
-        case .expire: [.pending: .expired]
-        case .rescue: [.processing: .pending]
-        case .retry: [.failed: .pending, .expired: .pending]
-        }
+        let expected: [ItemState: ItemState] =
+            switch event {
+            case .claim: [.pending: .processing]
+            case .succeed: [.processing: .succeeded]
+            case .fail: [.processing: .failed]
+            case .cancel: [.pending: .cancelled, .processing: .cancelled]
+            case .expire: [.pending: .expired]
+            case .rescue: [.processing: .pending]
+            case .retry: [.failed: .pending, .expired: .pending]
+            }
         for state in ItemState.allCases {
             #expect(state.applying(event) == expected[state], "\(event) from \(state)")
         }

@@ -1,5 +1,6 @@
 import BatchCodecs
 import Testing
+
 @testable import BatchModel
 
 @Suite struct TenancyAndTimeTests {
@@ -60,7 +61,9 @@ import Testing
         #expect(Timestamp(iso8601: text)?.milliseconds == milliseconds)
     }
 
-    @Test(arguments: ["", "yesterday", "2024-13-01", "2023-02-29", "2024-12-18T25:00:00Z", "2024-12-18T10:01:15", "2024-12-18T10:01:15Zx", "2024-12-18T10:01:15.Z"])
+    @Test(arguments: [
+        "", "yesterday", "2024-13-01", "2023-02-29", "2024-12-18T25:00:00Z", "2024-12-18T10:01:15", "2024-12-18T10:01:15Zx", "2024-12-18T10:01:15.Z",
+    ])
     func refuses(_ text: String) {
         #expect(Timestamp(iso8601: text) == nil)
     }

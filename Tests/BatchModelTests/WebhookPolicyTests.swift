@@ -42,7 +42,9 @@ import Testing
     }
 
     @Test func publicAddressesPass() {
-        for url in ["http://93.184.216.34/", "https://[2606:4700:4700::1111]/", "https://hooks.example.com/x", "http://172.32.0.1/", "http://11.0.0.1/"] {
+        for url in [
+            "http://93.184.216.34/", "https://[2606:4700:4700::1111]/", "https://hooks.example.com/x", "http://172.32.0.1/", "http://11.0.0.1/",
+        ] {
             #expect((try? WebhookPolicy().check(url).get()) != nil, "\(url)")
         }
     }
@@ -50,7 +52,9 @@ import Testing
     @Test func theAddressConnectedToIsVettedAfterResolution() throws {
         let target = try WebhookTarget.parse("http://hooks.example.com/").get()
         let policy = WebhookPolicy()
-        let loopback = IPAddress("127.0.0.1")!, internalV6 = IPAddress("fd12::1")!, open = IPAddress("93.184.216.34")!
+        let loopback = IPAddress("127.0.0.1")!
+        let internalV6 = IPAddress("fd12::1")!
+        let open = IPAddress("93.184.216.34")!
         guard case .failure(.internalAddress(let why)) = policy.address(for: target, resolved: [loopback, internalV6]) else {
             Issue.record("a name resolving only inside was let through")
             return

@@ -1,6 +1,7 @@
 import BatchModel
 import Foundation
 import Testing
+
 @testable import BatchScheduler
 
 @Suite struct ExecProcessorTests {
@@ -23,8 +24,10 @@ import Testing
     }
 
     @Test func outputIsTheResultAndUsageIsReported() {
-        let outcome = processor(#"n=$(wc -c); printf '{"bytes": %d, "custom_id": "%s", "usage": {"cost_cents": 3, "input_tokens": 7, "output_tokens": 2}}' "$n" "$BATCHD_CUSTOM_ID""#)
-            .process(item("hello"), control: .never)
+        let outcome = processor(
+            #"n=$(wc -c); printf '{"bytes": %d, "custom_id": "%s", "usage": {"cost_cents": 3, "input_tokens": 7, "output_tokens": 2}}' "$n" "$BATCHD_CUSTOM_ID""#
+        )
+        .process(item("hello"), control: .never)
         guard case .succeeded(let result, _, let usage, _) = outcome else {
             Issue.record("expected success, got \(outcome)")
             return
@@ -75,7 +78,8 @@ import Testing
 
     @Test func registryReadsExecEntries() throws {
         let path = folder + "/processors.json"
-        try #"{"exec": {"upper": {"command": ["/usr/bin/tr", "a-z", "A-Z"]}, "wc_2": {"command": ["/usr/bin/wc"]}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"exec": {"upper": {"command": ["/usr/bin/tr", "a-z", "A-Z"]}, "wc_2": {"command": ["/usr/bin/wc"]}}}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
         let loaded = try ProcessorRegistry.load(path: path, workDirectory: folder)
         #expect(loaded.map(\.name) == ["exec:upper", "exec:wc_2"])
         #expect(loaded[0].command == ["/usr/bin/tr", "a-z", "A-Z"])

@@ -2,17 +2,20 @@ import BatchModel
 import Foundation
 import IngestInspection
 import Testing
+
 @testable import BatchScheduler
 
 /// The inspection helpers as batchd runs them: real `batchd-inspect` processes.
 /// Faults are provoked with the debug build's `TestFault` markers.
 @Suite struct InspectionHelperTests {
     static let helperPath: String = {
-        let binDirectory = ProcessInfo.processInfo.environment["BATCHD_BIN_DIR"] ?? {
-            var url = URL(fileURLWithPath: #filePath)
-            for _ in 0..<3 { url.deleteLastPathComponent() }
-            return url.path + "/.build/debug"
-        }()
+        let binDirectory =
+            ProcessInfo.processInfo.environment["BATCHD_BIN_DIR"]
+            ?? {
+                var url = URL(fileURLWithPath: #filePath)
+                for _ in 0..<3 { url.deleteLastPathComponent() }
+                return url.path + "/.build/debug"
+            }()
         return binDirectory + "/batchd-inspect"
     }()
 
@@ -126,19 +129,28 @@ import Testing
     }
 
     @Test func limitsAreResourceErrorsAndTrapsAreCrashes() {
-        guard case .failed("resource_error", let cpu, _) = outcome(.signal(SIGXCPU)) else { Issue.record("SIGXCPU"); return }
+        guard case .failed("resource_error", let cpu, _) = outcome(.signal(SIGXCPU)) else {
+            Issue.record("SIGXCPU")
+            return
+        }
         #expect(cpu.contains("30 s of CPU time"))
         guard case .failed("resource_error", let memory, _) = outcome(.signal(SIGABRT), "Fatal error: failed to allocate 16 bytes") else {
             Issue.record("allocation failure")
             return
         }
         #expect(memory.contains("1024 MiB"))
-        guard case .failed("resource_error", _, _) = outcome(.signal(SIGKILL)) else { Issue.record("SIGKILL"); return }
+        guard case .failed("resource_error", _, _) = outcome(.signal(SIGKILL)) else {
+            Issue.record("SIGKILL")
+            return
+        }
         guard case .crashed("processing_error", let trap) = outcome(.signal(SIGILL), "Fatal error: Index out of range") else {
             Issue.record("trap")
             return
         }
         #expect(trap.contains("signal 4") && trap.contains("Index out of range"))
-        guard case .crashed = outcome(.status(2)) else { Issue.record("exit 2"); return }
+        guard case .crashed = outcome(.status(2)) else {
+            Issue.record("exit 2")
+            return
+        }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import TestSupport
 import Testing
+
 @testable import BatchScheduler
 
 /// The scheduler's threads over a real SQLite file with the noop processor.
@@ -35,7 +36,8 @@ import Testing
         var configuration = Scheduler.Configuration()
         configuration.workers = workers
         configuration.idleMilliseconds = 10
-        return Scheduler(configuration: configuration, database: fixture.database, catalog: ProcessorCatalog([NoopProcessor()]), logger: Logger(label: "test"))
+        return Scheduler(
+            configuration: configuration, database: fixture.database, catalog: ProcessorCatalog([NoopProcessor()]), logger: Logger(label: "test"))
     }
 
     @Test func runsEveryItemOnceToCompletion() throws {
@@ -52,7 +54,9 @@ import Testing
             #expect(done.completedAt != nil && done.startedAt != nil)
         }
         // Counters agree with the items themselves, and each ran exactly once.
-        let check = try fixture.connection.statement("SELECT count(*), sum(attempt), sum(status = 'succeeded') FROM items").firstRow { [$0.int(0), $0.int(1), $0.int(2)] }
+        let check = try fixture.connection.statement("SELECT count(*), sum(attempt), sum(status = 'succeeded') FROM items").firstRow {
+            [$0.int(0), $0.int(1), $0.int(2)]
+        }
         #expect(check == [520, 520, 520])
     }
 
@@ -64,7 +68,9 @@ import Testing
         defer { running.stop(grace: 5) }
         let done = try fixture.waitForState(id, .completed)
         #expect(done.failed == 3)
-        let summary = try fixture.connection.statement("SELECT error_type, count FROM batch_errors WHERE batch_id = ?").bind(.text(id)).firstRow { "\($0.text(0))=\($0.int(1))" }
+        let summary = try fixture.connection.statement("SELECT error_type, count FROM batch_errors WHERE batch_id = ?").bind(.text(id)).firstRow {
+            "\($0.text(0))=\($0.int(1))"
+        }
         #expect(summary == "processing_error=3")
     }
 

@@ -1,10 +1,13 @@
 import Testing
+
 @testable import BatchModel
 @testable import BatchStore
 
 @Suite struct ItemLeaseTests {
     /// A tenant with one queued batch of `items` noop items.
-    func seed(_ connection: SQLiteConnection, tenant: String = "acme", items: Int, maxConcurrent: Int = 5, priority: BatchConfiguration.Priority = .normal) throws -> (Tenant, BatchRow) {
+    func seed(
+        _ connection: SQLiteConnection, tenant: String = "acme", items: Int, maxConcurrent: Int = 5, priority: BatchConfiguration.Priority = .normal
+    ) throws -> (Tenant, BatchRow) {
         let owner = try TenantRecords(connection).find(idOrName: tenant) ?? TenantRecords(connection).create(name: tenant)
         var configuration = BatchConfiguration()
         configuration.maxConcurrent = maxConcurrent
@@ -19,7 +22,11 @@ import Testing
     }
 
     func succeed(_ items: [ClaimedItem]) -> [ItemCompletion] {
-        items.map { ItemCompletion(item: $0, outcome: .succeeded(result: nil, mediaType: nil, usage: Usage(costCents: 2, inputTokens: 10, outputTokens: 5)), startedAt: .now(), durationMilliseconds: 100) }
+        items.map {
+            ItemCompletion(
+                item: $0, outcome: .succeeded(result: nil, mediaType: nil, usage: Usage(costCents: 2, inputTokens: 10, outputTokens: 5)),
+                startedAt: .now(), durationMilliseconds: 100)
+        }
     }
 
     func batch(_ connection: SQLiteConnection, _ id: String) throws -> BatchRow {
@@ -76,15 +83,18 @@ import Testing
         let leases = ItemLeases(connection)
         let claimed = try leases.claim(owner: "w1", limit: 20, leaseSeconds: 60)
         let failures = claimed.dropFirst(2).map {
-            ItemCompletion(item: $0, outcome: .failed(errorType: "format_error", message: "bad", details: nil), startedAt: .now(), durationMilliseconds: 1)
+            ItemCompletion(
+                item: $0, outcome: .failed(errorType: "format_error", message: "bad", details: nil), startedAt: .now(), durationMilliseconds: 1)
         }
         #expect(try leases.complete(succeed(Array(claimed.prefix(2))) + failures) == 14)
         let done = try batch(connection, row.id)
         #expect(done.state == .completed)
         #expect(done.completedAt != nil)
         #expect(done.succeeded == 2 && done.failed == 12)
-        let summary = try connection.statement("SELECT count, json_array_length(affected_files) FROM batch_errors WHERE batch_id = ? AND error_type = 'format_error'")
-            .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1)] }
+        let summary = try connection.statement(
+            "SELECT count, json_array_length(affected_files) FROM batch_errors WHERE batch_id = ? AND error_type = 'format_error'"
+        )
+        .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1)] }
         #expect(summary == [12, Int64(ItemLeases.affectedFilesCap)])
     }
 
@@ -149,7 +159,8 @@ import Testing
         var configuration = BatchConfiguration()
         configuration.completionWindowSeconds = window
         configuration.retentionDays = retention
-        let batch = NewBatch(name: "b", processor: "noop", configuration: configuration, items: NewItems((1...3).map { NewItem(content: [1], row: $0) }))
+        let batch = NewBatch(
+            name: "b", processor: "noop", configuration: configuration, items: NewItems((1...3).map { NewItem(content: [1], row: $0) }))
         guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, now: created, render: { _ in [] }) else {
             throw StoreError.notFound("batch")
         }
@@ -171,7 +182,11 @@ import Testing
         var row = try #require(try BatchRecords(connection).find(id: id))
         #expect(row.expired == 2 && row.pending == 0 && row.state == .running)
         // The running item still finishes and counts; then the batch completes.
-        try leases.complete([ItemCompletion(item: running[0], outcome: .succeeded(result: nil, mediaType: nil, usage: .none), startedAt: late, durationMilliseconds: 5)], now: late)
+        try leases.complete(
+            [
+                ItemCompletion(
+                    item: running[0], outcome: .succeeded(result: nil, mediaType: nil, usage: .none), startedAt: late, durationMilliseconds: 5)
+            ], now: late)
         row = try #require(try BatchRecords(connection).find(id: id))
         #expect(row.state == .completed && row.succeeded == 1)
     }
@@ -205,11 +220,17 @@ import Testing
     let base = ItemLeaseTests()
 
     func crash(_ items: [ClaimedItem]) -> [ItemCompletion] {
-        items.map { ItemCompletion(item: $0, outcome: .crashed(errorType: "processing_error", message: "helper died"), startedAt: .now(), durationMilliseconds: 5) }
+        items.map {
+            ItemCompletion(
+                item: $0, outcome: .crashed(errorType: "processing_error", message: "helper died"), startedAt: .now(), durationMilliseconds: 5)
+        }
     }
 
     func errorType(_ connection: SQLiteConnection, _ id: String) throws -> (String?, Int) {
-        try #require(try connection.statement("SELECT error_type, crashes FROM items WHERE id = ?").bind(.text(id)).firstRow { ($0.optionalText(0), Int($0.int(1))) })
+        try #require(
+            try connection.statement("SELECT error_type, crashes FROM items WHERE id = ?").bind(.text(id)).firstRow {
+                ($0.optionalText(0), Int($0.int(1)))
+            })
     }
 
     @Test func aFirstCrashRetriesAtOnceASecondFailsForGood() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BatchModel
 @testable import BatchStore
 
@@ -20,7 +21,9 @@ import Testing
         let ids = try connection.statement("SELECT id FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(row.id)).rows { $0.text(0) }
         var byState: [ItemState: String] = [:]
         for (state, id) in zip(ItemState.allCases, ids) {
-            try connection.statement("UPDATE items SET status = ?, lease_owner = 'w', attempt = 1 WHERE id = ?").bind(.text(state.rawValue), .text(id)).run()
+            try connection.statement("UPDATE items SET status = ?, lease_owner = 'w', attempt = 1 WHERE id = ?").bind(
+                .text(state.rawValue), .text(id)
+            ).run()
             byState[state] = id
         }
         try connection.statement("UPDATE batches SET status = ? WHERE id = ?").bind(.text(batchState.rawValue), .text(row.id)).run()
@@ -30,7 +33,8 @@ import Testing
     func states(_ connection: SQLiteConnection, _ items: [ItemState: String]) throws -> [ItemState: ItemState] {
         var now: [ItemState: ItemState] = [:]
         for (was, id) in items {
-            now[was] = try connection.statement("SELECT status FROM items WHERE id = ?").bind(.text(id)).firstRow { ItemState(rawValue: $0.text(0)) } ?? nil
+            now[was] =
+                try connection.statement("SELECT status FROM items WHERE id = ?").bind(.text(id)).firstRow { ItemState(rawValue: $0.text(0)) } ?? nil
         }
         return now
     }
@@ -46,7 +50,8 @@ import Testing
         let (connection, batchID, items) = try seed(store)
         let statement: SQLiteStatement
         switch event {
-        case .claim: statement = try connection.statement(ItemLeases.claimItemsSQL).bind(.text("w2"), .integer(0), .integer(0), .text(batchID), .int(100))
+        case .claim:
+            statement = try connection.statement(ItemLeases.claimItemsSQL).bind(.text("w2"), .integer(0), .integer(0), .text(batchID), .int(100))
         case .cancel: statement = try connection.statement(BatchRecords.cancelItemsSQL).bind(.integer(0), .text(batchID))
         case .retry: statement = try connection.statement(BatchRecords.retryItemsSQL).bind(.text(batchID))
         case .expire: statement = try connection.statement(BatchMaintenance.expireItemsSQL).bind(.integer(0), .text(batchID))
@@ -90,7 +95,9 @@ import Testing
         }
         let store = try TemporaryDatabase()
         let (connection, _, items) = try seed(store)
-        for id in items.values { try connection.statement(ItemLeases.failUnfinishedSQL).bind(.integer(0), .text("gone"), .null, .null, .text(id)).run() }
+        for id in items.values {
+            try connection.statement(ItemLeases.failUnfinishedSQL).bind(.integer(0), .text("gone"), .null, .null, .text(id)).run()
+        }
         #expect(try states(connection, items) == expected(.fail))
     }
 
@@ -120,7 +127,9 @@ import Testing
         func plan(_ sql: String) throws -> String {
             try connection.statement("EXPLAIN QUERY PLAN " + sql).rows { $0.text(3) }.joined(separator: "\n")
         }
-        #expect(try plan("SELECT id FROM items WHERE batch_id = 'b' AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT 5").contains("items_claimable"))
+        #expect(
+            try plan("SELECT id FROM items WHERE batch_id = 'b' AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT 5").contains(
+                "items_claimable"))
         #expect(try plan("SELECT id FROM items WHERE \(ItemLeases.held) AND lease_until < 5").contains("items_leases"))
         #expect(try plan(ItemLeases.candidateSQL.replacingOccurrences(of: "?1", with: "0")).contains("batches_runnable"))
     }

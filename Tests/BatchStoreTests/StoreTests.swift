@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import BatchModel
 @testable import BatchStore
 
@@ -46,7 +47,10 @@ final class TemporaryDatabase {
         func columns(_ table: String) throws -> Set<String> {
             Set(try connection.statement("SELECT name FROM pragma_table_info('\(table)')").rows { $0.text(0) })
         }
-        #expect(try columns("batches").isSuperset(of: ["n_pending", "n_processing", "n_succeeded", "n_failed", "item_time_ms", "cost_cents", "input_tokens", "output_tokens", "version"]))
+        #expect(
+            try columns("batches").isSuperset(of: [
+                "n_pending", "n_processing", "n_succeeded", "n_failed", "item_time_ms", "cost_cents", "input_tokens", "output_tokens", "version",
+            ]))
         #expect(try columns("items").isSuperset(of: ["seq", "lease_owner", "lease_until", "attempt"]))
         #expect(try columns("api_keys").isSuperset(of: ["hash", "prefix", "role", "revoked_at"]))
         #expect(try columns("tenants").isSuperset(of: ["rate_limit", "rate_window", "rate_burst", "max_items"]))
@@ -120,7 +124,9 @@ final class TemporaryDatabase {
         let b = try TenantRecords(connection).create(name: "b")
         try connection.statement(
             "INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at, total_items, n_pending, n_succeeded) VALUES (?,?,?,?,?,?,?,?,?)"
-        ).bind(.text("batch-one"), .text(a.id), .text("first"), .text("running"), .integer(1000), .integer(2000), .integer(3), .integer(2), .integer(1)).run()
+        ).bind(
+            .text("batch-one"), .text(a.id), .text("first"), .text("running"), .integer(1000), .integer(2000), .integer(3), .integer(2), .integer(1)
+        ).run()
         let row = try BatchRecords(connection).find(id: "batch-one", tenantID: a.id)
         #expect(row?.state == .running)
         #expect(row?.totalItems == 3)
@@ -139,7 +145,9 @@ final class TemporaryDatabase {
         #expect(throws: StoreError.self) {
             try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] })
         }
-        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow { [$0.int(0), $0.int(1)] }
+        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow {
+            [$0.int(0), $0.int(1)]
+        }
         #expect(counts == [0, 0])
     }
 
@@ -150,7 +158,10 @@ final class TemporaryDatabase {
         let produced = NewItems(count: 3, totalBytes: 6) { emit in
             for row in 1...3 where !emit(NewItem(content: Array(repeating: UInt8(row), count: row), customID: "c\(row)", row: row)) { return }
         }
-        guard case .created(let row, _) = try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: produced), tenantID: tenant.id, render: { _ in [] }) else {
+        guard
+            case .created(let row, _) = try BatchRecords(connection).create(
+                NewBatch(name: "b", processor: "noop", items: produced), tenantID: tenant.id, render: { _ in [] })
+        else {
             Issue.record("not created")
             return
         }
@@ -166,8 +177,9 @@ final class TemporaryDatabase {
         let temp = try TemporaryDatabase()
         let connection = try temp.database.connect()
         let tenant = try TenantRecords(connection).create(name: "a")
-        guard case .created(let batch, _) = try BatchRecords(connection).create(
-            NewBatch(name: "b", processor: "noop", items: [], submit: false), tenantID: tenant.id, render: { _ in [] })
+        guard
+            case .created(let batch, _) = try BatchRecords(connection).create(
+                NewBatch(name: "b", processor: "noop", items: [], submit: false), tenantID: tenant.id, render: { _ in [] })
         else {
             Issue.record("not created")
             return
@@ -208,7 +220,8 @@ final class TemporaryDatabase {
         // The same folder spelled another way (a symlink, say) still owns its blob.
         var elsewhere = NewItem(filePath: "/srv/batchd/var/blobs/owned-elsewhere.blob", row: 2)
         elsewhere.ownsFile = true
-        _ = try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: NewItems([owned, elsewhere])), tenantID: tenant.id, render: { _ in [] })
+        _ = try BatchRecords(connection).create(
+            NewBatch(name: "b", processor: "noop", items: NewItems([owned, elsewhere])), tenantID: tenant.id, render: { _ in [] })
         let old = Int(time(nil)) - 7200
         for name in ["owned.blob", "owned-elsewhere.blob", "orphan.blob", "notes.txt"] {
             var times = [timespec(tv_sec: old, tv_nsec: 0), timespec(tv_sec: old, tv_nsec: 0)]
@@ -224,7 +237,7 @@ final class TemporaryDatabase {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct WriterQueueTests {
@@ -308,12 +321,18 @@ import Glibc
             try connection.execute("PRAGMA user_version = \(index + 1)")
         }
         try connection.execute("INSERT INTO tenants (id, name, created_at) VALUES ('ten-a', 'a', 0)")
-        try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-1', 'ten-a', 'bd_', 'h1', 'admin', 0), ('key-2', 'ten-a', 'bd_', 'h2', 'client', 0)")
+        try connection.execute(
+            "INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-1', 'ten-a', 'bd_', 'h1', 'admin', 0), ('key-2', 'ten-a', 'bd_', 'h2', 'client', 0)"
+        )
         try Migrations.apply(to: connection)
         let roles = try connection.statement("SELECT id, role FROM api_keys ORDER BY id").rows { "\($0.text(0))=\($0.text(1))" }
         #expect(roles == ["key-1=operator", "key-2=client"])
-        try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-3', 'ten-a', 'bd_', 'h3', 'admin', 0)")
-        #expect(throws: StoreError.self) { try connection.execute("INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-4', 'ten-a', 'bd_', 'h4', 'root', 0)") }
+        try connection.execute(
+            "INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-3', 'ten-a', 'bd_', 'h3', 'admin', 0)")
+        #expect(throws: StoreError.self) {
+            try connection.execute(
+                "INSERT INTO api_keys (id, tenant_id, prefix, hash, role, created_at) VALUES ('key-4', 'ten-a', 'bd_', 'h4', 'root', 0)")
+        }
     }
 }
 
@@ -335,22 +354,34 @@ import Glibc
                 if row == BatchRecords.createChunkItems * 2 + 1 {
                     // Two chunks are written: no tenant sees the batch, and another writer gets its turn.
                     let observer = try? database.connect()
-                    let visible = (try? observer?.statement("SELECT count(*) FROM batches WHERE tenant_id = ?").bind(.text(tenant.id)).firstRow { $0.int(0) }) ?? nil
+                    let visible =
+                        (try? observer?.statement("SELECT count(*) FROM batches WHERE tenant_id = ?").bind(.text(tenant.id)).firstRow { $0.int(0) })
+                        ?? nil
                     seenMidway.withLock { $0.append(visible ?? -1) }
                     let other = try? database.connect()
-                    interleaved.withLock { $0 = (try? other?.transaction { () throws(StoreError) in try SettingsRecords(other!).set(scope: "t", key: "k", value: "v") }) != nil }
+                    interleaved.withLock {
+                        $0 =
+                            (try? other?.transaction { () throws(StoreError) in try SettingsRecords(other!).set(scope: "t", key: "k", value: "v") })
+                            != nil
+                    }
                 }
                 guard emit(NewItem(content: [1], customID: "c\(row)", row: row)) else { return }
             }
         }
-        guard case .created(let row, _) = try BatchRecords(connection).create(NewBatch(name: "big", processor: "noop", items: items), tenantID: tenant.id, render: { _ in [] }) else {
+        guard
+            case .created(let row, _) = try BatchRecords(connection).create(
+                NewBatch(name: "big", processor: "noop", items: items), tenantID: tenant.id, render: { _ in [] })
+        else {
             Issue.record("not created")
             return
         }
         #expect(seenMidway.withLock { $0 } == [0])
         #expect(interleaved.withLock { $0 })
         #expect(row.tenantID == tenant.id && row.state == .queued && row.totalItems == count && row.pending == count)
-        let (stored, lastSeq) = try connection.statement("SELECT count(*), max(seq) FROM items WHERE batch_id = ?").bind(.text(row.id)).firstRow { ($0.int(0), $0.int(1)) } ?? (0, 0)
+        let (stored, lastSeq) =
+            try connection.statement("SELECT count(*), max(seq) FROM items WHERE batch_id = ?").bind(.text(row.id)).firstRow {
+                ($0.int(0), $0.int(1))
+            } ?? (0, 0)
         #expect(stored == Int64(count) && lastSeq == Int64(count))
         #expect(try TenantRecords(connection).list().map(\.id) == [tenant.id])
         #expect(try TenantRecords(connection).find(id: StagingTenant.id) == nil)
@@ -365,7 +396,9 @@ import Glibc
         #expect(throws: StoreError.self) {
             try BatchRecords(connection).create(NewBatch(name: "b", processor: "noop", items: shortWalk), tenantID: tenant.id, render: { _ in [] })
         }
-        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow { [$0.int(0), $0.int(1)] }
+        let counts = try connection.statement("SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM items)").firstRow {
+            [$0.int(0), $0.int(1)]
+        }
         #expect(counts == [0, 0])
     }
 
@@ -383,7 +416,9 @@ import Glibc
         #expect(response == Array(row.id.utf8))
         #expect(try connection.statement("SELECT count(*) FROM batches").firstRow { $0.int(0) } == 1)
         // A crash mid-create leaves a staged batch: removed at the next start.
-        try connection.execute("INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at) VALUES ('batch-staged', '\(StagingTenant.id)', 'x', 'accumulating', 0, 0)")
+        try connection.execute(
+            "INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at) VALUES ('batch-staged', '\(StagingTenant.id)', 'x', 'accumulating', 0, 0)"
+        )
         try connection.execute("INSERT INTO items (id, batch_id, seq, status) VALUES ('item-staged', 'batch-staged', 1, 'pending')")
         #expect(try BatchRecords(connection).discardAllStaged() == 1)
         #expect(try connection.statement("SELECT count(*) FROM items WHERE batch_id = 'batch-staged'").firstRow { $0.int(0) } == 0)

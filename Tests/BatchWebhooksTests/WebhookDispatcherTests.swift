@@ -6,6 +6,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import BatchWebhooks
 
 @Suite struct WebhookDispatcherTests {
@@ -27,7 +28,11 @@ import Testing
         }
     }
 
-    struct Delivery: Sendable { var url: String; var body: [UInt8]; var headers: [String: String] }
+    struct Delivery: Sendable {
+        var url: String
+        var body: [UInt8]
+        var headers: [String: String]
+    }
 
     /// What the fake receiver saw, and the answers it still has to give.
     final class Receiver: Sendable {
@@ -41,7 +46,8 @@ import Testing
         var configuration = WebhookDispatcher.Configuration()
         configuration.maxAttempts = 3
         configuration.baseDelaySeconds = 10
-        return WebhookDispatcher(configuration: configuration, database: fixture.database, secret: "s3cret", logger: Logger(label: "test")) { url, body, headers in
+        return WebhookDispatcher(configuration: configuration, database: fixture.database, secret: "s3cret", logger: Logger(label: "test")) {
+            url, body, headers in
             receiver.deliveries.withLock { $0.append(Delivery(url: url, body: body, headers: headers)) }
             return receiver.answers.withLock { $0.isEmpty ? nil : $0.removeFirst() }
         }
@@ -92,7 +98,8 @@ import Testing
         var configuration = BatchConfiguration()
         configuration.notificationURL = "http://example.invalid/hook"
         _ = try BatchRecords(fixture.connection).create(
-            NewBatch(name: "running", processor: "noop", configuration: configuration, items: [NewItem(content: [1], row: 1)]), tenantID: fixture.tenant.id,
+            NewBatch(name: "running", processor: "noop", configuration: configuration, items: [NewItem(content: [1], row: 1)]),
+            tenantID: fixture.tenant.id,
             render: { _ in [] })
         #expect(dispatcher(fixture, receiver: Receiver(answers: [])).deliverDue() == 0)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastCGI
 
 @Suite struct FastCGIResponseTests {
@@ -25,5 +26,5 @@ import Testing
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FuzzTargets
 
 /// Every committed input of every fuzz target, seeds and past findings alike,

@@ -12,7 +12,8 @@ import Testing
     }
 
     static func head(port: Int, key: String?, length: Int) -> [UInt8] {
-        var head = "POST /v1/batches HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n"
+        var head =
+            "POST /v1/batches HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n"
         if let key { head += "X-Api-Key: \(key)\r\n" }
         return Array((head + "\r\n").utf8)
     }

@@ -25,7 +25,9 @@ import Testing
     @Test func aNoopBatchRunsToCompletion() throws {
         let stack = try TestStack()
         defer { stack.stop() }
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"batch_name":"flow","processor":"noop","items":\#(items(300)),"configuration":{"max_concurrent":20}}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"batch_name":"flow","processor":"noop","items":\#(items(300)),"configuration":{"max_concurrent":20}}"#)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         #expect(created.headers["location"] == "/v1/batches/\(id)")
@@ -96,13 +98,15 @@ import Testing
             """#
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:count","items":\#(items(6)),"configuration":{"max_concurrent":2}}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:count","items":\#(items(6)),"configuration":{"max_concurrent":2}}"#)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         let done = try waitForStatus(stack, id, "completed")
         #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 6)
 
-        let slow = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":[{"content":"x"}],"configuration":{"timeout":60}}"#)
+        let slow = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":[{"content":"x"}],"configuration":{"timeout":60}}"#)
         let slowID = try #require((slow.json["data"] as? [String: Any])?["batch_id"] as? String)
         _ = try waitForStatus(stack, slowID, "running")
         try stack.waitUntil(seconds: 10, "the command to start") { (try? stack.run("/usr/bin/pgrep", ["-f", marker])) != nil }
@@ -120,7 +124,8 @@ import Testing
         // A 1x1 PNG, the same PNG again, a truncated copy, a text file and bytes of no known format.
         let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
         let truncated = String(png.prefix(56))
-        let body = #"{"batch_name":"media","collection":"docs","items":[{"content_base64":"\#(png)","filename":"a.png"},{"content_base64":"\#(png)","filename":"copy.png"},{"content_base64":"\#(truncated)","filename":"broken.png"},{"content":"plain words here","filename":"notes.txt"},{"content_base64":"AAECAw==","filename":"data.xlsx"}]}"#
+        let body =
+            #"{"batch_name":"media","collection":"docs","items":[{"content_base64":"\#(png)","filename":"a.png"},{"content_base64":"\#(png)","filename":"copy.png"},{"content_base64":"\#(truncated)","filename":"broken.png"},{"content":"plain words here","filename":"notes.txt"},{"content_base64":"AAECAw==","filename":"data.xlsx"}]}"#
         let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, body)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
@@ -130,11 +135,19 @@ import Testing
         #expect(progress["failed"] as? Int == 2)
 
         let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
-        let media = try db.statement("SELECT media_type, mime FROM media WHERE batch_id = ? ORDER BY mime").bind(.text(id)).rows { "\($0.text(0)):\($0.text(1))" }
+        let media = try db.statement("SELECT media_type, mime FROM media WHERE batch_id = ? ORDER BY mime").bind(.text(id)).rows {
+            "\($0.text(0)):\($0.text(1))"
+        }
         #expect(media == ["image:image/png", "document:text/plain"])
-        let items = try db.statement("SELECT filename, status, coalesce(error_type, ''), media_id IS NOT NULL FROM items WHERE batch_id = ? ORDER BY seq")
-            .bind(.text(id)).rows { "\($0.text(0)) \($0.text(1)) \($0.text(2)) \($0.int(3))" }
-        #expect(items == ["a.png succeeded  1", "copy.png succeeded  1", "broken.png failed corrupted_file 0", "notes.txt succeeded  1", "data.xlsx failed format_error 0"])
+        let items = try db.statement(
+            "SELECT filename, status, coalesce(error_type, ''), media_id IS NOT NULL FROM items WHERE batch_id = ? ORDER BY seq"
+        )
+        .bind(.text(id)).rows { "\($0.text(0)) \($0.text(1)) \($0.text(2)) \($0.int(3))" }
+        #expect(
+            items == [
+                "a.png succeeded  1", "copy.png succeeded  1", "broken.png failed corrupted_file 0", "notes.txt succeeded  1",
+                "data.xlsx failed format_error 0",
+            ])
         let duplicate = try db.statement("SELECT json_extract(result, '$.duplicate') FROM items WHERE batch_id = ? AND filename = 'copy.png'")
             .bind(.text(id)).firstRow { $0.int(0) }
         #expect(duplicate == 1)
@@ -153,8 +166,10 @@ import Testing
         let before = try #require(stack.batchdPeakMemoryKB())
         let big = [UInt8](repeating: 0, count: 90 << 20)
         var body = form([("pixel.png", png), ("big.bin", big)])
-        body.insert(contentsOf: Array("--XB\r\nContent-Disposition: form-data; name=\"batch_options\"\r\n\r\n{\"processor\":\"noop\"}\r\n".utf8), at: 0)
-        let created = try stack.send("POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: body)
+        body.insert(
+            contentsOf: Array("--XB\r\nContent-Disposition: form-data; name=\"batch_options\"\r\n\r\n{\"processor\":\"noop\"}\r\n".utf8), at: 0)
+        let created = try stack.send(
+            "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: body)
         #expect(created.status == 201, "\(created.text)")
         let after = try #require(stack.batchdPeakMemoryKB())
         #expect(after - before < 16 << 10, "a 90 MB upload raised batchd's peak memory by \(after - before) kB")
@@ -163,12 +178,16 @@ import Testing
         #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 2)
 
         // Over the type's own limit (documents: 20 MB): refused at upload.
-        let longText = try stack.send("POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: form([("long.txt", [UInt8](repeating: 0x61, count: 21 << 20))]))
+        let longText = try stack.send(
+            "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"],
+            body: form([("long.txt", [UInt8](repeating: 0x61, count: 21 << 20))]))
         #expect(longText.status == 413)
         #expect((longText.json["details"] as? [String: Any])?["limit_bytes"] as? Int == 20 << 20)
 
         // Over the batch limit of 100 MB: refused, nothing kept.
-        let tooBig = try stack.send("POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: form([("a.bin", [UInt8](repeating: 1, count: 101 << 20))]))
+        let tooBig = try stack.send(
+            "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"],
+            body: form([("a.bin", [UInt8](repeating: 1, count: 101 << 20))]))
         #expect(tooBig.status == 413)
         #expect(tooBig.json["code"] as? String == "payload_too_large")
         let blobs = try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")
@@ -206,7 +225,9 @@ import Testing
             _ = receiver.wait(seconds: 5)
         }
         usleep(300_000)
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"http://127.0.0.1:\#(port)/hook"}}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"http://127.0.0.1:\#(port)/hook"}}"#)
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         var notification: [String: Any] = [:]
         try stack.waitUntil(seconds: 20, "the webhook to be delivered") {
@@ -242,7 +263,8 @@ import Testing
         }
 
         // retry_failed runs failed items again under the same batch id.
-        let broken = try create(#"{"items":[{"content_base64":"AAECAw==","filename":"x.bin"},{"content":"fine"}]}"#, type: "application/json", query: "")
+        let broken = try create(
+            #"{"items":[{"content_base64":"AAECAw==","filename":"x.bin"},{"content":"fine"}]}"#, type: "application/json", query: "")
         var done = try waitForStatus(stack, broken, "completed")
         #expect((done["progress"] as? [String: Any])?["failed"] as? Int == 1)
         let retried = try stack.sendJSON("PUT", "/v1/batches/\(broken)/state", key: stack.clientKey, #"{"action":"retry_failed"}"#)
@@ -253,7 +275,9 @@ import Testing
         #expect((done["progress"] as? [String: Any])?["completed"] as? Int == 1)
 
         // Pause holds back what has not started; resume lets it run; a slow command times out.
-        let slow = try create(#"{"processor":"exec:slow","items":[{"content":"1"},{"content":"2"}],"configuration":{"timeout":1,"max_concurrent":1}}"#, type: "application/json", query: "")
+        let slow = try create(
+            #"{"processor":"exec:slow","items":[{"content":"1"},{"content":"2"}],"configuration":{"timeout":1,"max_concurrent":1}}"#,
+            type: "application/json", query: "")
         #expect(try stack.sendJSON("PUT", "/v1/batches/\(slow)/state", key: stack.clientKey, #"{"action":"pause"}"#).status == 200)
         usleep(1_500_000)
         let paused = try stack.get("/v1/batches/\(slow)", key: stack.clientKey).json["data"] as? [String: Any]
@@ -283,14 +307,17 @@ import Testing
         _ = FileManager.default.createFile(atPath: outside + "/secret.txt", contents: Data("the operator's secret".utf8))
         _ = FileManager.default.createFile(atPath: outside + "/sub/fine.txt", contents: Data("also outside".utf8))
         try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
-        for name in ["swapped.txt", "pipe.txt", "sub/fine.txt"] { _ = FileManager.default.createFile(atPath: root + "/" + name, contents: Data("inside".utf8)) }
+        for name in ["swapped.txt", "pipe.txt", "sub/fine.txt"] {
+            _ = FileManager.default.createFile(atPath: root + "/" + name, contents: Data("inside".utf8))
+        }
         var options = TestStack.Options()
         options.extraArguments = ["--ingest-root", root]
         let stack = try TestStack(options)
         defer { stack.stop() }
         let created = try stack.sendJSON(
             "POST", "/v1/batches", key: stack.clientKey,
-            #"{"submit":false,"items":[{"file_path":"big.txt"},{"file_path":"gone.txt"},{"file_path":"fine.txt"},{"file_path":"swapped.txt"},{"file_path":"pipe.txt"},{"file_path":"sub/fine.txt"}]}"#)
+            #"{"submit":false,"items":[{"file_path":"big.txt"},{"file_path":"gone.txt"},{"file_path":"fine.txt"},{"file_path":"swapped.txt"},{"file_path":"pipe.txt"},{"file_path":"sub/fine.txt"}]}"#
+        )
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         try FileManager.default.removeItem(atPath: root + "/gone.txt")
@@ -303,10 +330,14 @@ import Testing
         #expect(try stack.sendJSON("PUT", "/v1/batches/\(id)/state", key: stack.clientKey, #"{"action":"submit"}"#).status == 200)
         _ = try waitForStatus(stack, id, "completed")
         let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
-        let outcomes = try db.statement("SELECT coalesce(error_type, status) FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id)).rows { $0.text(0) }
+        let outcomes = try db.statement("SELECT coalesce(error_type, status) FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(id)).rows {
+            $0.text(0)
+        }
         #expect(outcomes == ["resource_error", "storage_error", "succeeded", "storage_error", "storage_error", "storage_error"])
         // Nothing outside the root was read; the media record names the file relative to the root.
-        let media = try db.statement("SELECT filename, size_bytes FROM media WHERE batch_id = ?").bind(.text(id)).rows { "\($0.text(0)):\($0.int(1))" }
+        let media = try db.statement("SELECT filename, size_bytes FROM media WHERE batch_id = ?").bind(.text(id)).rows {
+            "\($0.text(0)):\($0.int(1))"
+        }
         #expect(media == ["fine.txt:18"])
         // A path outside the root, through a symlink, or not a regular file is refused before anything is stored.
         for path in ["../../etc/passwd", "swapped.txt", "pipe.txt", "sub/fine.txt", "sub"] {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Redis status cache through nginx, with real Redis: hits and misses,
@@ -101,7 +101,9 @@ import Glibc
         }
         let id = try stack.createBatch(#"{"processor":"exec:slow","submit":false}"#)
         try warm(id)
-        #expect(try stack.sendJSON("POST", "/v1/batches/\(id)/items", key: stack.clientKey, #"{"items":[{"content":"x"},{"content":"y"}]}"#).status == 200)
+        #expect(
+            try stack.sendJSON("POST", "/v1/batches/\(id)/items", key: stack.clientKey, #"{"items":[{"content":"x"},{"content":"y"}]}"#).status == 200
+        )
         #expect((try read(id)["progress"] as? [String: Any])?["total"] as? Int == 2)
         try warm(id)
         try act(id, "submit")
@@ -147,8 +149,11 @@ import Glibc
         let id = try stack.createBatch(#"{"processor":"noop","items":[{"content":"a"}]}"#)
         try stack.waitForStatus(id, ["completed"])
         // Sixteen distinct queries, sent together so they land on many workers.
-        let queries = (0..<16).map { i in "?fields=" + ["batch_id", "status", "progress", "timing"].enumerated().filter { (i >> $0.offset) & 1 == 1 }.map(\.element).joined(separator: ",") }
-            .map { $0 == "?fields=" ? "?include_job_details=true" : $0 }
+        let queries = (0..<16).map { i in
+            "?fields="
+                + ["batch_id", "status", "progress", "timing"].enumerated().filter { (i >> $0.offset) & 1 == 1 }.map(\.element).joined(separator: ",")
+        }
+        .map { $0 == "?fields=" ? "?include_job_details=true" : $0 }
         func ttls() -> [Int?] {
             concurrently(queries.count) { i in (try? stack.get("/v1/batches/\(id)\(queries[i])", key: stack.clientKey))?.cacheTTL }
         }
@@ -177,7 +182,9 @@ import Glibc
         #expect(try stack.sendJSON("PUT", "/v1/admin/cache", key: stack.clientKey, #"{"ttl":{"status":{"running":9}}}"#).status == 403)
         // A tenant override applies to that tenant only.
         #expect(try stack.sendJSON("PUT", "/v1/admin/cache", key: stack.adminKey, #"{"reset":true,"ttl":{"status":{"completed":21}}}"#).status == 200)
-        #expect(try stack.sendJSON("PUT", "/v1/admin/cache", key: stack.adminKey, #"{"tenant":"\#(stack.tenantID)","ttl":{"status":{"completed":17}}}"#).status == 200)
+        #expect(
+            try stack.sendJSON("PUT", "/v1/admin/cache", key: stack.adminKey, #"{"tenant":"\#(stack.tenantID)","ttl":{"status":{"completed":17}}}"#)
+                .status == 200)
         usleep(1_000_000)
         #expect(try stack.get("/v1/batches/\(id)", key: stack.clientKey).cacheTTL == 17)
         let shown = try stack.get("/v1/admin/cache?tenant=\(stack.tenantID)", key: stack.adminKey).json["data"] as? [String: Any]

@@ -18,11 +18,13 @@ import Testing
         options.extraArguments = ["--scheduler-workers", "6"]
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let output = try stack.run("/usr/bin/env", [
-            "BATCHD_URL=http://127.0.0.1:\(stack.port)", "BATCHD_KEY=\(stack.clientKey)", "BATCHD_ADMIN_KEY=\(stack.adminKey)",
-            "BATCHD_SPEC=\(TestStack.repositoryRoot)/Sources/BatchAPI/Contract/openapi.yaml",
-            python, TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract/check_contract.py",
-        ], seconds: 300)
+        let output = try stack.run(
+            "/usr/bin/env",
+            [
+                "BATCHD_URL=http://127.0.0.1:\(stack.port)", "BATCHD_KEY=\(stack.clientKey)", "BATCHD_ADMIN_KEY=\(stack.adminKey)",
+                "BATCHD_SPEC=\(TestStack.repositoryRoot)/Sources/BatchAPI/Contract/openapi.yaml",
+                python, TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract/check_contract.py",
+            ], seconds: 300)
         #expect(output.contains(", 0 failures"), "\(output)")
     }
 
@@ -41,12 +43,16 @@ import Testing
         defer { stack.stop() }
         let contract = TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract"
         for (role, key) in [("client", stack.clientKey), ("operator", stack.adminKey)] {
-            let output = try stack.run("/usr/bin/env", [
-                "NO_COLOR=1", "SCHEMATHESIS_HOOKS=\(contract)/schemathesis_hooks.py", schemathesis, "--config-file", contract + "/schemathesis.toml", "run",
-                TestStack.repositoryRoot + "/Sources/BatchAPI/Contract/openapi.yaml", "--url", "http://127.0.0.1:\(stack.port)",
-                "-H", "X-Api-Key: \(key)", "--checks", "all", "--seed", "20261202", "--max-examples", "20",
-                "--exclude-operation-id", "diagnosticSleep", "--generation-database", "none", "--no-color", "--report-dir", stack.directory + "/schemathesis-\(role)",
-            ], seconds: 240)
+            let output = try stack.run(
+                "/usr/bin/env",
+                [
+                    "NO_COLOR=1", "SCHEMATHESIS_HOOKS=\(contract)/schemathesis_hooks.py", schemathesis, "--config-file",
+                    contract + "/schemathesis.toml", "run",
+                    TestStack.repositoryRoot + "/Sources/BatchAPI/Contract/openapi.yaml", "--url", "http://127.0.0.1:\(stack.port)",
+                    "-H", "X-Api-Key: \(key)", "--checks", "all", "--seed", "20261202", "--max-examples", "20",
+                    "--exclude-operation-id", "diagnosticSleep", "--generation-database", "none", "--no-color", "--report-dir",
+                    stack.directory + "/schemathesis-\(role)",
+                ], seconds: 240)
             let summary = output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("Tested:") || $0.contains("Seed:") }
             print("schemathesis, \(role) key: \(summary.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))")
             // run() has already thrown, with the report, if schemathesis exited non-zero.
@@ -73,7 +79,8 @@ import Testing
         try Data(metrics.body).write(to: URL(fileURLWithPath: file))
         let output = try stack.run(python, [TestStack.repositoryRoot + "/Tests/IntegrationTests/Contract/check_metrics.py", file])
         #expect(output.contains("batchd_request_duration_seconds (histogram)"), "\(output)")
-        let counted = metrics.text.split(separator: "\n").first { $0.hasPrefix("batchd_request_duration_seconds_count ") }
+        let counted =
+            metrics.text.split(separator: "\n").first { $0.hasPrefix("batchd_request_duration_seconds_count ") }
             .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         #expect(counted >= 21, "requests counted: \(counted)")
     }

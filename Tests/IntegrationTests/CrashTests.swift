@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// batchd killed with SIGKILL at random moments while a batch runs, and restarted:
@@ -27,7 +27,8 @@ import Glibc
         defer { stack.stop() }
 
         let items = "[" + (1...500).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:rec","items":\#(items),"configuration":{"max_concurrent":4}}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:rec","items":\#(items),"configuration":{"max_concurrent":4}}"#)
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
 
@@ -47,7 +48,9 @@ import Glibc
 
         let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
         #expect(try db.statement("PRAGMA integrity_check").firstRow { $0.text(0) } == "ok")
-        let states = try db.statement("SELECT status, count(*) FROM items WHERE batch_id = ? GROUP BY status").bind(.text(id)).rows { "\($0.text(0))=\($0.int(1))" }
+        let states = try db.statement("SELECT status, count(*) FROM items WHERE batch_id = ? GROUP BY status").bind(.text(id)).rows {
+            "\($0.text(0))=\($0.int(1))"
+        }
         #expect(states == ["succeeded=500"])
         let counters = try db.statement(
             "SELECT status, total_items, n_pending, n_processing, n_succeeded, n_failed, n_cancelled, n_expired FROM batches WHERE id = ?"

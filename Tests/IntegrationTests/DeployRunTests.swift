@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `deploy/run` as a developer runs it (on the suite's build, in a temporary state
@@ -18,7 +18,8 @@ import Glibc
         let script = TestStack.repositoryRoot + "/deploy/run"
         let output = state + "/deploy-run.out"
         let environment = ["BATCHD_BIN_DIR": TestStack.binDirectory, "BATCHD_THREADS": "16"]
-        let supervisor = try ChildProcess.spawn("/bin/bash", [script, "--port", "\(port)", "--state-dir", state], outputPath: output, environment: environment)
+        let supervisor = try ChildProcess.spawn(
+            "/bin/bash", [script, "--port", "\(port)", "--state-dir", state], outputPath: output, environment: environment)
         defer {
             _ = try? ChildProcess.bash("\"\(script)\" stop --state-dir \"\(state)\"")
             supervisor.signal(SIGKILL)
@@ -26,7 +27,9 @@ import Glibc
         }
         func healthy() -> Bool { (try? HTTPClient.send(port: port, path: "/healthz", timeoutSeconds: 2))?.status == 200 }
         func batchdPID() -> pid_t? {
-            (try? String(contentsOfFile: state + "/run/batchd.pid", encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            (try? String(contentsOfFile: state + "/run/batchd.pid", encoding: .utf8)).flatMap {
+                pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
         }
         func log() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
         try TestStack.waitUntil(seconds: 90, "deploy/run ready") { healthy() && log().contains("batchd is running at") }
@@ -50,9 +53,9 @@ import Glibc
     }
 }
 
-private extension String {
+extension String {
     /// Whether `text` occurs after the first `marker`.
-    func contains(_ text: String, after marker: String) -> Bool {
+    fileprivate func contains(_ text: String, after marker: String) -> Bool {
         guard let start = range(of: marker) else { return false }
         return self[start.upperBound...].contains(text)
     }

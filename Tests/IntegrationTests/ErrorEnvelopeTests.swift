@@ -69,7 +69,10 @@ import Testing
         let cases: [(String, HTTPResult, Int, String)] = [
             ("TRACE", try raw("TRACE /v1/status HTTP/1.1\r\n\(host)\r\n"), 405, "method_not_allowed"),
             ("long URI", try raw("GET /v1/\(String(repeating: "a", count: 20_000)) HTTP/1.1\r\n\(host)\r\n"), 414, "validation_error"),
-            ("large header", try raw("GET /v1/status HTTP/1.1\r\n\(host)X-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n"), 431, "validation_error"),
+            (
+                "large header", try raw("GET /v1/status HTTP/1.1\r\n\(host)X-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n"), 431,
+                "validation_error"
+            ),
             ("unknown Transfer-Encoding", try raw("POST /v1/batches HTTP/1.1\r\n\(host)Transfer-Encoding: gzip\r\n\r\n"), 501, "validation_error"),
             ("HTTP/2.0 in plain text", try raw("GET /v1/status HTTP/2.0\r\n\(host)\r\n"), 505, "validation_error"),
             ("garbage request line", try raw("GET /v1/status HTTX/1.1\r\n\(host)\r\n"), 400, "validation_error"),
@@ -108,7 +111,10 @@ import Testing
         var limited: HTTPResult?
         for _ in 0..<10 {
             let result = try stack.get("/v1/status", key: stack.clientKey)
-            if result.status == 429 { limited = result; break }
+            if result.status == 429 {
+                limited = result
+                break
+            }
         }
         let result = try #require(limited)
         #expect(result.json["code"] as? String == "rate_limit_error")

@@ -19,7 +19,8 @@ import Testing
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         _ = try stack.batchctl(["tenant", "create", "victim"])
         _ = try stack.batchctl(["tenant", "limits", "victim", "--limit", "1000000", "--burst", "100000"])
-        let victimKey = try stack.batchctl(["key", "create", "--tenant", "victim", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let victimKey = try stack.batchctl(["key", "create", "--tenant", "victim", "--role", "client", "--secret-only"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         func victimLatencies(_ count: Int) -> [Double] {
             (0..<count).map { _ in
                 let start = Date()
@@ -34,7 +35,9 @@ import Testing
         // Threads of their own: concurrentPerform would run only as many at once as there are cores.
         for _ in 0..<140 {
             Thread {
-                let status = (try? HTTPClient.send(port: stack.port, path: "/v1/batches/\(id)", headers: ["X-Api-Key": stack.clientKey], timeoutSeconds: 30))?.status ?? 0
+                let status =
+                    (try? HTTPClient.send(port: stack.port, path: "/v1/batches/\(id)", headers: ["X-Api-Key": stack.clientKey], timeoutSeconds: 30))?
+                    .status ?? 0
                 statuses.withLock { $0.append(status) }
             }.start()
         }
@@ -46,7 +49,10 @@ import Testing
         #expect(answered.filter { $0 == 200 }.count + refused == 140, "\(answered)")
         #expect(refused >= 140 - 16 - 40, "only \(refused) of 140 were refused")
         let (quietP99, loudP99) = (quiet[quiet.count - 1], loud[loud.count - 1])
-        print(String(format: "victim worst of 40 while another tenant sends 140 slow requests: quiet %.1f ms, loaded %.1f ms (%.1fx)", quietP99 * 1000, loudP99 * 1000, loudP99 / quietP99))
+        print(
+            String(
+                format: "victim worst of 40 while another tenant sends 140 slow requests: quiet %.1f ms, loaded %.1f ms (%.1fx)", quietP99 * 1000,
+                loudP99 * 1000, loudP99 / quietP99))
         // Without the budget the victim waited for a free worker (10 s timeouts); with it, milliseconds.
         #expect(loudP99 < 1.0, "the victim waited \(loudP99) s")
     }
@@ -61,22 +67,28 @@ import Testing
         defer { stack.stop() }
         _ = try stack.batchctl(["tenant", "create", "neighbour"])
         _ = try stack.batchctl(["tenant", "limits", "neighbour", "--limit", "1000000", "--burst", "100000"])
-        let neighbourKey = try stack.batchctl(["key", "create", "--tenant", "neighbour", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let neighbourKey = try stack.batchctl(["key", "create", "--tenant", "neighbour", "--role", "client", "--secret-only"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let itemCount = 40_000
         let padding = String(repeating: "x", count: 80)
-        let body = Array((#"{"processor":"noop","submit":false,"items":["# + (0..<itemCount).map { #"{"content":"item \#($0) \#(padding)"}"# }.joined(separator: ",") + "]}").utf8)
+        let body = Array(
+            (#"{"processor":"noop","submit":false,"items":["#
+                + (0..<itemCount).map { #"{"content":"item \#($0) \#(padding)"}"# }.joined(separator: ",") + "]}").utf8)
         let large = Mutex<[(status: Int, id: String?)]>([])
         let largeDone = Atomic<Int>(0)
         for _ in 0..<2 {
             Thread {
-                let answer = try? HTTPClient.send(port: stack.port, method: "POST", path: "/v1/batches", headers: ["X-Api-Key": stack.clientKey, "Content-Type": "application/json"], body: body, timeoutSeconds: 120)
+                let answer = try? HTTPClient.send(
+                    port: stack.port, method: "POST", path: "/v1/batches",
+                    headers: ["X-Api-Key": stack.clientKey, "Content-Type": "application/json"], body: body, timeoutSeconds: 120)
                 large.withLock { $0.append((answer?.status ?? 0, (answer?.json["data"] as? [String: Any])?["batch_id"] as? String)) }
                 largeDone.add(1, ordering: .sequentiallyConsistent)
             }.start()
         }
         var neighbour: [(status: Int, whileLargeWritten: Bool)] = []
         while largeDone.load(ordering: .sequentiallyConsistent) < 2 {
-            let answer = try stack.sendJSON("POST", "/v1/batches", key: neighbourKey, #"{"processor":"noop","submit":false,"items":[{"content":"small"}]}"#)
+            let answer = try stack.sendJSON(
+                "POST", "/v1/batches", key: neighbourKey, #"{"processor":"noop","submit":false,"items":[{"content":"small"}]}"#)
             neighbour.append((answer.status, largeDone.load(ordering: .sequentiallyConsistent) < 2))
             #expect(answer.status == 201, "\(answer.status) \(answer.text)")
         }
@@ -93,6 +105,8 @@ import Testing
         }
         let metrics = try stack.get("/metrics").text
         let longest = metrics.split(separator: "\n").first { $0.hasPrefix("batchd_writer_hold_seconds_max ") } ?? "none"
-        print("two creates of \(itemCount) items beside another tenant's: \(neighbour.count) small creates, 0 refused, \(during) while the large ones were written; \(longest)")
+        print(
+            "two creates of \(itemCount) items beside another tenant's: \(neighbour.count) small creates, 0 refused, \(during) while the large ones were written; \(longest)"
+        )
     }
 }

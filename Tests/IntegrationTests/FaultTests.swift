@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Faults that must not hide or leave things half done: a batchd killed in the
@@ -101,9 +101,12 @@ import Glibc
         #expect(keys.isEmpty)
         // Blobs: each one an item owns, none left over once batchd has swept at start.
         let blobs = Set(try FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs"))
-        let owned = Set(try db.statement("SELECT blob_path FROM items WHERE blob_path IS NOT NULL").rows { ($0.text(0) as NSString).lastPathComponent })
+        let owned = Set(
+            try db.statement("SELECT blob_path FROM items WHERE blob_path IS NOT NULL").rows { ($0.text(0) as NSString).lastPathComponent })
         #expect(blobs.subtracting(owned).isEmpty, "orphaned blobs: \(blobs.subtracting(owned))")
-        print("fault suite: \(seen.count) answers, all JSON; \(created.count) creates, 0 missing; \(seen.filter { $0.status >= 500 }.count) 5xx; \(blobs.count) blobs, \(blobs.subtracting(owned).count) orphaned")
+        print(
+            "fault suite: \(seen.count) answers, all JSON; \(created.count) creates, 0 missing; \(seen.filter { $0.status >= 500 }.count) 5xx; \(blobs.count) blobs, \(blobs.subtracting(owned).count) orphaned"
+        )
     }
 
     /// The disk stops taking writes. As root no file mode stops one, so batchd's own
@@ -132,9 +135,10 @@ import Glibc
         #expect(ready.json["status"] as? String == "unavailable")
         var answers: [HTTPResult] = []
         for n in 0..<4 {
-            answers.append(try stack.send(
-                "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "application/json", "Idempotency-Key": "unwritable-\(n)"],
-                body: Array(#"{"processor":"noop","items":[{"content":"refused"}]}"#.utf8)))
+            answers.append(
+                try stack.send(
+                    "POST", "/v1/batches", key: stack.clientKey, headers: ["Content-Type": "application/json", "Idempotency-Key": "unwritable-\(n)"],
+                    body: Array(#"{"processor":"noop","items":[{"content":"refused"}]}"#.utf8)))
             answers.append(try stack.upload([("refused-\(n).txt", Array("words that cannot be kept".utf8))]))
         }
         for answer in answers {

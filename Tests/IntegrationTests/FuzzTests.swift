@@ -38,8 +38,10 @@ import Testing
             }
         }
         // Bodies: state actions, appends and creates with hostile JSON.
-        let bodies = ["", "{", "[]", "null", #"{"action":null}"#, #"{"action":"\u0000"}"#, #"{"items":[{"content":"\ud800"}]}"#,
-            String(repeating: "[", count: 5000), #"{"items":[{"content":1}]}"#, #"{"items":[{"custom_id":{"a":1},"content":"x"}]}"#]
+        let bodies = [
+            "", "{", "[]", "null", #"{"action":null}"#, #"{"action":"\u0000"}"#, #"{"items":[{"content":"\ud800"}]}"#,
+            String(repeating: "[", count: 5000), #"{"items":[{"content":1}]}"#, #"{"items":[{"custom_id":{"a":1},"content":"x"}]}"#,
+        ]
         for body in bodies {
             for (method, path) in [("PUT", "/v1/batches/\(id)/state"), ("POST", "/v1/batches/\(id)/items"), ("POST", "/v1/batches")] {
                 let result = try stack.send(method, path, key: stack.clientKey, headers: ["Content-Type": "application/json"], body: Array(body.utf8))

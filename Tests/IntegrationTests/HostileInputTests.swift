@@ -2,11 +2,11 @@ import BatchModel
 import BatchStore
 import Foundation
 import IngestInspection
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Files and items built to take batchd down, sent through nginx to the real
@@ -76,7 +76,8 @@ import Glibc
         options.extraArguments = ["--lease-seconds", "2", "--rescue-seconds", "1"]
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let items = #"[{"content":"\#(TestFault.crash)","custom_id":"poison"},{"content":"fine","custom_id":"a"},{"content":"fine too","custom_id":"b"}]"#
+        let items =
+            #"[{"content":"\#(TestFault.crash)","custom_id":"poison"},{"content":"fine","custom_id":"a"},{"content":"fine too","custom_id":"b"}]"#
         let id = try stack.createBatch(#"{"processor":"noop","items":\#(items)}"#)
         // The noop processor traps on the poison item: batchd dies, is restarted, dies again.
         for death in 1...2 {
@@ -102,15 +103,38 @@ import Glibc
         let pid = try #require(stack.batchd?.pid)
         let manyKeys = "{" + (0..<40_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
         let cases: [(String, HTTPResult, String)] = [
-            ("40,000 keys in one object", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a","context":\#(manyKeys)}]}"#), "items[0].context"),
+            (
+                "40,000 keys in one object",
+                try stack.sendJSON(
+                    "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a","context":\#(manyKeys)}]}"#),
+                "items[0].context"
+            ),
             ("40,000 keys at the top", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, manyKeys), ""),
-            ("a duplicate key", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","processor":"noop","items":[{"content":"a"}]}"#), "processor"),
-            ("200,000 CSV columns", try stack.send(
-                "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "text/csv"],
-                body: Array(("content," + (0..<200_000).map { "context.c\($0)" }.joined(separator: ",") + "\nx" + String(repeating: ",v", count: 200_000) + "\n").utf8)), ""),
-            ("an NDJSON line of 40,000 keys", try stack.send(
-                "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "application/x-ndjson"], body: Array((manyKeys + "\n").utf8)), ""),
-            ("a NUL in batch_name", try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","batch_name":"a\u0000b","items":[{"content":"a"}]}"#), "batch_name"),
+            (
+                "a duplicate key",
+                try stack.sendJSON(
+                    "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","processor":"noop","items":[{"content":"a"}]}"#), "processor"
+            ),
+            (
+                "200,000 CSV columns",
+                try stack.send(
+                    "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "text/csv"],
+                    body: Array(
+                        ("content," + (0..<200_000).map { "context.c\($0)" }.joined(separator: ",") + "\nx" + String(repeating: ",v", count: 200_000)
+                            + "\n").utf8)), ""
+            ),
+            (
+                "an NDJSON line of 40,000 keys",
+                try stack.send(
+                    "POST", "/v1/batches?processor=noop", key: stack.clientKey, headers: ["Content-Type": "application/x-ndjson"],
+                    body: Array((manyKeys + "\n").utf8)), ""
+            ),
+            (
+                "a NUL in batch_name",
+                try stack.sendJSON(
+                    "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","batch_name":"a\u0000b","items":[{"content":"a"}]}"#),
+                "batch_name"
+            ),
             ("a NUL in an uploaded filename", try stack.upload([("evil\u{0}.txt", Self.good)]), "file"),
         ]
         for (what, result, field) in cases {

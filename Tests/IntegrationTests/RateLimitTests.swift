@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Per-tenant rate limits through nginx with real Redis: headers on every
@@ -18,7 +18,9 @@ import Glibc
     @Test func everyAuthenticatedAnswerCarriesTheHeaders() throws {
         let stack = try stack(limit: 1000, window: 3600, burst: 100)
         defer { stack.stop() }
-        for (path, status) in [("/v1/status", 200), ("/v1/batches/batch-nosuchbatch", 404), ("/v1/batches/bad@id", 400), ("/v1/batch/batch-nosuch", 404)] {
+        for (path, status) in [
+            ("/v1/status", 200), ("/v1/batches/batch-nosuchbatch", 404), ("/v1/batches/bad@id", 400), ("/v1/batch/batch-nosuch", 404),
+        ] {
             let answer = try stack.get(path, key: stack.clientKey)
             #expect(answer.status == status)
             #expect(answer.headers["x-ratelimit-limit"] == "1000", "\(path)")
@@ -83,7 +85,9 @@ import Glibc
         defer { stack.stop() }
         _ = try stack.batchctl(["tenant", "limits", "acme", "--write-limit", "2"])
         usleep(2_500_000)  // the key cache holds a tenant's policy up to 2 s
-        for _ in 0..<2 { #expect(try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a"}]}"#).status == 201) }
+        for _ in 0..<2 {
+            #expect(try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a"}]}"#).status == 201)
+        }
         let refused = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":[{"content":"a"}]}"#)
         #expect(refused.status == 429)
         #expect(refused.headers["ratelimit-policy"] == #""writes";q=2;w=3600"#)

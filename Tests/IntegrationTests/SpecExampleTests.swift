@@ -6,16 +6,21 @@ import Testing
 @Suite(.serialized) struct SpecExampleTests {
     func run(_ script: String, stack: TestStack, batchID: String) throws -> String {
         let path = TestStack.repositoryRoot + "/Tests/IntegrationTests/SpecExamples/" + script
-        return try stack.run("/usr/bin/env", [
-            "BATCHD_URL=http://127.0.0.1:\(stack.port)", "BATCHD_KEY=\(stack.clientKey)", "BATCHD_BATCH_ID=\(batchID)", "/usr/bin/python3", path,
-        ])
+        return try stack.run(
+            "/usr/bin/env",
+            [
+                "BATCHD_URL=http://127.0.0.1:\(stack.port)", "BATCHD_KEY=\(stack.clientKey)", "BATCHD_BATCH_ID=\(batchID)", "/usr/bin/python3", path,
+            ])
     }
 
     @Test func examplesOfSpecs000001And003() throws {
         let stack = try TestStack()
         defer { stack.stop() }
         let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"batch_name":"Monthly Reports Processing","collection":"reports-collection","items":[{"content_base64":"\#(png)","filename":"chart.png"},{"content":"quarterly summary","filename":"q4_summary.txt"},{"content_base64":"AAECAw==","filename":"financial_data.xlsx"}]}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"batch_name":"Monthly Reports Processing","collection":"reports-collection","items":[{"content_base64":"\#(png)","filename":"chart.png"},{"content":"quarterly summary","filename":"q4_summary.txt"},{"content_base64":"AAECAw==","filename":"financial_data.xlsx"}]}"#
+        )
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         try stack.waitUntil(seconds: 20, "the batch to complete") {
             ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey))?.json["data"] as? [String: Any])?["status"] as? String == "completed"

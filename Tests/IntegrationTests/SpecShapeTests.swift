@@ -1,8 +1,8 @@
 import BatchCodecs
 import BatchModel
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Live responses through nginx compared with the example documents of the spec
 /// pages, key by key and type by type: every key the page shows is there, with a
@@ -66,7 +66,10 @@ import TestSupport
         let stack = try TestStack(options)
         defer { stack.stop() }
         let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"batch_name":"shapes","collection":"c","items":[{"content_base64":"\#(png)","filename":"a.png","custom_id":"x:0"},{"content_base64":"AAECAw==","filename":"b.xlsx"},{"content":"words here","filename":"c.txt"}],"context":{"source":"test"},"configuration":{"max_concurrent":2}}"#)
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey,
+            #"{"batch_name":"shapes","collection":"c","items":[{"content_base64":"\#(png)","filename":"a.png","custom_id":"x:0"},{"content_base64":"AAECAw==","filename":"b.xlsx"},{"content":"words here","filename":"c.txt"}],"context":{"source":"test"},"configuration":{"max_concurrent":2}}"#
+        )
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         try stack.waitUntil(seconds: 20, "completion") {
             ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey))?.json["data"] as? [String: Any])?["status"] as? String == "completed"
@@ -80,7 +83,8 @@ import TestSupport
         let cancelled = try make(#"{"processor":"noop","submit":false}"#)
         #expect(try stack.send("PUT", "/v1/batches/\(cancelled)/state", key: stack.clientKey).status == 200)
         let invalid = try make(#"{"processor":"noop","items":[{"content":""},{"content":"ok"}]}"#)
-        let running = try make(#"{"processor":"exec:flaky","configuration":{"max_concurrent":1},"items":[{"content":"bad"},{"content":"slow"},{"content":"slow"}]}"#)
+        let running = try make(
+            #"{"processor":"exec:flaky","configuration":{"max_concurrent":1},"items":[{"content":"bad"},{"content":"slow"},{"content":"slow"}]}"#)
         try stack.waitUntil(seconds: 60, "a running batch with a failure") {
             let data = (try? stack.get("/v1/batches/\(running)", key: stack.clientKey))?.json["data"] as? [String: Any]
             return data?["status"] as? String == "running" && (data?["progress"] as? [String: Any])?["failed"] as? Int == 1

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The running stack end to end: status, health, keys, Redis outages and
@@ -106,7 +106,9 @@ import Glibc
 
         try stack.startRedis()
         try stack.waitUntil(seconds: 5, "redis back") { (try? stack.get("/readyz").json["status"] as? String) == "ready" }
-        try stack.waitUntil(seconds: 5, "redis back in the log") { stack.readLog("batchd.log").contains("msg=\"dependency is back\" dependency=redis") }
+        try stack.waitUntil(seconds: 5, "redis back in the log") {
+            stack.readLog("batchd.log").contains("msg=\"dependency is back\" dependency=redis")
+        }
         #expect(try stack.get("/metrics").text.contains("batchd_dependency_up{dependency=\"redis\"} 1"))
     }
 

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Webhooks cannot be aimed inside the operator's network, follow no redirect,
@@ -54,7 +54,8 @@ import Glibc
     }
 
     func create(_ stack: TestStack, key: String, url: String) throws -> HTTPResult {
-        try stack.sendJSON("POST", "/v1/batches", key: key, #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"\#(url)"}}"#)
+        try stack.sendJSON(
+            "POST", "/v1/batches", key: key, #"{"processor":"noop","items":[{"content":"x"}],"configuration":{"notification_url":"\#(url)"}}"#)
     }
 
     @Test func internalTargetsAreRefused() throws {
@@ -62,9 +63,14 @@ import Glibc
         defer { stack.stop() }
         let port = try TestStack.freePort()
         let receiver = try Self.receiver(stack, port: port, name: "inside", behaviour: "self.send_response(204); self.end_headers()")
-        defer { receiver.signal(SIGKILL); _ = receiver.wait(seconds: 5) }
-        for url in ["http://127.0.0.1:\(port)/hook", "http://localhost:\(port)/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:\(port)/",
-            "http://10.0.0.1/", "http://user:pw@example.com/", "ftp://example.com/"] {
+        defer {
+            receiver.signal(SIGKILL)
+            _ = receiver.wait(seconds: 5)
+        }
+        for url in [
+            "http://127.0.0.1:\(port)/hook", "http://localhost:\(port)/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:\(port)/",
+            "http://10.0.0.1/", "http://user:pw@example.com/", "ftp://example.com/",
+        ] {
             let refused = try create(stack, key: stack.clientKey, url: url)
             #expect(refused.status == 400, "\(url): \(refused.text)")
             #expect((refused.json["details"] as? [String: Any])?["field"] as? String == "configuration.notification_url", "\(url)")
@@ -84,7 +90,9 @@ import Glibc
         options.extraArguments = ["--webhook-allow-hosts", "127.0.0.1"]
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let (slowPort, fastPort, redirectPort, targetPort) = (try TestStack.freePort(), try TestStack.freePort(), try TestStack.freePort(), try TestStack.freePort())
+        let (slowPort, fastPort, redirectPort, targetPort) = (
+            try TestStack.freePort(), try TestStack.freePort(), try TestStack.freePort(), try TestStack.freePort()
+        )
         let receivers = [
             try Self.receiver(stack, port: slowPort, name: "slow", behaviour: "time.sleep(6); self.send_response(204); self.end_headers()"),
             try Self.receiver(stack, port: fastPort, name: "fast", behaviour: "self.send_response(204); self.end_headers()"),
@@ -93,7 +101,12 @@ import Glibc
                 behaviour: "self.send_response(302); self.send_header('Location', 'http://127.0.0.1:\(targetPort)/'); self.end_headers()"),
             try Self.receiver(stack, port: targetPort, name: "target", behaviour: "self.send_response(204); self.end_headers()"),
         ]
-        defer { for receiver in receivers { receiver.signal(SIGKILL); _ = receiver.wait(seconds: 5) } }
+        defer {
+            for receiver in receivers {
+                receiver.signal(SIGKILL)
+                _ = receiver.wait(seconds: 5)
+            }
+        }
         // A redirect is a failed delivery, and its target never hears from batchd.
         let seen = try firstAttempt(stack, url: "http://127.0.0.1:\(redirectPort)/hook", "the redirected delivery")
         #expect((seen["last_error"] as? String)?.contains("redirects are not followed") == true, "\(seen)")
@@ -102,11 +115,14 @@ import Glibc
         for _ in 0..<3 { #expect(try create(stack, key: stack.clientKey, url: "http://127.0.0.1:\(slowPort)/hook").status == 201) }
         try stack.waitUntil(seconds: 10, "the slow receiver to be busy") { Self.hits(stack, "slow") >= 1 }
         _ = try stack.batchctl(["tenant", "create", "other"])
-        let otherKey = try stack.batchctl(["key", "create", "--tenant", "other", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let otherKey = try stack.batchctl(["key", "create", "--tenant", "other", "--role", "client", "--secret-only"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let started = Date()
         let other = try create(stack, key: otherKey, url: "http://127.0.0.1:\(fastPort)/hook")
         let otherID = try #require((other.json["data"] as? [String: Any])?["batch_id"] as? String)
-        try stack.waitUntil(seconds: 20, "the other tenant's webhook") { notification(stack, otherID, key: otherKey)["status"] as? String == "delivered" }
+        try stack.waitUntil(seconds: 20, "the other tenant's webhook") {
+            notification(stack, otherID, key: otherKey)["status"] as? String == "delivered"
+        }
         let delay = Date().timeIntervalSince(started)
         #expect(delay < 4, "the other tenant waited \(delay) s behind a slow receiver")
         print("webhook delay of a tenant beside a slow receiver: \(String(format: "%.2f", delay)) s")

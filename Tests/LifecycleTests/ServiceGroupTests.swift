@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Lifecycle
 
 /// A service that records what the group asks of it, and takes `stopSeconds`
@@ -58,7 +59,8 @@ private final class RecordingService: Service {
     @Test func aServiceThatCannotStartStopsThoseBeforeIt() {
         let journal = Journal()
         let group = ServiceGroup([
-            RecordingService("a", journal: journal), RecordingService("b", journal: journal), RecordingService("c", journal: journal, failsToStart: true),
+            RecordingService("a", journal: journal), RecordingService("b", journal: journal),
+            RecordingService("c", journal: journal, failsToStart: true),
             RecordingService("d", journal: journal),
         ])
         #expect(throws: RecordingService.Refused.self) { try group.start() }
@@ -88,7 +90,10 @@ private final class RecordingService: Service {
             connect: { connections.add(1, ordering: .relaxed).newValue },
             makePass: { _ in
                 return { connection, _ in
-                    let count = passes.withLock { $0.append(connection); return $0.count }
+                    let count = passes.withLock {
+                        $0.append(connection)
+                        return $0.count
+                    }
                     if count == 2 { throw Broken() }
                     return .wait
                 }

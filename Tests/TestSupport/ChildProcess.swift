@@ -1,7 +1,7 @@
 public import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a child could not be started or did not finish.
@@ -18,7 +18,9 @@ public struct ChildProcess: Sendable {
     public let pid: pid_t
 
     /// Starts `executable` with its output and errors appended to `outputPath`.
-    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]) throws -> ChildProcess {
+    public static func spawn(
+        _ executable: String, _ arguments: [String], outputPath: String, environment: [String: String] = [:]
+    ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -14,7 +14,8 @@ public enum HostileFiles {
     public static func deflate(_ byte: UInt8, count: Int) -> [UInt8] {
         let input = [UInt8](repeating: byte, count: count)
         var stream = z_stream()
-        precondition(deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        precondition(
+            deflateInit2_(&stream, 9, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))))
         let produced = input.withUnsafeBufferPointer { inBuffer in
@@ -38,9 +39,11 @@ public enum HostileFiles {
         for entry in entries {
             let offset = local.count
             let name = Array(entry.name.utf8)
-            local += [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(entry.method) + le16(0) + le16(0) + le32(0) + le32(entry.data.count)
+            local +=
+                [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(entry.method) + le16(0) + le16(0) + le32(0) + le32(entry.data.count)
                 + le32(entry.size) + le16(name.count) + le16(0) + name + entry.data
-            central += [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(entry.method) + le16(0) + le16(0) + le32(0)
+            central +=
+                [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(entry.method) + le16(0) + le16(0) + le32(0)
                 + le32(entry.data.count) + le32(entry.size) + le16(name.count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + name
         }
         let count = countField ?? min(entries.count, 0xFFFF)

@@ -23,7 +23,8 @@ public final class TemporaryStore {
 
     /// Stores a batch of `items` one-byte items and returns its id.
     public func createBatch(items: Int, processor: String = "noop", configuration: BatchConfiguration = BatchConfiguration()) throws -> String {
-        let batch = NewBatch(name: "b", processor: processor, configuration: configuration, items: NewItems((1...items).map { NewItem(content: [1, 2, 3], row: $0) }))
+        let batch = NewBatch(
+            name: "b", processor: processor, configuration: configuration, items: NewItems((1...items).map { NewItem(content: [1, 2, 3], row: $0) }))
         guard case .created(let row, _) = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
             throw StoreError.notFound("batch")
         }

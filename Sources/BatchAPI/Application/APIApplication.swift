@@ -16,10 +16,11 @@ public final class APIApplication {
 
     /// The 429 of a tenant or key with as many requests in batchd as it may have.
     static func refusal(_ refusal: ConcurrencyBudget.Refusal) -> APIError {
-        let (scope, limit) = switch refusal {
-        case .tenant(let limit): ("tenant", limit)
-        case .key(let limit): ("key", limit)
-        }
+        let (scope, limit) =
+            switch refusal {
+            case .tenant(let limit): ("tenant", limit)
+            case .key(let limit): ("key", limit)
+            }
         return APIError(
             .rateLimitError, "This \(scope) already has \(limit) requests in progress, as many as it may; retry when one has finished",
             details: ["scope": .string("concurrency_\(scope)"), "limit": .integer(limit), "retry_after": 1],
@@ -80,14 +81,16 @@ public final class APIApplication {
                 details: ["limit_bytes": .integer(resources.service.maxBodyBytes), "content_length": .integer(request.declaredBodyLength)])
         }
         if request.bodyTruncated, request.admission != .check {
-            throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
+            throw APIError(
+                .validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
         }
         switch match {
         case .notFound where request.admission == .check, .methodNotAllowed where request.admission == .check:
             // Nothing to charge: the request itself gets its 404 or 405.
             return HTTPResponse(status: 204)
         case .notFound:
-            throw APIError(.notFound, "No route for \(request.method) \(request.path)", details: ["resource_type": "route", "path": .string(request.path)])
+            throw APIError(
+                .notFound, "No route for \(request.method) \(request.path)", details: ["resource_type": "route", "path": .string(request.path)])
         case .methodNotAllowed(let allowed):
             throw APIError(
                 .methodNotAllowed, "Method \(request.method) is not allowed on \(request.path)",
@@ -97,14 +100,18 @@ public final class APIApplication {
             if route.access != .open {
                 let principal = try KeyAuthenticator.authenticate(context)
                 if let required = route.access.requiredRole, !principal.role.covers(required) {
-                    throw APIError(.forbidden, "This endpoint needs an \(required.rawValue) key", details: ["required_role": .string(required.rawValue)])
+                    throw APIError(
+                        .forbidden, "This endpoint needs an \(required.rawValue) key", details: ["required_role": .string(required.rawValue)])
                 }
                 context.principal = principal
                 context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
                 // A cached document's read rides along with the rate limit: one round trip.
-                let key = resources.invalidator.hasPending ? nil : route.cacheKey?(context).flatMap { key in
-                    resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
-                }
+                let key =
+                    resources.invalidator.hasPending
+                    ? nil
+                    : route.cacheKey?(context).flatMap { key in
+                        resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
+                    }
                 // An admitted request was charged when nginx asked, before its body came.
                 if request.admission != .admitted {
                     let (decided, reply) = RateLimitGate.check(

@@ -52,7 +52,9 @@ public final class DependencyHealth: Sendable {
         var text = "# HELP batchd_dependency_up Whether a dependency worked when last used (1) or not (0).\n# TYPE batchd_dependency_up gauge\n"
         for dependency in Dependency.allCases { text += "batchd_dependency_up{dependency=\"\(dependency.rawValue)\"} \(isUp(dependency) ? 1 : 0)\n" }
         text += "# HELP batchd_dependency_down_total Times a dependency stopped working since start.\n# TYPE batchd_dependency_down_total counter\n"
-        for dependency in Dependency.allCases { text += "batchd_dependency_down_total{dependency=\"\(dependency.rawValue)\"} \(downCount(dependency))\n" }
+        for dependency in Dependency.allCases {
+            text += "batchd_dependency_down_total{dependency=\"\(dependency.rawValue)\"} \(downCount(dependency))\n"
+        }
         return text
     }
 }

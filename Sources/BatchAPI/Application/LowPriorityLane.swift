@@ -3,7 +3,7 @@ import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A few threads at a lower CPU priority that do the heavy part of requests

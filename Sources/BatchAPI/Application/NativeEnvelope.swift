@@ -10,7 +10,10 @@ public enum NativeEnvelope {
         return ["success": true, "message": .string(message), "data": data, "metadata": .object(metadata)]
     }
 
-    public static func response(_ status: Int = 200, message: String, data: JSONValue, requestID: String, metadata: JSONObject = JSONObject(), headers: [(name: String, value: String)] = []) -> HTTPResponse {
+    public static func response(
+        _ status: Int = 200, message: String, data: JSONValue, requestID: String, metadata: JSONObject = JSONObject(),
+        headers: [(name: String, value: String)] = []
+    ) -> HTTPResponse {
         HTTPResponse.json(status, document(message: message, data: data, requestID: requestID, metadata: metadata), headers: headers)
     }
 

@@ -49,7 +49,9 @@ public final class RequestContext {
             return try resources.store()
         } catch {
             logger.error("cannot open database", metadata: ["error": "\(error)"])
-            throw APIError(.serviceUnavailable, "The database is unavailable; retry shortly", details: ["operation": .string(operation)], headers: [("Retry-After", "1")])
+            throw APIError(
+                .serviceUnavailable, "The database is unavailable; retry shortly", details: ["operation": .string(operation)],
+                headers: [("Retry-After", "1")])
         }
     }
 
@@ -63,11 +65,14 @@ public final class RequestContext {
         logger.warning("write refused: too late to answer", metadata: ["operation": "\(operation)", "elapsed_ms": "\(elapsed)"])
         throw APIError(
             .serviceUnavailable, "The request took too long to prepare and was not applied; nothing was stored. Send it again, or in smaller parts",
-            details: ["operation": .string(operation), "elapsed_ms": .integer(elapsed), "limit_ms": .integer(budget)], headers: [("Retry-After", "1")])
+            details: ["operation": .string(operation), "elapsed_ms": .integer(elapsed), "limit_ms": .integer(budget)], headers: [("Retry-After", "1")]
+        )
     }
 
     /// Runs a store call, mapping its failure to the wire in the one shared way.
-    public func withStore<T>(_ operation: String, details: JSONObject = JSONObject(), _ body: (SQLiteConnection) throws(StoreError) -> T) throws(APIError) -> T {
+    public func withStore<T>(
+        _ operation: String, details: JSONObject = JSONObject(), _ body: (SQLiteConnection) throws(StoreError) -> T
+    ) throws(APIError) -> T {
         let connection = try store(operation: operation)
         do {
             let result = try body(connection)
@@ -111,7 +116,8 @@ public final class RequestContext {
             }
         }
         guard filled == bytes.count else {
-            throw APIError(.validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
+            throw APIError(
+                .validationError, "Request body ended before its declared length", details: ["content_length": .integer(request.declaredBodyLength)])
         }
         bodyCache = bytes
         return bytes
@@ -126,7 +132,9 @@ public final class RequestContext {
 
     /// The request body as a JSON object with the array under `key` left in the
     /// body to be read a row at a time (`JSONParser.parse(_:deferringArrayAt:)`).
-    public func jsonObjectBody(deferringArrayAt key: String?, required: Bool = true) throws(APIError) -> (object: JSONObject, deferred: JSONLazyArray?) {
+    public func jsonObjectBody(
+        deferringArrayAt key: String?, required: Bool = true
+    ) throws(APIError) -> (object: JSONObject, deferred: JSONLazyArray?) {
         let body = try wholeBody(limit: resources.service.maxInMemoryBodyBytes)
         if body.isEmpty {
             guard required else { return (JSONObject(), nil) }

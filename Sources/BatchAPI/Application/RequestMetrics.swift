@@ -62,7 +62,8 @@ public final class RequestMetrics: Sendable {
             text += "batchd_requests_total{class=\"\(statusClass)xx\"} \(count(statusClass: statusClass))\n"
         }
         text += durations.prometheusText(name: "batchd_request_duration_seconds", help: "Time batchd spent answering a request.")
-        text += "# HELP batchd_status_cache_total Status documents answered, by cache outcome (this process).\n# TYPE batchd_status_cache_total counter\n"
+        text +=
+            "# HELP batchd_status_cache_total Status documents answered, by cache outcome (this process).\n# TYPE batchd_status_cache_total counter\n"
         text += "batchd_status_cache_total{outcome=\"hit\"} \(cacheHits.load(ordering: .relaxed))\n"
         text += "batchd_status_cache_total{outcome=\"miss\"} \(cacheMisses.load(ordering: .relaxed))\n"
         text += "batchd_status_cache_total{outcome=\"bypass\"} \(cacheBypasses.load(ordering: .relaxed))\n"

@@ -2,7 +2,7 @@ public import BatchCodecs
 public import BatchModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns the JSON body of `POST /v1/batches` (and of `POST …/items`) into a
@@ -15,9 +15,13 @@ public struct BatchRequestParser: Sendable {
     public init(limits: BatchLimits) { self.limits = limits }
 
     /// A create body's top-level fields.
-    static let createFields: Set<String> = ["batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite"]
+    static let createFields: Set<String> = [
+        "batch_name", "collection", "processor", "items", "configuration", "context", "submit", "force_overwrite",
+    ]
     /// The fields of its `configuration`; those given as text (the rest are whole numbers).
-    static let configurationFields: Set<String> = ["max_concurrent", "priority", "timeout", "notification_url", "completion_window", "retention_days"]
+    static let configurationFields: Set<String> = [
+        "max_concurrent", "priority", "timeout", "notification_url", "completion_window", "retention_days",
+    ]
     static let textConfigurationFields: Set<String> = ["priority", "notification_url", "completion_window"]
     /// What a create's query string may set: every option of the body but the
     /// items, their shared context, and the configuration object (its fields come one by one).
@@ -175,7 +179,8 @@ public struct BatchRequestParser: Sendable {
         let context = try contextValue(fields["context"], field: "items[\(index)].context")
         let sources = ["content", "content_base64", "file_path"].filter { fields[$0] != nil && fields[$0] != .null }
         guard sources.count == 1 else {
-            return .rejected(RowError(row: number, error: sources.isEmpty ? "empty content" : "give only one of content, content_base64 and file_path"))
+            return .rejected(
+                RowError(row: number, error: sources.isEmpty ? "empty content" : "give only one of content, content_base64 and file_path"))
         }
         var newItem = NewItem(filename: filename, customID: customID, context: context, row: number)
         switch sources[0] {
@@ -258,7 +263,9 @@ public struct BatchRequestParser: Sendable {
     func resolveFilePath(_ path: String, field: String) throws(APIError) -> String {
         guard let root = limits.ingestRoot else {
             // The server's policy, not the request's form: 403, as the contract says.
-            throw APIError(.forbidden, "Invalid value for field '\(field)': \(RootedFile.Failure.noIngestRoot)", details: ["field": .string(field), "error": .string(RootedFile.Failure.noIngestRoot.description)])
+            throw APIError(
+                .forbidden, "Invalid value for field '\(field)': \(RootedFile.Failure.noIngestRoot)",
+                details: ["field": .string(field), "error": .string(RootedFile.Failure.noIngestRoot.description)])
         }
         guard let parts = RootedFile.components(path) else { throw .invalidField(field, RootedFile.Failure.invalidPath.description) }
         let relative = parts.joined(separator: "/")
@@ -267,7 +274,9 @@ public struct BatchRequestParser: Sendable {
             close(fd)
             return relative
         case .failure(.notFound):
-            throw APIError(.notFound, "Invalid value for field '\(field)': no such file in the ingest root: \(String(path.prefix(200)))", details: ["field": .string(field), "error": "no such file in the ingest root"])
+            throw APIError(
+                .notFound, "Invalid value for field '\(field)': no such file in the ingest root: \(String(path.prefix(200)))",
+                details: ["field": .string(field), "error": "no such file in the ingest root"])
         case .failure(let failure):
             throw .invalidField(field, "\(failure): \(String(path.prefix(200)))")
         }

@@ -1,7 +1,7 @@
 import BatchModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes one uploaded file into the blob store (`<state>/var/blobs`) as it

@@ -1,4 +1,5 @@
 import BatchCodecs
+
 /// RFC 4180 CSV: quoted fields with `""` escapes, CRLF or LF line ends; blank
 /// lines are skipped; a CR outside quotes is dropped. Returns rows of fields; a
 /// quote left open is an error naming its line.

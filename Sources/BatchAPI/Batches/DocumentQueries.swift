@@ -37,7 +37,9 @@ extension BatchResultsDocument.Page {
         self.init()
         try query.requireOnly(Self.parameters)
         if let text = query["page"] {
-            guard let value = Int(text), (1...1_000_000_000).contains(value) else { throw .invalidParameter("page", "must be an integer of at least 1") }
+            guard let value = Int(text), (1...1_000_000_000).contains(value) else {
+                throw .invalidParameter("page", "must be an integer of at least 1")
+            }
             page = value
         }
         if let text = query["page_size"] {

@@ -21,7 +21,9 @@ public enum NameRules {
         // Counted as JSON Schema counts (code points), so the contract and the check agree.
         let count = value.unicodeScalars.count
         guard range.contains(count) else {
-            let reason = range.lowerBound > 0 ? "must be \(range.lowerBound) to \(range.upperBound) characters" : "must be at most \(range.upperBound) characters"
+            let reason =
+                range.lowerBound > 0
+                ? "must be \(range.lowerBound) to \(range.upperBound) characters" : "must be at most \(range.upperBound) characters"
             throw APIError.invalidField(field, reason)
         }
     }

@@ -19,15 +19,18 @@ public enum RowBodyParser {
     }
 
     /// The equivalent JSON create request.
-    public static func request(_ body: [UInt8], format: Format, query: QueryParameters, maxContextKeys: Int = BatchLimits().maxContextKeys) throws(APIError) -> JSONObject {
+    public static func request(
+        _ body: [UInt8], format: Format, query: QueryParameters, maxContextKeys: Int = BatchLimits().maxContextKeys
+    ) throws(APIError) -> JSONObject {
         guard String(validating: body, as: UTF8.self) != nil else {
             throw APIError(.validationError, "Request body must be UTF-8 text", details: ["error": "invalid UTF-8"])
         }
         var object = try options(query)
-        let items: [JSONValue] = switch format {
-        case .csv: try csvItems(body, maxContextKeys: maxContextKeys)
-        case .ndjson: ndjsonItems(body)
-        }
+        let items: [JSONValue] =
+            switch format {
+            case .csv: try csvItems(body, maxContextKeys: maxContextKeys)
+            case .ndjson: ndjsonItems(body)
+            }
         object["items"] = .array(items)
         return object
     }
@@ -96,15 +99,21 @@ public enum RowBodyParser {
             throw APIError(.validationError, "The CSV header names the column '\(repeated)' more than once", details: ["column": .string(repeated)])
         }
         if let unknown = header.first(where: { !known.contains($0) && !$0.hasPrefix("context.") }) {
-            throw APIError(.validationError, "Unknown CSV column '\(unknown)'", details: ["column": .string(unknown), "allowed": ["content", "content_base64", "filename", "custom_id", "context.NAME"]])
+            throw APIError(
+                .validationError, "Unknown CSV column '\(unknown)'",
+                details: ["column": .string(unknown), "allowed": ["content", "content_base64", "filename", "custom_id", "context.NAME"]])
         }
         guard header.contains("content") || header.contains("content_base64") else {
-            throw APIError(.validationError, "The CSV header must name a content or content_base64 column", details: ["columns": .array(header.map(JSONValue.string))])
+            throw APIError(
+                .validationError, "The CSV header must name a content or content_base64 column",
+                details: ["columns": .array(header.map(JSONValue.string))])
         }
         return rows.map { row in
             // A row of the wrong width becomes a non-object item: a row error, not a 400.
             guard row.count == header.count else {
-                return .string(row.count > header.count ? "row has more fields than the header's \(header.count)" : "row has \(row.count) fields; the header has \(header.count)")
+                return .string(
+                    row.count > header.count
+                        ? "row has more fields than the header's \(header.count)" : "row has \(row.count) fields; the header has \(header.count)")
             }
             var item = JSONObject()
             var context = JSONObject()
@@ -131,7 +140,8 @@ public enum RowBodyParser {
             do throws(JSONParseError) {
                 return try JSONParser.parse(Array(bytes))
             } catch {
-                return .string(error.duplicateKey.map { "line gives the key '\(String($0.prefix(100)))' more than once" } ?? "line is not valid JSON: \(error)")
+                return .string(
+                    error.duplicateKey.map { "line gives the key '\(String($0.prefix(100)))' more than once" } ?? "line is not valid JSON: \(error)")
             }
         }
     }

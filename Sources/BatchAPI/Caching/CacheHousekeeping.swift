@@ -25,7 +25,9 @@ public final class CacheHousekeeping: Service {
                     pass += 1
                     if pass % 4 == 0 {
                         let now = metrics.cacheLookups
-                        if (try? StatusCache().addStatistics(redis, hits: now.hits - added.hits, misses: now.misses - added.misses)) != nil { added = now }
+                        if (try? StatusCache().addStatistics(redis, hits: now.hits - added.hits, misses: now.misses - added.misses)) != nil {
+                            added = now
+                        }
                     }
                     return .wait
                 }

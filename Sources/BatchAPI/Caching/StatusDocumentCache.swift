@@ -1,10 +1,10 @@
-import Logging
 public import BatchCache
 public import BatchModel
 public import BatchStore
+import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Serves status documents (native, Check, Talonic) through the Redis cache.

@@ -14,7 +14,8 @@ public struct APIError: Error, Sendable {
     public var suggestion: String?
 
     public init(
-        _ code: ErrorCode, _ message: String, details: JSONObject = JSONObject(), headers: [(name: String, value: String)] = [], suggestion: String? = nil
+        _ code: ErrorCode, _ message: String, details: JSONObject = JSONObject(), headers: [(name: String, value: String)] = [],
+        suggestion: String? = nil
     ) {
         self.code = code
         self.message = message
@@ -38,12 +39,14 @@ public struct APIError: Error, Sendable {
     }
 
     public static func notFound(resourceType: String, id: String) -> APIError {
-        APIError(.notFound, "\(resourceType.prefix(1).uppercased() + resourceType.dropFirst()) \(id) not found",
+        APIError(
+            .notFound, "\(resourceType.prefix(1).uppercased() + resourceType.dropFirst()) \(id) not found",
             details: ["resource_type": .string(resourceType), "resource_id": .string(id)])
     }
 
     public static func invalidParameter(_ name: String, _ reason: String) -> APIError {
-        APIError(.validationError, "Invalid value for parameter '\(name)': \(reason)", details: ["parameter": .string(name), "error": .string(reason)])
+        APIError(
+            .validationError, "Invalid value for parameter '\(name)': \(reason)", details: ["parameter": .string(name), "error": .string(reason)])
     }
 
     public static func invalidField(_ name: String, _ reason: String) -> APIError {

@@ -1,4 +1,5 @@
 import BatchCodecs
+
 /// One part of a `multipart/form-data` body: its field name and, for files,
 /// the file name and declared type.
 public struct MultipartPart: Sendable, Equatable {
@@ -8,7 +9,7 @@ public struct MultipartPart: Sendable, Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads `multipart/form-data` (RFC 7578) from a stream without holding it:
@@ -98,7 +99,9 @@ public final class MultipartReader {
         while headerEnd == nil {
             headerEnd = find([13, 10, 13, 10], from: position)
             if headerEnd == nil {
-                guard buffer.count - position <= Self.maxHeaderBytes, !sourceEnded else { throw Self.malformed("part headers are too long or unterminated") }
+                guard buffer.count - position <= Self.maxHeaderBytes, !sourceEnded else {
+                    throw Self.malformed("part headers are too long or unterminated")
+                }
                 try fill(atLeast: buffer.count + 1)
             }
         }
@@ -141,7 +144,10 @@ public final class MultipartReader {
         func skipSpaces() { while at < scalars.count, scalars[at] == " " || scalars[at] == "\t" { at += 1 } }
         func read(until stop: (Unicode.Scalar) -> Bool) -> String {
             var text = String.UnicodeScalarView()
-            while at < scalars.count, !stop(scalars[at]) { text.append(scalars[at]); at += 1 }
+            while at < scalars.count, !stop(scalars[at]) {
+                text.append(scalars[at])
+                at += 1
+            }
             return String(text).trimmed
         }
         let type = read(until: { $0 == ";" }).lowercased()
@@ -173,7 +179,9 @@ public final class MultipartReader {
                 }
                 guard closed else { throw malformed("a quoted parameter in Content-Disposition is not closed") }
                 skipSpaces()
-                guard at == scalars.count || scalars[at] == ";" else { throw malformed("unexpected text after a quoted parameter in Content-Disposition") }
+                guard at == scalars.count || scalars[at] == ";" else {
+                    throw malformed("unexpected text after a quoted parameter in Content-Disposition")
+                }
             } else {
                 text = read(until: { $0 == ";" }).unicodeScalars
             }

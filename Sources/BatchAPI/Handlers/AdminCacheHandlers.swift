@@ -1,8 +1,8 @@
-import Logging
 import BatchCache
 import BatchCodecs
 import BatchModel
 import BatchStore
+import Logging
 
 /// `/v1/admin/cache`: the status-cache TTLs (per document kind and batch state,
 /// with per-tenant overrides) and the cache's figures; change them; flush.
@@ -10,7 +10,8 @@ public enum AdminCacheHandlers {
     public static func show(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let tenantID = try tenantParameter(context)
         try context.request.query.requireOnly(["tenant"], repeatsAllowed: true)
-        return NativeEnvelope.response(message: "Cache settings retrieved successfully", data: try document(context, tenantID: tenantID), requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            message: "Cache settings retrieved successfully", data: try document(context, tenantID: tenantID), requestID: context.request.requestID)
     }
 
     /// `{"tenant"?: id, "ttl": {kind|all: {state|active|finished|all: seconds}}}` writes
@@ -41,8 +42,10 @@ public enum AdminCacheHandlers {
             context.resources.cacheSettings.refresh(connection)
         }
         let flushed = flush(context, tenantID: tenantID, batchID: nil)
-        context.logger.notice("cache settings changed", metadata: ["tenant": "\(tenantID ?? "*")", "flushed": "\(flushed.map(String.init) ?? "redis down")"])
-        return NativeEnvelope.response(message: "Cache settings updated", data: try document(context, tenantID: tenantID), requestID: context.request.requestID)
+        context.logger.notice(
+            "cache settings changed", metadata: ["tenant": "\(tenantID ?? "*")", "flushed": "\(flushed.map(String.init) ?? "redis down")"])
+        return NativeEnvelope.response(
+            message: "Cache settings updated", data: try document(context, tenantID: tenantID), requestID: context.request.requestID)
     }
 
     /// `DELETE /v1/admin/cache?tenant=&batch_id=`: flushes one batch, one tenant, or everything.
@@ -54,7 +57,8 @@ public enum AdminCacheHandlers {
         let batchID = context.request.query["batch_id"]
         if let batchID, let problem = ResourceID.problem(with: batchID) { throw .invalidBatchID(batchID, problem) }
         guard let removed = flush(context, tenantID: tenantID, batchID: batchID) else {
-            throw APIError(.serviceUnavailable, "Redis is unavailable; nothing is being served from the cache meanwhile", headers: [("Retry-After", "1")])
+            throw APIError(
+                .serviceUnavailable, "Redis is unavailable; nothing is being served from the cache meanwhile", headers: [("Retry-After", "1")])
         }
         var data: JSONObject = ["flushed_entries": .integer(removed)]
         data["tenant"] = .optional(tenantID)

@@ -20,7 +20,9 @@ public enum AdminKeyHandlers {
         let roleText = try body.string("role") ?? KeyRole.client.rawValue
         guard let role = KeyRole(rawValue: roleText) else { throw .invalidField("role", "must be 'client', 'admin' or 'operator'") }
         // Nobody hands out more than they hold.
-        guard try context.caller.role.covers(role) else { throw APIError(.forbidden, "Only an operator key may create operator keys", details: ["required_role": "operator"]) }
+        guard try context.caller.role.covers(role) else {
+            throw APIError(.forbidden, "Only an operator key may create operator keys", details: ["required_role": "operator"])
+        }
         let name = try body.string("name") ?? ""
         if name.unicodeScalars.count > 100 { throw .invalidField("name", "must be at most 100 characters") }
         let (record, secret) = try context.withStore("create_key") { connection throws(StoreError) in

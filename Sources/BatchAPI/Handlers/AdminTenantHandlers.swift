@@ -21,12 +21,14 @@ public enum AdminTenantHandlers {
         let tenant = try context.withStore("create_tenant") { connection throws(StoreError) in
             try TenantRecords(connection).create(name: name, rateLimit: policy, quota: quota)
         }
-        return NativeEnvelope.response(201, message: "Tenant created successfully", data: AdminDocuments.tenant(tenant), requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            201, message: "Tenant created successfully", data: AdminDocuments.tenant(tenant), requestID: context.request.requestID)
     }
 
     public static func show(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let tenant = try find(context)
-        return NativeEnvelope.response(message: "Tenant retrieved successfully", data: AdminDocuments.tenant(tenant), requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            message: "Tenant retrieved successfully", data: AdminDocuments.tenant(tenant), requestID: context.request.requestID)
     }
 
     /// PATCH: only the fields sent change.
@@ -38,7 +40,8 @@ public enum AdminTenantHandlers {
         tenant.quota = try quota(from: body, base: tenant.quota)
         let updated = tenant
         try context.withStore("update_tenant") { connection throws(StoreError) in try TenantRecords(connection).update(updated) }
-        return NativeEnvelope.response(message: "Tenant updated successfully", data: AdminDocuments.tenant(updated), requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            message: "Tenant updated successfully", data: AdminDocuments.tenant(updated), requestID: context.request.requestID)
     }
 
     static func find(_ context: RequestContext) throws(APIError) -> Tenant {

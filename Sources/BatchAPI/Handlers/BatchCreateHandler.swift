@@ -1,8 +1,8 @@
-import Logging
 import BatchCodecs
 import BatchDocuments
 import BatchModel
 import BatchStore
+import Logging
 
 /// `POST /v1/batches`: creates a batch from a JSON body (`shared/API.md`
 /// "Creating a batch"). Answers 201 with the batch's summary and a `Location`.
@@ -18,7 +18,8 @@ public enum BatchCreateHandler {
         let batch: NewBatch
         if let rows = RowBodyParser.format(of: context.request.contentType) {
             let body = try context.wholeBody(limit: context.resources.service.maxInMemoryBodyBytes)
-            var parsed = try parser.parseCreate(try RowBodyParser.request(body, format: rows, query: context.request.query, maxContextKeys: parser.limits.maxContextKeys))
+            var parsed = try parser.parseCreate(
+                try RowBodyParser.request(body, format: rows, query: context.request.query, maxContextKeys: parser.limits.maxContextKeys))
             parsed.inputFormat = rows == .csv ? "csv" : "json"
             batch = parsed
         } else {
@@ -45,14 +46,16 @@ public enum BatchCreateHandler {
         switch outcome {
         case .created(let row, let response):
             data = response
-            context.logger.info("batch created", metadata: ["batch_id": "\(row.id)", "items": "\(row.totalItems)", "status": "\(row.state.rawValue)"])
+            context.logger.info(
+                "batch created", metadata: ["batch_id": "\(row.id)", "items": "\(row.totalItems)", "status": "\(row.state.rawValue)"])
         case .replayed(let response):
             data = response
             headers.append(("Idempotent-Replayed", "true"))
         }
         let document = (try? JSONParser.parse(data)) ?? .null
         if let id = document["batch_id"]?.stringValue { headers.append(("Location", "/v1/batches/\(id)")) }
-        return NativeEnvelope.response(201, message: "Batch created successfully", data: document, requestID: context.request.requestID, headers: headers)
+        return NativeEnvelope.response(
+            201, message: "Batch created successfully", data: document, requestID: context.request.requestID, headers: headers)
     }
 
     static func requireJSON(_ request: HTTPRequest) throws(APIError) {

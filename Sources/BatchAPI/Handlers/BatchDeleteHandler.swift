@@ -1,8 +1,8 @@
-import BatchCodecs
-import Logging
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchStore
+import Logging
 
 /// `DELETE /v1/batches/{batch_id}`: removes a finished batch with its items and
 /// results; 409 while it is open, queued, running or paused.
@@ -18,6 +18,7 @@ public enum BatchDeleteHandler {
         // After the commit: a crash in between leaves an orphaned file, never a batch without its files.
         BlobWriter.remove(blobs)
         context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])
-        return NativeEnvelope.response(message: "Batch deleted successfully", data: ["batch_id": .string(id), "deleted": true], requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            message: "Batch deleted successfully", data: ["batch_id": .string(id), "deleted": true], requestID: context.request.requestID)
     }
 }

@@ -20,10 +20,12 @@ public enum BatchListHandler {
             "limit": .integer(query.limit), "has_more": .bool(hasMore),
             "next_cursor": hasMore ? .optional(rows.last?.id) : .null,
         ]
-        return HTTPResponse.json(200, [
-            "success": true, "message": "Batches retrieved successfully", "data": data, "pagination": pagination,
-            "metadata": ["request_id": .string(context.request.requestID), "api_version": .string(ServiceInfo.apiVersion)],
-        ])
+        return HTTPResponse.json(
+            200,
+            [
+                "success": true, "message": "Batches retrieved successfully", "data": data, "pagination": pagination,
+                "metadata": ["request_id": .string(context.request.requestID), "api_version": .string(ServiceInfo.apiVersion)],
+            ])
     }
 
     public static func parse(_ parameters: QueryParameters) throws(APIError) -> BatchRecords.ListQuery {
@@ -43,7 +45,9 @@ public enum BatchListHandler {
         }
         for name in ["created_after", "created_before"] {
             guard let text = parameters[name] else { continue }
-            guard let time = Timestamp(iso8601: text) else { throw .invalidParameter(name, "must be an ISO 8601 date or time, e.g. 2024-12-18T10:00:00Z") }
+            guard let time = Timestamp(iso8601: text) else {
+                throw .invalidParameter(name, "must be an ISO 8601 date or time, e.g. 2024-12-18T10:00:00Z")
+            }
             if name == "created_after" { query.createdAfter = time } else { query.createdBefore = time }
         }
         if let text = parameters["limit"] {

@@ -10,7 +10,8 @@ public enum BatchResultsHandler {
         let caller = try context.caller
         let id = try BatchStatusHandler.validatedID(context)
         let page = try BatchResultsDocument.Page(query: context.request.query)
-        let result = try context.withStore("get_batch_results", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> (JSONValue, String)? in
+        let result = try context.withStore("get_batch_results", details: ["batch_id": .string(id)]) {
+            connection throws(StoreError) -> (JSONValue, String)? in
             guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
             let records = ItemRecords(connection)
             let items = page.offset < row.totalItems ? try records.page(batchID: id, afterSeq: page.offset, limit: page.pageSize) : []

@@ -1,7 +1,7 @@
 import BatchCodecs
-import Logging
 import BatchModel
 import BatchStore
+import Logging
 
 /// `PUT /v1/batches/{batch_id}/state` (spec 003). No body cancels; otherwise
 /// `{"action": "cancel" | "pause" | "resume" | "submit" | "retry_failed"}`.
@@ -35,7 +35,8 @@ public enum BatchStateHandler {
                 ])
         case .success(let change):
             context.invalidateCachedDocuments(batchID: id, version: change.batch.version)
-            context.logger.info("batch state changed", metadata: ["batch_id": "\(id)", "from": "\(change.previous.rawValue)", "to": "\(change.current.rawValue)"])
+            context.logger.info(
+                "batch state changed", metadata: ["batch_id": "\(id)", "from": "\(change.previous.rawValue)", "to": "\(change.current.rawValue)"])
             return NativeEnvelope.response(
                 message: message(for: action),
                 data: [

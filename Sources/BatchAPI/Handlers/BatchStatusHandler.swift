@@ -17,7 +17,9 @@ public enum BatchStatusHandler {
         malformedID: { id, problem in .invalidBatchID(id, problem) }, notFound: { .batchNotFound($0) },
         build: { connection, row, options, _ throws(StoreError) in
             let records = ItemRecords(connection)
-            let items = options.includeJobDetails && !options.metricsOnly ? try records.page(batchID: row.id, limit: BatchStatusDocument.jobDetailsLimit) : nil
+            let items =
+                options.includeJobDetails && !options.metricsOnly
+                ? try records.page(batchID: row.id, limit: BatchStatusDocument.jobDetailsLimit) : nil
             let errors = options.includeErrors && row.failed > 0 ? try records.errorSummary(batchID: row.id) : []
             let document = BatchStatusDocument.render(row, items: items, errors: errors, options: options)
             return NativeEnvelope.cacheablePrefix(message: message, data: document)

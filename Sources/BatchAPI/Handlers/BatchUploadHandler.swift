@@ -36,7 +36,9 @@ enum BatchUploadHandler {
                 }
                 if part.name == "file" {
                     guard items.count < limits.maxUploadFiles else {
-                        throw APIError(.payloadTooLarge, "A batch holds at most \(limits.maxUploadFiles) files", details: ["limit_files": .integer(limits.maxUploadFiles)])
+                        throw APIError(
+                            .payloadTooLarge, "A batch holds at most \(limits.maxUploadFiles) files",
+                            details: ["limit_files": .integer(limits.maxUploadFiles)])
                     }
                     let blob = try BlobWriter(directory: directory)
                     written.append(blob.path)
@@ -108,7 +110,8 @@ enum BatchUploadHandler {
 
     /// The batch of an upload: the form's fields, with the query's options (see
     /// `RowBodyParser.filling`) where the form says nothing.
-    static func newBatch(items: [NewItem], text: [String: String], query: JSONObject = JSONObject(), limits: BatchLimits) throws(APIError) -> NewBatch {
+    static func newBatch(items: [NewItem], text: [String: String], query: JSONObject = JSONObject(), limits: BatchLimits) throws(APIError) -> NewBatch
+    {
         let parser = BatchRequestParser(limits: limits)
         var processor = query["processor"]?.stringValue ?? "ingest"
         var queried: BodyFields?

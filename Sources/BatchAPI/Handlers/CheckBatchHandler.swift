@@ -1,8 +1,8 @@
 import BatchCache
 import BatchCodecs
+import BatchDocuments
 import BatchModel
 import BatchStore
-import BatchDocuments
 
 /// `GET /v1/batch/{id}` and `GET /compat/check/v1/batch/{id}` (spec 002). The
 /// document is the whole body (no envelope), cached like the native status;

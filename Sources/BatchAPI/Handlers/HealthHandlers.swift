@@ -1,5 +1,5 @@
-import BatchCodecs
 import BatchCache
+import BatchCodecs
 import BatchModel
 import BatchStore
 
@@ -21,11 +21,13 @@ public enum HealthHandlers {
         case (true, false): (status, code) = ("degraded", 200)
         default: (status, code) = ("unavailable", 503)
         }
-        return .json(code, [
-            "status": .string(status),
-            "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
-            "version": .string(ServiceInfo.version),
-        ])
+        return .json(
+            code,
+            [
+                "status": .string(status),
+                "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
+                "version": .string(ServiceInfo.version),
+            ])
     }
 }
 

@@ -14,13 +14,16 @@ public enum MediaHandlers {
         if let problem = ResourceID.problem(with: id) {
             throw APIError(
                 .notFound, "Media not found: \(String(id.prefix(100)))",
-                details: ["resource_type": "media", "media_id": .string(String(id.prefix(100))), "error": .string(problem.explanation.replacingBatch())])
+                details: [
+                    "resource_type": "media", "media_id": .string(String(id.prefix(100))), "error": .string(problem.explanation.replacingBatch()),
+                ])
         }
         let media = try context.withStore("get_media", details: ["media_id": .string(id)]) { connection throws(StoreError) in
             try MediaRecords(connection).find(id: id, tenantID: caller.tenant.id)
         }
         guard let media else { throw .notFound(resourceType: "media", id: id) }
-        return NativeEnvelope.response(message: "Media retrieved successfully", data: MediaDocument.render(media), requestID: context.request.requestID)
+        return NativeEnvelope.response(
+            message: "Media retrieved successfully", data: MediaDocument.render(media), requestID: context.request.requestID)
     }
 
     public static func list(_ context: RequestContext) throws(APIError) -> HTTPResponse {
@@ -33,14 +36,16 @@ public enum MediaHandlers {
         let (rows, total) = try context.withStore("list_media") { connection throws(StoreError) in
             try MediaRecords(connection).list(tenantID: caller.tenant.id, collection: collection, offset: page.offset, limit: page.pageSize)
         }
-        return HTTPResponse.json(200, [
-            "success": true, "message": "Media retrieved successfully", "data": .array(rows.map(MediaDocument.render)),
-            "pagination": [
-                "page": .integer(page.page), "page_size": .integer(page.pageSize), "total_items": .integer(total),
-                "total_pages": .integer((total + page.pageSize - 1) / page.pageSize),
-            ],
-            "metadata": ["request_id": .string(context.request.requestID), "api_version": .string(ServiceInfo.apiVersion)],
-        ])
+        return HTTPResponse.json(
+            200,
+            [
+                "success": true, "message": "Media retrieved successfully", "data": .array(rows.map(MediaDocument.render)),
+                "pagination": [
+                    "page": .integer(page.page), "page_size": .integer(page.pageSize), "total_items": .integer(total),
+                    "total_pages": .integer((total + page.pageSize - 1) / page.pageSize),
+                ],
+                "metadata": ["request_id": .string(context.request.requestID), "api_version": .string(ServiceInfo.apiVersion)],
+            ])
     }
 }
 

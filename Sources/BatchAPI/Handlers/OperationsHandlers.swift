@@ -3,7 +3,7 @@ import BatchModel
 import BatchStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Endpoints for operators: Prometheus metrics and a diagnostic that holds a

@@ -2,7 +2,7 @@ public import BatchModel
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The in-process stand-in for `RedisRateLimiter` while Redis cannot be
@@ -40,7 +40,9 @@ public final class LocalRateLimiter: Sendable {
             let generalVerdict = RateLimitVerdict(
                 policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: general, nowMilliseconds: now)
             let writeVerdict = writes.map {
-                RateLimitVerdict(policyName: "writes", limit: policy.writeLimit ?? policy.limit, windowSeconds: policy.windowSeconds, decision: $0, nowMilliseconds: now)
+                RateLimitVerdict(
+                    policyName: "writes", limit: policy.writeLimit ?? policy.limit, windowSeconds: policy.windowSeconds, decision: $0,
+                    nowMilliseconds: now)
             }
             return RateLimitVerdict.combine(generalVerdict, writeVerdict)
         }

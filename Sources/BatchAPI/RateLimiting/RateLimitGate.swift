@@ -1,5 +1,5 @@
-import BatchCodecs
 public import BatchCache
+import BatchCodecs
 public import BatchModel
 public import Logging
 

@@ -2,7 +2,7 @@ import BatchModel
 import CHiredis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One blocking Redis connection over hiredis, owned by one thread.
@@ -32,7 +32,10 @@ public final class RedisConnection {
         onAvailabilityChange?(now, now ? "" : lastError)
     }
 
-    public init(endpoint: RedisEndpoint, connectTimeoutMilliseconds: Int = 200, commandTimeoutMilliseconds: Int = 100, reconnectIntervalMilliseconds: Int = 500) {
+    public init(
+        endpoint: RedisEndpoint, connectTimeoutMilliseconds: Int = 200, commandTimeoutMilliseconds: Int = 100,
+        reconnectIntervalMilliseconds: Int = 500
+    ) {
         self.endpoint = endpoint
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
@@ -164,7 +167,8 @@ public final class RedisConnection {
     }
 
     /// Copies the arguments into C buffers with explicit lengths (values may hold any bytes).
-    private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+    private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R
+    {
         let buffers: [UnsafeMutableBufferPointer<UInt8>] = arguments.map { argument in
             let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: argument.utf8.count + 1)
             _ = buffer.initialize(from: argument.utf8)

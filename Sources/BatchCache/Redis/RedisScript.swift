@@ -35,9 +35,10 @@ extension RedisConnection {
     public func evaluate(_ calls: [RedisScriptCall]) throws(CacheError) -> [RedisReply] {
         for attempt in 0..<2 {
             try load(calls.map(\.script))
-            let replies = try pipeline(calls.map { call in
-                ["EVALSHA", scriptHashes[call.script.name] ?? "", String(call.keys.count)] + call.keys + call.arguments
-            })
+            let replies = try pipeline(
+                calls.map { call in
+                    ["EVALSHA", scriptHashes[call.script.name] ?? "", String(call.keys.count)] + call.keys + call.arguments
+                })
             let forgotten = replies.contains { if case .error(let text) = $0 { return text.hasPrefix("NOSCRIPT") } else { return false } }
             if !forgotten || attempt == 1 { return replies }
             // Redis restarted (or SCRIPT FLUSH): load again and repeat the calls once.

@@ -55,7 +55,8 @@ public struct IngestFailure: Error, Sendable, Equatable {
     }
 
     public static func corrupted(_ format: MediaFormat, _ reason: String) -> IngestFailure {
-        IngestFailure("corrupted_file", "\(format.fileExtension) file is damaged: \(reason)", details: ["format": .string(format.fileExtension), "reason": .string(reason)])
+        IngestFailure(
+            "corrupted_file", "\(format.fileExtension) file is damaged: \(reason)",
+            details: ["format": .string(format.fileExtension), "reason": .string(reason)])
     }
 }
-

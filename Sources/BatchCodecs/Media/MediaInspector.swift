@@ -17,11 +17,14 @@ public enum MediaInspector {
     public static func inspect(_ bytes: [UInt8], filename: String?, limits: MediaLimits = .wickson) -> Result<Inspection, IngestFailure> {
         guard let format = detect(bytes) else {
             let ext = filename.flatMap { name in name.lastIndex(of: ".").map { String(name[$0...]).lowercased() } } ?? "unknown"
-            return .failure(IngestFailure(
-                "format_error", "Unsupported file format",
-                details: ["format": .string(ext), "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))]))
+            return .failure(
+                IngestFailure(
+                    "format_error", "Unsupported file format",
+                    details: ["format": .string(ext), "supported_formats": .array(MediaFormat.supportedExtensions.map(JSONValue.string))]))
         }
-        guard bytes.count <= limits.maxBytes(for: format) else { return .failure(tooLarge(format, size: bytes.count, limit: limits.maxBytes(for: format))) }
+        guard bytes.count <= limits.maxBytes(for: format) else {
+            return .failure(tooLarge(format, size: bytes.count, limit: limits.maxBytes(for: format)))
+        }
         do {
             let metadata = try check(format, Reader(bytes), limits: limits)
             return .success(Inspection(format: format, metadata: metadata))
@@ -113,7 +116,10 @@ public enum MediaInspector {
         var eocd: Int?
         var at = r.count - 22
         while at >= max(0, r.count - 65_557) {
-            if r.bytes[at] == 0x50, r.matches(signature, at: at) { eocd = at; break }
+            if r.bytes[at] == 0x50, r.matches(signature, at: at) {
+                eocd = at
+                break
+            }
             at -= 1
         }
         guard let eocd else { throw .corrupted(.docx, "no ZIP end of central directory (truncated)") }
@@ -164,10 +170,13 @@ public enum MediaInspector {
         case 8:
             do {
                 try Inflate.stream(stored, limits: Inflate.Limits(maxOutput: limits.inflatedBytes, maxRatio: limits.inflateRatio)) { text.feed($0) }
-            } catch where error.kind == .tooLarge {
+            } catch  where error.kind == .tooLarge {
                 throw IngestFailure(
                     "resource_error", "word/document.xml \(error.reason)",
-                    details: ["format": ".docx", "limit_inflated_bytes": .integer(limits.inflatedBytes), "limit_inflate_ratio": .integer(limits.inflateRatio)])
+                    details: [
+                        "format": ".docx", "limit_inflated_bytes": .integer(limits.inflatedBytes),
+                        "limit_inflate_ratio": .integer(limits.inflateRatio),
+                    ])
             } catch {
                 throw .corrupted(.docx, "word/document.xml does not decompress: \(error.reason)")
             }
@@ -193,7 +202,9 @@ public enum MediaInspector {
         var height: UInt32?
         var sawEnd = false
         while cursor < r.count {
-            guard let length = r.u32be(cursor), cursor + 12 + Int(length) <= r.count else { throw .corrupted(.png, "chunk runs past the end (truncated)") }
+            guard let length = r.u32be(cursor), cursor + 12 + Int(length) <= r.count else {
+                throw .corrupted(.png, "chunk runs past the end (truncated)")
+            }
             let type = Array(r.bytes[(cursor + 4)..<(cursor + 8)])
             let dataEnd = cursor + 8 + Int(length)
             guard CRC32.checksum(r.bytes[(cursor + 4)..<dataEnd]) == r.u32be(dataEnd) else {
@@ -204,7 +215,10 @@ public enum MediaInspector {
                 height = r.u32be(cursor + 12)
             }
             cursor = dataEnd + 4
-            if type == Array("IEND".utf8) { sawEnd = true; break }
+            if type == Array("IEND".utf8) {
+                sawEnd = true
+                break
+            }
         }
         guard let width, let height else { throw .corrupted(.png, "no IHDR chunk") }
         guard sawEnd else { throw .corrupted(.png, "no IEND chunk (truncated)") }
@@ -212,12 +226,17 @@ public enum MediaInspector {
     }
 
     static func jpeg(_ r: Reader) throws(IngestFailure) -> JSONObject {
-        guard r.count >= 4, r.bytes[r.count - 2] == 0xFF, r.bytes[r.count - 1] == 0xD9 else { throw .corrupted(.jpeg, "no end-of-image marker (truncated)") }
+        guard r.count >= 4, r.bytes[r.count - 2] == 0xFF, r.bytes[r.count - 1] == 0xD9 else {
+            throw .corrupted(.jpeg, "no end-of-image marker (truncated)")
+        }
         var cursor = 2
         while cursor + 4 <= r.count {
             guard r.bytes[cursor] == 0xFF else { throw .corrupted(.jpeg, "bad marker at byte \(cursor)") }
             let marker = r.bytes[cursor + 1]
-            if marker == 0xFF { cursor += 1; continue }
+            if marker == 0xFF {
+                cursor += 1
+                continue
+            }
             guard let length = r.u16be(cursor + 2), length >= 2, cursor + 2 + Int(length) <= r.count else {
                 throw .corrupted(.jpeg, "segment runs past the end")
             }
@@ -316,7 +335,9 @@ public enum MediaInspector {
             let remaining = UInt64(r.count - cursor)
             var declared = UInt64(size32)
             if size32 == 1 {
-                guard let high = r.u32be(cursor + 8), let low = r.u32be(cursor + 12) else { throw .corrupted(.mp4, "\(type) box header is cut short") }
+                guard let high = r.u32be(cursor + 8), let low = r.u32be(cursor + 12) else {
+                    throw .corrupted(.mp4, "\(type) box header is cut short")
+                }
                 declared = UInt64(high) << 32 | UInt64(low)
             } else if size32 == 0 {
                 declared = remaining

@@ -30,9 +30,15 @@ public struct WordCounter: Sendable {
         switch byte {
         case 0x09...0x0D, 0x20: character(isWhitespace: true)
         case 0..<0x80: character(isWhitespace: false)
-        case 0xC0...0xDF: sequence = UInt32(byte); due = 1
-        case 0xE0...0xEF: sequence = UInt32(byte); due = 2
-        case 0xF0...0xF7: sequence = UInt32(byte); due = 3
+        case 0xC0...0xDF:
+            sequence = UInt32(byte)
+            due = 1
+        case 0xE0...0xEF:
+            sequence = UInt32(byte)
+            due = 2
+        case 0xF0...0xF7:
+            sequence = UInt32(byte)
+            due = 3
         default: character(isWhitespace: false)
         }
     }
@@ -50,8 +56,9 @@ public struct WordCounter: Sendable {
     /// U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
     static let whitespaceSequences: Set<UInt32> = {
         let scalars: [UInt32] = [0x85, 0xA0, 0x1680] + Array(0x2000...0x200A) + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
-        return Set(scalars.map { scalar in
-            Array(String(Character(Unicode.Scalar(scalar)!)).utf8).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        })
+        return Set(
+            scalars.map { scalar in
+                Array(String(Character(Unicode.Scalar(scalar)!)).utf8).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            })
     }()
 }

@@ -5,7 +5,13 @@ public struct BatchConfiguration: Sendable, Equatable {
     public enum Priority: String, Sendable, CaseIterable {
         case low, normal, high
         /// Stored as a number so `ORDER BY priority DESC` puts high first.
-        public var rank: Int { switch self { case .low: 0; case .normal: 1; case .high: 2 } }
+        public var rank: Int {
+            switch self {
+            case .low: 0
+            case .normal: 1
+            case .high: 2
+            }
+        }
         public init?(rank: Int) {
             switch rank {
             case 0: self = .low
@@ -57,7 +63,8 @@ public struct BatchConfiguration: Sendable, Equatable {
             multiplier = unit
             digits = digits.dropLast()
         }
-        guard !digits.isEmpty, digits.first != "0", digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 10_000_000 else {
+        guard !digits.isEmpty, digits.first != "0", digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 10_000_000
+        else {
             return nil
         }
         return value * multiplier

@@ -69,7 +69,9 @@ public struct NewItem: Sendable, Equatable {
     /// The size of `filePath`'s file when known at creation.
     public var sizeOverride: Int?
 
-    public init(content: [UInt8]? = nil, filePath: String? = nil, filename: String? = nil, customID: String? = nil, context: JSONValue? = nil, row: Int) {
+    public init(
+        content: [UInt8]? = nil, filePath: String? = nil, filename: String? = nil, customID: String? = nil, context: JSONValue? = nil, row: Int
+    ) {
         self.content = content
         self.filePath = filePath
         self.filename = filename

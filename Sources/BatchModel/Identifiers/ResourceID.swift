@@ -40,7 +40,8 @@ public enum ResourceID {
         let utf8 = id.utf8
         if utf8.isEmpty { return .empty }
         for byte in utf8 {
-            let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let ok =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: "-")
             if !ok { return .invalidCharacters }
         }

@@ -24,7 +24,8 @@ public struct ClaimedItem: Sendable, Equatable {
 
     public init(
         id: String, batchID: String, tenantID: String, seq: Int, attempt: Int, leaseOwner: String, processor: String, collection: String,
-        forceOverwrite: Bool = false, timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?, context: String?,
+        forceOverwrite: Bool = false, timeoutSeconds: Int, content: [UInt8]?, filePath: String?, filename: String?, customID: String?,
+        context: String?,
         crashes: Int = 0
     ) {
         self.id = id

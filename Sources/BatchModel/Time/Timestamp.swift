@@ -17,7 +17,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     public var iso8601: String {
         let civil = CivilTime(epochSeconds: seconds)
         let ms = Int(milliseconds - seconds * 1000)
-        var text = pad(civil.year, 4) + "-" + pad(civil.month, 2) + "-" + pad(civil.day, 2) + "T"
+        var text =
+            pad(civil.year, 4) + "-" + pad(civil.month, 2) + "-" + pad(civil.day, 2) + "T"
             + pad(civil.hour, 2) + ":" + pad(civil.minute, 2) + ":" + pad(civil.second, 2)
         if ms != 0 { text += "." + pad(ms, 3) }
         return text + "Z"

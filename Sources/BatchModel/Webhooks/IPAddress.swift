@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An IPv4 or IPv6 address, and whether a webhook may be sent to it.
@@ -53,7 +53,9 @@ public struct IPAddress: Sendable, Equatable, CustomStringConvertible {
             if b[0] == 0xFE, b[1] & 0xC0 == 0x80 { return "link-local" }
             if b[0] == 0xFE, b[1] & 0xC0 == 0xC0 { return "site-local" }
             if b[0] == 0x20, b[1] == 0x01, b[2] == 0x0D, b[3] == 0xB8 { return "documentation" }
-            if b[0] == 0x00, b[1] == 0x64, b[2] == 0xFF, b[3] == 0x9B { return IPAddress(bytes: Array(b[12...]))?.internalRange.map { "NAT64 \($0)" } }
+            if b[0] == 0x00, b[1] == 0x64, b[2] == 0xFF, b[3] == 0x9B {
+                return IPAddress(bytes: Array(b[12...]))?.internalRange.map { "NAT64 \($0)" }
+            }
             return nil
         }
         let (a, b, c) = (bytes[0], bytes[1], bytes[2])

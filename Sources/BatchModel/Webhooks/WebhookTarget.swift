@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import BatchCodecs
-import Glibc
+    import BatchCodecs
+    import Glibc
 #endif
 
 /// A webhook URL as batchd will use it: `http` or `https`, a host (a name, an
@@ -44,7 +44,8 @@ public struct WebhookTarget: Sendable, Equatable {
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: Array("://".utf8)) {
             let authority = bytes[(colon + 3)...]
             if let pathStart = authority.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
-                bytes[pathStart...].contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
+                bytes[pathStart...].contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") })
+            {
                 return .failure(.malformed("contains a bracket after the host"))
             }
         }

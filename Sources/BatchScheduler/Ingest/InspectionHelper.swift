@@ -2,7 +2,7 @@ import BatchModel
 import IngestInspection
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// glibc's pipe2, which the Glibc module leaves out (it is a GNU extension): the
@@ -44,21 +44,28 @@ final class InspectionHelper: @unchecked Sendable {
         var diagnostics: [Int32] = [0, 0]
         guard pipe2(&input, O_CLOEXEC) == 0 else { throw ProcessLauncher.Failure(description: "pipe: \(String(cString: strerror(errno)))") }
         guard pipe2(&output, O_CLOEXEC) == 0 else {
-            close(input[0]); close(input[1])
+            close(input[0])
+            close(input[1])
             throw ProcessLauncher.Failure(description: "pipe: \(String(cString: strerror(errno)))")
         }
         guard pipe2(&diagnostics, O_CLOEXEC | O_NONBLOCK) == 0 else {
             for fd in input + output { close(fd) }
             throw ProcessLauncher.Failure(description: "pipe: \(String(cString: strerror(errno)))")
         }
-        defer { close(input[0]); close(output[1]); close(diagnostics[1]) }
+        defer {
+            close(input[0])
+            close(output[1])
+            close(diagnostics[1])
+        }
         do {
             let pid = try ProcessLauncher.spawn(
                 [executable, "--memory-mb", "\(memoryMegabytes)"], environment: ["PATH=/usr/bin:/bin", "SWIFT_BACKTRACE=enable=no"],
                 streams: (.descriptor(input[0]), .descriptor(output[1]), .descriptor(diagnostics[1])))
             return InspectionHelper(pid: pid, requests: input[1], replies: output[0], errors: diagnostics[0])
         } catch {
-            close(input[1]); close(output[0]); close(diagnostics[0])
+            close(input[1])
+            close(output[0])
+            close(diagnostics[0])
             throw error
         }
     }

@@ -4,7 +4,7 @@ public import IngestInspection
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The inspection helpers of one batchd: long-lived `batchd-inspect` processes,
@@ -47,7 +47,8 @@ public final class InspectionHelperPool: Sendable {
             return outcome
         case .timedOut:
             return .failed(
-                errorType: "timeout_error", message: "Processing exceeded the timeout of \(timeoutSeconds) seconds", details: ["timeout": .integer(timeoutSeconds)])
+                errorType: "timeout_error", message: "Processing exceeded the timeout of \(timeoutSeconds) seconds",
+                details: ["timeout": .integer(timeoutSeconds)])
         case .stopped:
             return .failed(errorType: "processing_error", message: "Stopped: the item was cancelled", details: nil)
         case .died(let exit, let stderr):
@@ -68,10 +69,11 @@ public final class InspectionHelperPool: Sendable {
                 errorType: "resource_error", message: "Inspecting this file needed more than \(configuration.memoryMegabytes) MiB of memory",
                 details: ["limit_memory_mb": .integer(configuration.memoryMegabytes)])
         }
-        let how = switch exit {
-        case .signal(let number): "signal \(number)"
-        case .status(let code): "exit status \(code)"
-        }
+        let how =
+            switch exit {
+            case .signal(let number): "signal \(number)"
+            case .status(let code): "exit status \(code)"
+            }
         let reason = stderr.isEmpty ? "" : ": " + stderr
         return .crashed(errorType: "processing_error", message: "The file inspector died on this file (\(how))\(reason)")
     }

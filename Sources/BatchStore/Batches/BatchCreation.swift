@@ -54,7 +54,9 @@ extension BatchRecords {
             }
         }
         let staged = try connection.transaction { () throws(StoreError) -> Result<String, ReplayedResponse> in
-            if let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) { return .failure(ReplayedResponse(bytes: previous)) }
+            if let idempotency, let previous = try replay(idempotency, tenantID: tenantID, now: now) {
+                return .failure(ReplayedResponse(bytes: previous))
+            }
             try checkQuota(tenantID: tenantID, addingBatches: 1, items: batch.rowCount, bytes: batch.items.totalBytes)
             return .success(try insertBatchRow(batch, tenantID: StagingTenant.id, state: .accumulating, stored: [], now: now))
         }
@@ -71,7 +73,8 @@ extension BatchRecords {
                 var done = 0
                 while done < chunk.count {
                     done += try connection.transaction { () throws(StoreError) -> Int in
-                        try insertItems(chunk[done...], batchID: id, firstSeq: first + done, until: SystemClock.monotonicMilliseconds() + Self.chunkMilliseconds)
+                        try insertItems(
+                            chunk[done...], batchID: id, firstSeq: first + done, until: SystemClock.monotonicMilliseconds() + Self.chunkMilliseconds)
                     }
                 }
             }
@@ -115,7 +118,8 @@ extension BatchRecords {
     private struct ReplayedResponse: Error { let bytes: [UInt8] }
 
     /// The batch row of a new batch (its items are written by the caller); its id.
-    private func insertBatchRow(_ batch: NewBatch, tenantID: String, state: BatchState, stored: NewItems, now: Timestamp) throws(StoreError) -> String {
+    private func insertBatchRow(_ batch: NewBatch, tenantID: String, state: BatchState, stored: NewItems, now: Timestamp) throws(StoreError) -> String
+    {
         let id = ResourceID.make(.batch)
         let validationErrors = batch.validationErrors.isEmpty ? nil : JSONWriter.string(.array(batch.validationErrors.map(\.json)))
         let configuration = batch.configuration
@@ -198,7 +202,9 @@ extension BatchRecords {
     /// `custom_id` already in the batch is `.conflict` naming it; so is growing
     /// past `maxItems`, checked inside the transaction that writes, so parallel
     /// appends cannot pass it together.
-    public func append(_ items: NewItems, batchID: String, tenantID: String, maxItems: Int = .max, now: Timestamp = .now()) throws(StoreError) -> BatchRow {
+    public func append(
+        _ items: NewItems, batchID: String, tenantID: String, maxItems: Int = .max, now: Timestamp = .now()
+    ) throws(StoreError) -> BatchRow {
         try connection.transaction {
             () throws(StoreError) -> BatchRow in
             guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
@@ -234,9 +240,10 @@ extension BatchRecords {
         guard let tenant = try TenantRecords(connection).find(id: tenantID) else { throw .notFound("tenant \(tenantID)") }
         let quota = tenant.quota
         guard quota.maxBatches != nil || quota.maxItems != nil || quota.maxBytes != nil else { return }
-        let (batches, storedItems, storedBytes) = try connection.statement(
-            "SELECT count(*), coalesce(sum(total_items), 0), coalesce(sum(total_bytes), 0) FROM batches WHERE tenant_id = ?"
-        ).bind(.text(tenantID)).firstRow { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
+        let (batches, storedItems, storedBytes) =
+            try connection.statement(
+                "SELECT count(*), coalesce(sum(total_items), 0), coalesce(sum(total_bytes), 0) FROM batches WHERE tenant_id = ?"
+            ).bind(.text(tenantID)).firstRow { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
         if let limit = quota.maxBatches, batches + Int64(addingBatches) > Int64(limit) {
             throw .quotaExceeded(quota: "max_batches", limit: Int64(limit), used: batches)
         }
@@ -280,7 +287,8 @@ extension BatchRecords {
     /// The item insert, looked up once a transaction rather than once an item.
     private func itemInsert() throws(StoreError) -> SQLiteStatement {
         try connection.statement(
-            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,\(StateSQL.literal(ItemState.initial)))")
+            "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,\(StateSQL.literal(ItemState.initial)))"
+        )
     }
 
     private func insertItem(_ item: NewItem, with insert: SQLiteStatement, batchID: String, seq: Int) throws(StoreError) {
@@ -309,7 +317,9 @@ extension BatchRecords {
 
     /// Removes a batch's rows; returns its owned blob paths. Call inside a transaction.
     func deleteRows(batchID id: String) throws(StoreError) -> [String] {
-        let blobs = try connection.statement("SELECT blob_path FROM items WHERE batch_id = ? AND blob_path IS NOT NULL").bind(.text(id)).rows { $0.text(0) }
+        let blobs = try connection.statement("SELECT blob_path FROM items WHERE batch_id = ? AND blob_path IS NOT NULL").bind(.text(id)).rows {
+            $0.text(0)
+        }
         try connection.statement("DELETE FROM items WHERE batch_id = ?").bind(.text(id)).run()
         try connection.statement("DELETE FROM batches WHERE id = ?").bind(.text(id)).run()
         return blobs

@@ -31,7 +31,9 @@ public struct WebhookDeliveries {
                     webhook_next_at = ?, version = version + 1 WHERE id = ?
                 RETURNING version
                 """
-            ).bind(.text(status), .optionalText(error), retryAt.map { .integer($0.milliseconds) } ?? .null, .text(batchID)).firstRow { Int($0.int(0)) }
+            ).bind(.text(status), .optionalText(error), retryAt.map { .integer($0.milliseconds) } ?? .null, .text(batchID)).firstRow {
+                Int($0.int(0))
+            }
             // The status document shows the delivery: cached copies must go.
             if let version { connection.changedBatches[batchID] = version }
         }

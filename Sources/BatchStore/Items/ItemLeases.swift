@@ -32,15 +32,20 @@ public struct ItemLeases {
             }
             guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite, starting) = candidate else { return [] }
             let ms = now.milliseconds
-            let items = try connection.statement(Self.claimItemsSQL).bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free))))
-                .rows { row in
-                    ClaimedItem(
-                        id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
-                        processor: processor, collection: collection, forceOverwrite: forceOverwrite, timeoutSeconds: timeout, content: row.isNull(3) ? nil : row.blob(3),
-                        filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7),
-                        crashes: Int(row.int(8)))
-                }
-            let version = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID)).firstRow { Int($0.int(0)) }
+            let items = try connection.statement(Self.claimItemsSQL).bind(
+                .text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free)))
+            )
+            .rows { row in
+                ClaimedItem(
+                    id: row.text(0), batchID: batchID, tenantID: tenantID, seq: Int(row.int(1)), attempt: Int(row.int(2)), leaseOwner: owner,
+                    processor: processor, collection: collection, forceOverwrite: forceOverwrite, timeoutSeconds: timeout,
+                    content: row.isNull(3) ? nil : row.blob(3),
+                    filePath: row.optionalText(4), filename: row.optionalText(5), customID: row.optionalText(6), context: row.optionalText(7),
+                    crashes: Int(row.int(8)))
+            }
+            let version = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID)).firstRow {
+                Int($0.int(0))
+            }
             // created -> running is visible in status documents.
             if starting, let version { connection.changedBatches[batchID] = version }
             return items.sorted { $0.seq < $1.seq }
@@ -79,18 +84,26 @@ public struct ItemLeases {
                             result = .object(object)
                         }
                     }
-                    values = [.text(ItemState.target(of: .succeed).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
-                        .optionalText(result.map(JSONWriter.string)), .null, .null, .null, .optionalText(mediaType)]
+                    values = [
+                        .text(ItemState.target(of: .succeed).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .optionalText(result.map(JSONWriter.string)), .null, .null, .null, .optionalText(mediaType),
+                    ]
                 case .failed(let type, let message, let details):
-                    values = [.text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
-                        .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null]
+                    values = [
+                        .text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .null, .text(type), .text(message), .optionalText(details.map(JSONWriter.string)), .null,
+                    ]
                 case .crashed(let type, let message):
                     let details: JSONValue = ["crashes": .integer(item.crashes + 1)]
-                    values = [.text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
-                        .null, .text(type), .text(message), .text(JSONWriter.string(details)), .null]
+                    values = [
+                        .text(ItemState.target(of: .fail).rawValue), .integer(now.milliseconds), .integer(completion.durationMilliseconds),
+                        .null, .text(type), .text(message), .text(JSONWriter.string(details)), .null,
+                    ]
                 }
-                values += [.integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
-                    .text(item.id), .text(item.leaseOwner), .int(item.attempt)]
+                values += [
+                    .integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
+                    .text(item.id), .text(item.leaseOwner), .int(item.attempt),
+                ]
                 try update.bind(values).run()
                 guard connection.changes == 1 else { continue }
                 counted += 1
@@ -106,8 +119,10 @@ public struct ItemLeases {
                         output_tokens = output_tokens + ?5, updated_at = ?6, version = version + 1
                     WHERE id = ?7
                     """
-                ).bind(.int(succeeded), .integer(completion.durationMilliseconds), .integer(usage.costCents), .integer(usage.inputTokens),
-                    .integer(usage.outputTokens), .integer(now.milliseconds), .text(item.batchID)).run()
+                ).bind(
+                    .int(succeeded), .integer(completion.durationMilliseconds), .integer(usage.costCents), .integer(usage.inputTokens),
+                    .integer(usage.outputTokens), .integer(now.milliseconds), .text(item.batchID)
+                ).run()
                 switch completion.outcome {
                 case .failed(let type, _, _), .crashed(let type, _): try recordError(type: type, file: item.displayName, batchID: item.batchID)
                 case .succeeded: break
@@ -136,7 +151,8 @@ public struct ItemLeases {
             """
         ).bind(
             .text(id), .text(item.tenantID), .text(item.collection), .text(item.batchID), .text(item.id), .text(media.mediaType), .text(media.mime),
-            .optionalText(item.filename ?? item.filePath), .integer(media.sizeBytes), .text(media.sha256), .text(JSONWriter.string(.object(media.metadata))),
+            .optionalText(item.filename ?? item.filePath), .integer(media.sizeBytes), .text(media.sha256),
+            .text(JSONWriter.string(.object(media.metadata))),
             .integer(now.milliseconds)
         ).run()
         try connection.statement(
@@ -185,13 +201,16 @@ public struct ItemLeases {
             var failed = 0
             var touched: Set<String> = []
             for id in Set(itemIDs) {
-                guard let (batchID, crashes, name) = try connection.statement(
-                    "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
-                ).bind(.text(id)).firstRow({ ($0.text(0), Int($0.int(1)) + 1, $0.text(2)) }) else { continue }
+                guard
+                    let (batchID, crashes, name) = try connection.statement(
+                        "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
+                    ).bind(.text(id)).firstRow({ ($0.text(0), Int($0.int(1)) + 1, $0.text(2)) })
+                else { continue }
                 touched.insert(batchID)
                 if crashes >= ItemOutcome.crashLimit {
                     try failUnfinished(
-                        id: id, batchID: batchID, name: name, message: "batchd died \(crashes) times while processing this item", crashes: crashes, now: now)
+                        id: id, batchID: batchID, name: name, message: "batchd died \(crashes) times while processing this item", crashes: crashes,
+                        now: now)
                     failed += 1
                 } else {
                     try returnUnfinished(id: id, batchID: batchID, crashes: crashes)
@@ -246,7 +265,8 @@ public struct ItemLeases {
             for (id, batchID, attempt, name) in expired {
                 touched.insert(batchID)
                 if attempt >= maxAttempts {
-                    try failUnfinished(id: id, batchID: batchID, name: name, message: "Processing did not finish after \(attempt) attempts", crashes: nil, now: now)
+                    try failUnfinished(
+                        id: id, batchID: batchID, name: name, message: "Processing did not finish after \(attempt) attempts", crashes: nil, now: now)
                     failed += 1
                 } else {
                     try returnUnfinished(id: id, batchID: batchID, crashes: nil)

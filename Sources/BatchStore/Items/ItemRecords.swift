@@ -61,10 +61,11 @@ public struct ItemRecords {
     public func errorSummary(batchID: String) throws(StoreError) -> [ErrorSummaryRow] {
         try connection.statement("SELECT error_type, count, affected_files FROM batch_errors WHERE batch_id = ? ORDER BY count DESC, error_type")
             .bind(.text(batchID)).rows { row in
-                let files = (try? JSONParser.parse(row.text(2))).flatMap { value -> [String]? in
-                    if case .array(let items) = value { return items.compactMap(\.stringValue) }
-                    return nil
-                } ?? []
+                let files =
+                    (try? JSONParser.parse(row.text(2))).flatMap { value -> [String]? in
+                        if case .array(let items) = value { return items.compactMap(\.stringValue) }
+                        return nil
+                    } ?? []
                 return ErrorSummaryRow(errorType: row.text(0), count: Int(row.int(1)), affectedFiles: files)
             }
     }

@@ -1,7 +1,7 @@
 public import BatchModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Removes upload blobs no item owns: what a batchd killed in the middle of an

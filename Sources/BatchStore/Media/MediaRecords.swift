@@ -32,7 +32,8 @@ public struct MediaRecords {
     }
 
     public func find(id: String, tenantID: String) throws(StoreError) -> MediaRow? {
-        try connection.statement("SELECT \(Self.columns) FROM media WHERE id = ? AND tenant_id = ?").bind(.text(id), .text(tenantID)).firstRow(Self.read)
+        try connection.statement("SELECT \(Self.columns) FROM media WHERE id = ? AND tenant_id = ?").bind(.text(id), .text(tenantID)).firstRow(
+            Self.read)
     }
 
     /// One page of a tenant's media (of one collection, or all), oldest first, and the total.
@@ -41,8 +42,10 @@ public struct MediaRecords {
         var values: [SQLiteValue] = [.text(tenantID)]
         if let collection { values.append(.text(collection)) }
         let total = try connection.statement("SELECT count(*) FROM media WHERE \(filter)").bind(values).firstRow { Int($0.int(0)) } ?? 0
-        let rows = try connection.statement("SELECT \(Self.columns) FROM media WHERE \(filter) ORDER BY created_at, id LIMIT \(limit) OFFSET \(offset)")
-            .bind(values).rows(Self.read)
+        let rows = try connection.statement(
+            "SELECT \(Self.columns) FROM media WHERE \(filter) ORDER BY created_at, id LIMIT \(limit) OFFSET \(offset)"
+        )
+        .bind(values).rows(Self.read)
         return (rows, total)
     }
 }

@@ -11,7 +11,8 @@ public struct KeyRecords {
 
     /// Mints a key for a tenant and returns its record and the secret, which the
     /// caller shows once and then forgets.
-    public func create(tenantID: String, role: KeyRole, name: String = "", now: Timestamp = .now()) throws(StoreError) -> (APIKeyRecord, APIKeySecret) {
+    public func create(tenantID: String, role: KeyRole, name: String = "", now: Timestamp = .now()) throws(StoreError) -> (APIKeyRecord, APIKeySecret)
+    {
         let secret = APIKeySecret.generate()
         let record = APIKeyRecord(
             id: ResourceID.make(.key), tenantID: tenantID, role: role, name: name, prefix: secret.visiblePrefix,

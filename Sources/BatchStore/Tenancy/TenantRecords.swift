@@ -9,7 +9,9 @@ public struct TenantRecords {
     private static let columns = "id, name, created_at, rate_limit, rate_window, rate_burst, write_rate_limit, max_batches, max_items, max_bytes"
 
     /// Creates a tenant. A name already in use is `.conflict`.
-    public func create(name: String, rateLimit: RateLimitPolicy = .default, quota: TenantQuota = .unlimited, now: Timestamp = .now()) throws(StoreError) -> Tenant {
+    public func create(
+        name: String, rateLimit: RateLimitPolicy = .default, quota: TenantQuota = .unlimited, now: Timestamp = .now()
+    ) throws(StoreError) -> Tenant {
         let tenant = Tenant(id: ResourceID.make(.tenant), name: name, createdAt: now, rateLimit: rateLimit, quota: quota)
         do {
             try connection.transaction {
@@ -24,7 +26,8 @@ public struct TenantRecords {
     }
 
     public func list() throws(StoreError) -> [Tenant] {
-        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id != ? ORDER BY created_at, id").bind(.text(StagingTenant.id)).rows(Self.read)
+        try connection.statement("SELECT \(Self.columns) FROM tenants WHERE id != ? ORDER BY created_at, id").bind(.text(StagingTenant.id)).rows(
+            Self.read)
     }
 
     public func find(id: String) throws(StoreError) -> Tenant? {

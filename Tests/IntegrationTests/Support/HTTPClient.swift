@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One HTTP/1.1 answer as the test sees it.
@@ -19,7 +19,11 @@ struct HTTPResult: Sendable {
     }
 }
 
-enum HTTPClientError: Error { case connect(Int32), send, receive, malformed(String) }
+enum HTTPClientError: Error {
+    case connect(Int32)
+    case send, receive
+    case malformed(String)
+}
 
 /// A deliberately small HTTP/1.1 client over a POSIX socket: one request per
 /// connection (`Connection: close`), so the tests depend on nothing but nginx.

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TestStack {
@@ -24,7 +24,9 @@ extension TestStack {
 
     /// Creates a batch from a multipart upload of `files` (name, bytes), one item a file.
     func upload(_ files: [(String, [UInt8])], fields: [(String, String)] = [("collection_id", "uploads")]) throws -> HTTPResult {
-        try send("POST", "/v1/batches", key: clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"], body: multipartForm(files, fields: fields))
+        try send(
+            "POST", "/v1/batches", key: clientKey, headers: ["Content-Type": "multipart/form-data; boundary=XB"],
+            body: multipartForm(files, fields: fields))
     }
 
     /// Every item's `status` and `error.code` by filename, from the results document.
@@ -59,7 +61,8 @@ extension TestStack {
     /// Another tenant with a client key: (tenant id, key).
     func makeTenant(_ name: String) throws -> (String, String) {
         let id = try batchctl(["tenant", "create", name]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let key = try batchctl(["key", "create", "--tenant", name, "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try batchctl(["key", "create", "--tenant", name, "--role", "client", "--secret-only"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         return (id, key)
     }
 
@@ -76,7 +79,8 @@ func multipartForm(_ files: [(String, [UInt8])], fields: [(String, String)] = [(
         body += Array("--XB\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
     }
     for (name, bytes) in files {
-        body += Array("--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += Array(
+            "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         body += bytes + Array("\r\n".utf8)
     }
     return body + Array("--XB--\r\n".utf8)

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real stack for one test: redis-server, batchd and nginx, started on free
@@ -68,10 +68,14 @@ final class TestStack {
             // Tests send many requests: the stack's tenant is not held to the default
             // 1,000 an hour unless a test sets its own limits.
             if let limits = options.tenantLimits {
-                try batchctl(["tenant", "limits", "acme", "--limit", String(limits.limit), "--window", String(limits.window), "--burst", String(limits.burst)])
+                try batchctl([
+                    "tenant", "limits", "acme", "--limit", String(limits.limit), "--window", String(limits.window), "--burst", String(limits.burst),
+                ])
             }
-            adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "operator", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
-            clientKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "client", "--secret-only"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            adminKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "operator", "--secret-only"]).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            clientKey = try batchctl(["key", "create", "--tenant", "acme", "--role", "client", "--secret-only"]).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             try startNginx()
         } catch {
             stop()
@@ -160,7 +164,9 @@ final class TestStack {
         try send("GET", path, key: key, headers: headers)
     }
 
-    func send(_ method: String, _ path: String, key: String? = nil, headers: [String: String] = [:], body: [UInt8] = [], sourceAddress: String? = nil) throws -> HTTPResult {
+    func send(
+        _ method: String, _ path: String, key: String? = nil, headers: [String: String] = [:], body: [UInt8] = [], sourceAddress: String? = nil
+    ) throws -> HTTPResult {
         var all = headers
         if let key { all["X-Api-Key"] = key }
         if !body.isEmpty, all["Content-Type"] == nil { all["Content-Type"] = "application/json" }
@@ -230,10 +236,11 @@ final class TestStack {
         guard let parent = batchd?.pid, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { entry in
             guard let pid = Int32(entry), let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { return nil }
-            let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
-                let parts = line.split(separator: ":", maxSplits: 1)
-                return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
-            }, uniquingKeysWith: { first, _ in first })
+            let fields = Dictionary(
+                status.split(separator: "\n").compactMap { line -> (String, String)? in
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+                }, uniquingKeysWith: { first, _ in first })
             guard fields["PPid"] == "\(parent)", fields["Name"] == "batchd-inspect" else { return nil }
             return (pid, fields)
         }
@@ -283,4 +290,3 @@ enum StackError: Error, CustomStringConvertible {
         }
     }
 }
-
