@@ -152,17 +152,7 @@ public struct JSONParser {
             } else {
                 pairs.append((key: key, value: try parseValue(depth: depth + 1)))
             }
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                break
-            }
-            throw error("expected ',' or '}'")
+            if try endsAfterElement(closing: UInt8(ascii: "}")) { break }
         }
         do {
             return .object(try JSONObject(parsed: pairs))
@@ -170,6 +160,19 @@ public struct JSONParser {
             let key = pairs[error.position].key
             throw JSONParseError(offset: keyOffsets[error.position], reason: "duplicate key '\(String(key.prefix(100)))'", duplicateKey: key)
         }
+    }
+
+    /// After an element of an object or array: consumes `,` (false: another
+    /// element follows) or `closing` (true: the container ends); anything else is an error.
+    private mutating func endsAfterElement(closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        let byte = bytes[index]
+        guard byte == UInt8(ascii: ",") || byte == closing else {
+            throw error("expected ',' or '\(Character(Unicode.Scalar(closing)))'")
+        }
+        index += 1
+        return byte == closing
     }
 
     /// Checks the array at `index` as `parseArray` would, keeping none of it; its element count.
@@ -186,17 +189,7 @@ public struct JSONParser {
             skipWhitespace()
             _ = try parseValue(depth: depth + 1)
             count += 1
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return count
-            }
-            throw error("expected ',' or ']'")
+            if try endsAfterElement(closing: UInt8(ascii: "]")) { return count }
         }
     }
 
@@ -211,17 +204,7 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             items.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(items)
-            }
-            throw error("expected ',' or ']'")
+            if try endsAfterElement(closing: UInt8(ascii: "]")) { return .array(items) }
         }
     }
 
