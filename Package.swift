@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "IngestInspection", dependencies: ["BatchCodecs", "BatchModel"], swiftSettings: strict),
         .executableTarget(name: "batchd-inspect", dependencies: ["IngestInspection"], swiftSettings: strict),
         // In-process benchmarks for deploy/bench (parsing, ingest isolation).
-        .executableTarget(name: "batchd-bench", dependencies: ["BatchCodecs", "BatchModel", "BatchScheduler"], swiftSettings: strict),
+        .executableTarget(name: "batchd-bench", dependencies: ["BatchCodecs", "BatchModel", "BatchScheduler", "Lifecycle"], swiftSettings: strict),
         .target(
             name: "BatchScheduler",
             dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchCache", "IngestInspection", "Lifecycle", logging],

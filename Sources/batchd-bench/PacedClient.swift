@@ -1,5 +1,6 @@
 import BatchModel
 import Foundation
+import Lifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ enum PacedClient {
         // Threads of their own: concurrentPerform would run only as many at once as there are cores.
         for lane in 0..<connections {
             finished.enter()
-            Thread {
+            WorkerThread.startOrExit(name: "paced-\(lane)") {
                 defer { finished.leave() }
                 let interval = Double(connections) / rate * 1e9
                 var fd = connect(port: port)
@@ -41,7 +42,7 @@ enum PacedClient {
                 }
                 close(fd)
                 latencies.withLock { $0 += mine }
-            }.start()
+            }
         }
         finished.wait()
         let sorted = latencies.withLock { $0.sorted() }
