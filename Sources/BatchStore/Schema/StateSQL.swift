@@ -11,7 +11,7 @@ enum StateSQL {
     static func literal<State: RawRepresentable<String>>(_ state: State) -> String { "'\(state.rawValue)'" }
 
     /// `'queued', 'running'`: for `status IN (…)`.
-    static func list<State: RawRepresentable<String>>(_ states: [State]) -> String { states.map(literal).joined(separator: ", ") }
+    static func list<State: RawRepresentable<String>>(_ states: [State]) -> String { states.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
 
     /// `status = 'pending'` (or `status IN (…)` for several) for the items
     /// `event` moves. One state is written with `=`, as the partial indexes'
