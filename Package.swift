@@ -30,6 +30,10 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libpq, not PostgresNIO: batchd's store is called from blocking worker threads,
+        // one connection each, as SQLite's is; an async client would hop every query
+        // onto an event loop and back.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Services, their start and stop, and the threads they run on.
         .target(name: "Lifecycle", dependencies: [logging], swiftSettings: strict),
@@ -38,7 +42,7 @@ let package = Package(
         .target(name: "BatchCodecs", dependencies: ["CZlib"], swiftSettings: strict),
         // The domain: batches, items, tenants, keys, their states and policies.
         .target(name: "BatchModel", dependencies: ["BatchCodecs"], swiftSettings: strict),
-        .target(name: "BatchStore", dependencies: ["BatchCodecs", "BatchModel", "CSQLite"], swiftSettings: strict),
+        .target(name: "BatchStore", dependencies: ["BatchCodecs", "BatchModel", "CSQLite", "CLibPQ"], swiftSettings: strict),
         .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"], swiftSettings: strict),
         // The documents clients and webhook receivers read: status, results, Check,
         // Talonic, summaries, media, admin views. Rows in, JSON values out.
@@ -87,7 +91,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BatchModel", "BatchStore", "CZlib"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "BatchCodecsTests", dependencies: ["BatchCodecs", "TestSupport"]),
         .testTarget(name: "BatchModelTests", dependencies: ["BatchModel", "BatchCodecs"]),
-        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel"]),
+        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchModel", "TestSupport"]),
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchCodecs", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "BatchModel", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),

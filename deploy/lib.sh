@@ -23,7 +23,8 @@ ensure_packages() {
 }
 
 # What building and running batchd needs.
-RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev zlib1g-dev nginx redis-server curl ca-certificates procps)
+# libpq-dev and postgresql: the PostgreSQL store (linked always; the server for the tests and several nodes).
+RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev libpq-dev zlib1g-dev nginx redis-server postgresql curl ca-certificates procps)
 
 command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the toolchain at /opt/swift)"
 

@@ -109,14 +109,14 @@ extension APIError {
             all["limit"] = .int(limit)
             all["used"] = .int(used)
             self.init(.forbidden, "The tenant's \(quota) quota of \(limit) would be exceeded (\(used) in use)", details: all)
-        case .sqlite where error.isStorageFault:
+        case .sqlite where error.isStorageFault, .postgres where error.isStorageFault:
             var all = details
             all["operation"] = .string(operation)
             all["dependency"] = "sqlite"
             self.init(
                 .serviceUnavailable, "The database cannot be written right now; nothing was stored. Retry shortly", details: all,
                 headers: [("Retry-After", "5")], suggestion: Self.retrySuggestion(operation))
-        case .sqlite, .schemaTooNew:
+        case .sqlite, .postgres, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }
     }

@@ -4,6 +4,8 @@
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// SQLite said no: its result code and message.
     case sqlite(code: Int32, message: String)
+    /// PostgreSQL said no: its SQLSTATE (`23505`, `40001`, …) and message.
+    case postgres(sqlState: String, message: String)
     /// The database busy timeout ran out.
     case busy
     /// A row that had to exist does not.
@@ -19,6 +21,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// disk, an I/O error, a file gone or damaged. Not a bug in a request: the
     /// server is unavailable until an operator acts.
     public var isStorageFault: Bool {
+        // PostgreSQL: connection lost (08…), disk full or I/O (53…, 58…).
+        if case .postgres(let state, _) = self { return ["08", "53", "58"].contains(String(state.prefix(2))) }
         guard case .sqlite(let code, _) = self else { return false }
         switch code & 0xFF {
         case 3, 8, 10, 11, 13, 14, 26: return true  // PERM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
@@ -29,6 +33,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let code, let message): return "sqlite error \(code): \(message)"
+        case .postgres(let state, let message): return "postgres error \(state): \(message)"
         case .busy: return "database is busy"
         case .notFound(let what): return "\(what) not found"
         case .conflict(let what): return what

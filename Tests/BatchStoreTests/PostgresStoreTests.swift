@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import BatchStore
+
+/// The PostgreSQL backend's foundations against a real server the test starts
+/// (`TemporaryPostgres`): libpq values and errors, prepared statements,
+/// transactions, and a schema that matches SQLite's column for column.
+@Suite struct PostgresStoreTests {
+    @Test func valuesErrorsAndTransactions() throws {
+        let server = try TemporaryPostgres()
+        let connection = try server.connect()
+        try connection.execute("CREATE TABLE t (id bigint PRIMARY KEY, name text, body bytea, ratio double precision)")
+        let bytes: [UInt8] = [0, 1, 2, 255, 0x5C, 0x27]
+        try connection.query("INSERT INTO t VALUES ($1, $2, $3, $4)", [.integer(Int64.max), .text("é'\"\\ ok"), .blob(bytes), .real(0.25)])
+        try connection.query("INSERT INTO t VALUES ($1, $2, $3, $4)", [.integer(-7), .null, .null, .null])
+        try connection.query("INSERT INTO t VALUES ($1, $2, $3, $4)", [.integer(0), .text(""), .blob([]), .real(-1)])
+        #expect(throws: StoreError.postgres(sqlState: "22021", message: "a text value contains a NUL byte")) {
+            try connection.query("INSERT INTO t (id, name) VALUES ($1, $2)", [.integer(9), .text("a\u{0}b")])
+        }
+        let rows = try connection.query("SELECT id, name, encode(body, 'hex'), ratio FROM t ORDER BY id", [])
+        #expect(rows.count == 3)
+        #expect(rows.int(0, 0) == -7 && rows.text(0, 1) == nil && rows.text(0, 2) == nil)
+        #expect(rows.int(1, 0) == 0 && rows.text(1, 1) == "" && rows.text(1, 2) == "")
+        #expect(rows.int(2, 0) == Int64.max)
+        #expect(rows.text(2, 1) == "é'\"\\ ok")
+        #expect(rows.text(2, 2) == "000102ff5c27")
+        #expect(rows.text(2, 3) == "0.25")
+
+        // A statement is prepared once per connection, however often it runs.
+        for id in 1...5 { try connection.query("INSERT INTO t (id) VALUES ($1)", [.int(id)]) }
+        let prepared = try connection.query(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", [.text("INSERT INTO t (id) VALUES ($1)")])
+        #expect(prepared.int(0, 0) == 1)
+
+        // Errors carry their SQLSTATE; a failed transaction leaves nothing behind.
+        do {
+            try connection.query("INSERT INTO t (id) VALUES ($1)", [.int(1)])
+            Issue.record("a duplicate key was accepted")
+        } catch {
+            guard case .postgres(let state, _) = error else { throw error }
+            #expect(state == "23505")
+        }
+        do {
+            try connection.transaction { () throws(StoreError) in
+                try connection.query("INSERT INTO t (id) VALUES ($1)", [.int(100)])
+                try connection.query("INSERT INTO t (id) VALUES ($1)", [.int(1)])
+            }
+            Issue.record("the transaction should have failed")
+        } catch {}
+        #expect(try connection.query("SELECT count(*) FROM t WHERE id = 100").int(0, 0) == 0)
+        #expect(try connection.transaction { () throws(StoreError) in try connection.query("SELECT 41 + 1").int(0, 0) } == 42)
+        #expect(throws: StoreError.self) { try connection.execute("SELEKT 1") }
+        #expect(connection.isOpen)
+    }
+
+    @Test func migrationsGiveSQLitesSchemaAndRunOnceFromManyNodes() throws {
+        let server = try TemporaryPostgres()
+        let conninfo = server.conninfo
+        // Four "nodes" migrating at once: the advisory lock lets one do it.
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for _ in 0..<4 {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                do { try PostgresMigrations.apply(to: try PostgresConnection(conninfo)) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+        }
+        done.wait()
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        let connection = try server.connect()
+        #expect(try PostgresMigrations.currentVersion(of: connection) == PostgresMigrations.latestVersion)
+        try PostgresMigrations.apply(to: connection)
+        #expect(try connection.query("SELECT count(*) FROM schema_migrations").int(0, 0) == Int64(PostgresMigrations.latestVersion))
+
+        // The same tables and columns, nullability and kind of value as SQLite's.
+        let sqlite = try TemporaryDatabase()
+        let lite = try sqlite.database.connect()
+        let tables = try lite.statement("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").rows { $0.text(0) }
+        let pgTables = try connection.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations' ORDER BY table_name"
+        )
+        #expect(pgTables.rows.map { $0[0] ?? "" } == tables)
+        for table in tables {
+            let liteColumns = try lite.statement("SELECT name, type, \"notnull\" FROM pragma_table_info(?) ORDER BY name").bind(.text(table))
+                .rows { "\($0.text(0)) \(Self.kind($0.text(1))) \($0.int(2) == 1 ? "not null" : "null")" }
+            let pgColumns = try connection.query(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name",
+                [.text(table)]
+            ).rows.map { "\($0[0] ?? "") \(Self.kind($0[1] ?? "")) \($0[2] == "NO" ? "not null" : "null")" }
+            // Primary keys are NOT NULL in PostgreSQL whatever the declaration; SQLite keeps a text key nullable.
+            #expect(
+                pgColumns.map { $0.replacingOccurrences(of: "not null", with: "null") }
+                    == liteColumns.map { $0.replacingOccurrences(of: "not null", with: "null") }, "\(table)")
+        }
+        let liteIndexes = try lite.statement("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").rows {
+            $0.text(0)
+        }
+        let pgIndexes = try connection.query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key' ORDER BY indexname"
+        )
+        #expect(pgIndexes.rows.map { $0[0] ?? "" } == liteIndexes)
+        #expect(try connection.query("SELECT name FROM tenants").rows.map { $0[0] } == [".staging"])
+    }
+
+    /// A column type as a kind of value: integer, text, bytes, or real.
+    static func kind(_ type: String) -> String {
+        switch type.lowercased() {
+        case "integer", "bigint": return "integer"
+        case "text": return "text"
+        case "blob", "bytea": return "bytes"
+        default: return type.lowercased()
+        }
+    }
+}
