@@ -78,8 +78,8 @@ public final class Scheduler: Service {
             _ = connection.takeChangedBatches()
             return
         }
-        for (batchID, version) in connection.takeChangedBatches() {
-            invalidator.invalidate(redis, batchID: batchID, version: version)
+        for (batch, version) in connection.takeChangedBatches() {
+            invalidator.invalidate(redis, batch: batch, version: version)
         }
     }
 
@@ -212,9 +212,9 @@ public final class Scheduler: Service {
         if expired > 0 { logger.notice("items expired", metadata: ["count": "\(expired)"]) }
         let purged = try maintenance.purgeExpired()
         publishChanges(connection, redis)
-        for id in purged.ids { invalidator.invalidate(redis, batchID: id, version: StatusCache.goneVersion) }
+        for batch in purged.batches { invalidator.invalidate(redis, batch: batch, version: StatusCache.goneVersion) }
         for blob in purged.blobs { unlink(blob) }
-        for id in purged.ids { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(id)"]) }
+        for batch in purged.batches { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(batch.batchID)"]) }
     }
 }
 

@@ -94,8 +94,8 @@ public final class WebhookDispatcher: Service {
 
     private func pass(_ connection: SQLiteConnection, redis: RedisConnection?) throws(StoreError) {
         _ = try deliverDue(using: connection, waitForDeliveries: false)
-        for (batchID, version) in connection.takeChangedBatches() where configuration.redisEndpoint != nil {
-            invalidator.invalidate(redis, batchID: batchID, version: version)
+        for (batch, version) in connection.takeChangedBatches() where configuration.redisEndpoint != nil {
+            invalidator.invalidate(redis, batch: batch, version: version)
         }
     }
 
@@ -176,7 +176,7 @@ public final class WebhookDispatcher: Service {
             // The status document shows delivery attempts: drop its cached copies.
             if let endpoint = configuration.redisEndpoint {
                 let redis = RedisConnection(endpoint: endpoint, commandTimeoutMilliseconds: configuration.redisTimeoutMilliseconds)
-                for (changed, version) in connection.takeChangedBatches() { invalidator.invalidate(redis, batchID: changed, version: version) }
+                for (changed, version) in connection.takeChangedBatches() { invalidator.invalidate(redis, batch: changed, version: version) }
             }
         } catch {
             logger.error("webhook attempt not recorded", metadata: ["batch_id": "\(batchID)", "error": "\(error)"])

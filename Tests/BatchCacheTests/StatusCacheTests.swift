@@ -1,7 +1,8 @@
-import BatchCache
 import BatchModel
 import TestSupport
 import Testing
+
+@testable import BatchCache
 
 #if canImport(Glibc)
     import Glibc
@@ -35,7 +36,7 @@ import Testing
         #expect(found == entry(3, ttl: 30))
         #expect(milliseconds > 29_000 && milliseconds <= 30_000)
         // The write freed the lock: after an invalidation the next reader rebuilds at once.
-        try cache.invalidate(redis, batchID: "batch-1", version: 4)
+        try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-1"), version: 4)
         #expect(try cache.read(redis, key) == .miss(rebuild: true))
         try cache.addStatistics(redis, hits: 1, misses: 3)
         try cache.addStatistics(redis, hits: 2, misses: 0)
@@ -58,11 +59,11 @@ import Testing
         }
         #expect(found.version == 6)
         // After an invalidation at version 8, a slow reader still holding version 7 is refused.
-        try cache.invalidate(redis, batchID: "batch-2", version: 8)
+        try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-2"), version: 8)
         #expect(try !cache.write(redis, key, entry(7)))
         #expect(try cache.write(redis, key, entry(8)))
         // A deleted batch is never written again.
-        try cache.invalidate(redis, batchID: "batch-2", version: StatusCache.goneVersion)
+        try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-2"), version: StatusCache.goneVersion)
         #expect(try !cache.write(redis, key, entry(1_000_000)))
     }
 
@@ -72,7 +73,7 @@ import Testing
         let keys = CachedDocumentKind.allCases.map { StatusCacheKey(tenantID: "ten-a", batchID: "batch-3", kind: $0, query: "x") }
         let other = StatusCacheKey(tenantID: "ten-a", batchID: "batch-4", kind: .status)
         for key in keys + [other] { try cache.write(redis, key, entry(1)) }
-        #expect(try cache.invalidate(redis, batchID: "batch-3", version: 2) == 3)
+        #expect(try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-3"), version: 2) == 3)
         for key in keys { #expect(try cache.read(redis, key) == .miss(rebuild: true)) }
         guard case .hit = try cache.read(redis, other) else {
             Issue.record("another batch's entry went too")
@@ -91,6 +92,9 @@ import Testing
         #expect(try cache.flush(redis, tenantID: "ten-a", batchID: "batch-a1") == 1)
         #expect(try cache.statistics(redis, tenantID: "ten-a").entries == 1)
         #expect(try cache.flush(redis, tenantID: "ten-a") == 1)
+        // Operators flush a batch without naming its tenant.
+        #expect(try cache.flush(redis, batchID: "batch-b1") == 1)
+        try cache.write(redis, b1, entry(1))
         #expect(try cache.statistics(redis).entries == 1)
         #expect(try cache.flush(redis) == 1)
         #expect(try cache.statistics(redis).entries == 0)
@@ -105,7 +109,7 @@ import Testing
         let invalidator = CacheInvalidator(cache: cache)
         // Redis stalls (SIGSTOP): the invalidation times out and is kept.
         try ChildProcess.bash("kill -STOP $(cat \(server.folder)/redis.pid)")
-        invalidator.invalidate(redis, batchID: "batch-5", version: 2)
+        invalidator.invalidate(redis, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-5"), version: 2)
         #expect(invalidator.hasPending)
         try ChildProcess.bash("kill -CONT $(cat \(server.folder)/redis.pid)")
         usleep(50_000)
@@ -181,7 +185,7 @@ import Testing
         }
         #expect(entry.version == 1)
         // Refused: no read at all (and no rebuild lock taken for nothing).
-        try cache.invalidate(redis, batchID: "batch-g", version: 2)
+        try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-g", batchID: "batch-g"), version: 2)
         let (third, none) = try gated()
         #expect(!third.allowed)
         #expect(none == nil)
@@ -195,5 +199,32 @@ import Testing
         #expect(try limiter.check(redis, tenantID: "ten-s", policy: .default, write: false).allowed)
         _ = try redis.command(["SCRIPT", "FLUSH"])
         #expect(try limiter.check(redis, tenantID: "ten-s", policy: .default, write: false).decision.remaining == 98)
+    }
+
+    /// Every key a tenant's cache entries and limits use carries the tenant as
+    /// its hash tag, so a Redis Cluster keeps each script's keys on one node.
+    @Test func everyKeyOfATenantCarriesItsHashTag() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        let cache = StatusCache()
+        func entry(_ version: Int) -> StatusCacheEntry { StatusCacheEntry(version: version, ttlSeconds: 30, body: Array("{}".utf8)) }
+        let key = StatusCacheKey(tenantID: "ten-h", batchID: "batch-h", kind: .status, query: "q")
+        _ = try cache.read(redis, key)
+        try cache.write(redis, key, entry(3))
+        try cache.invalidate(redis, batch: BatchIdentity(tenantID: "ten-h", batchID: "batch-h"), version: 4)
+        try cache.write(redis, key, entry(5))
+        var policy = RateLimitPolicy.default
+        policy.writeLimit = 10
+        _ = try limiter.check(redis, tenantID: "ten-h", policy: policy, write: true)
+        try cache.addStatistics(redis, hits: 1, misses: 1)
+        guard case .array(let replies) = try redis.command(["KEYS", "*"]) else { throw CacheError.unexpectedReply("KEYS") }
+        let keys = replies.compactMap(\.string)
+        #expect(keys.count >= 5, "\(keys)")
+        for key in keys where key != "bd:cstats" {
+            #expect(StatusCache.hashTag(key) == "ten-h", "\(key)")
+        }
+        #expect(StatusCache.hashTag("bd:{}:x") == "bd:{}:x")
+        #expect(StatusCache.hashTag("plain") == "plain")
     }
 }

@@ -206,8 +206,8 @@ import Testing
         let (_, running) = try seed(connection, window: nil, retention: 1, created: created)
         _ = try BatchRecords(connection).apply(.cancel, batchID: id, tenantID: tenant.id, now: created)
         let maintenance = BatchMaintenance(connection)
-        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 86_400_000)).ids == [])
-        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 2 * 86_400_000)).ids == [id])
+        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 86_400_000)).batches.map(\.batchID) == [])
+        #expect(try maintenance.purgeExpired(now: Timestamp(milliseconds: created.milliseconds + 2 * 86_400_000)).batches.map(\.batchID) == [id])
         #expect(try BatchRecords(connection).find(id: id) == nil)
         #expect(try connection.statement("SELECT count(*) FROM items WHERE batch_id = ?").bind(.text(id)).firstRow { $0.int(0) } == 0)
         // A batch still running is never purged, whatever its retention.

@@ -89,8 +89,8 @@ public final class RequestContext {
     /// before its answer is sent, so the very next read shows the change.
     /// `version` (the batch's version after the change) keeps slower readers of
     /// the old state from writing it back; nil when the batch is gone.
-    public func invalidateCachedDocuments(batchID: String, version: Int?) {
-        resources.invalidator.invalidate(resources.redis, batchID: batchID, version: version)
+    public func invalidateCachedDocuments(_ batch: BatchIdentity, version: Int?) {
+        resources.invalidator.invalidate(resources.redis, batch: batch, version: version)
     }
 
     /// The route capture `name`; routes always define the captures their handlers read.

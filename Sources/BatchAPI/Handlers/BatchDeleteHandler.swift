@@ -14,7 +14,7 @@ public enum BatchDeleteHandler {
             try BatchRecords(connection).delete(id: id, tenantID: caller.tenant.id)
         }
         // A deleted batch's documents may never be written again, whatever a slow reader holds.
-        context.invalidateCachedDocuments(batchID: id, version: StatusCache.goneVersion)
+        context.invalidateCachedDocuments(BatchIdentity(tenantID: caller.tenant.id, batchID: id), version: StatusCache.goneVersion)
         // After the commit: a crash in between leaves an orphaned file, never a batch without its files.
         BlobWriter.remove(blobs)
         context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])

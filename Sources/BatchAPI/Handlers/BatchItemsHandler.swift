@@ -28,7 +28,7 @@ public enum BatchItemsHandler {
         let batch = try context.withStore("append_items", details: ["batch_id": .string(id)]) { connection throws(StoreError) -> BatchRow in
             try BatchRecords(connection).append(items, batchID: id, tenantID: caller.tenant.id, maxItems: limits.maxItems)
         }
-        context.invalidateCachedDocuments(batchID: id, version: batch.version)
+        context.invalidateCachedDocuments(BatchIdentity(tenantID: caller.tenant.id, batchID: id), version: batch.version)
         return NativeEnvelope.response(
             message: "\(items.count) item(s) appended", data: BatchSummaryDocument.render(batch), requestID: context.request.requestID)
     }

@@ -34,7 +34,7 @@ public enum BatchStateHandler {
                     "allowed_actions": .array(refused.allowed.map { .string($0.rawValue) }),
                 ])
         case .success(let change):
-            context.invalidateCachedDocuments(batchID: id, version: change.batch.version)
+            context.invalidateCachedDocuments(BatchIdentity(tenantID: change.batch.tenantID, batchID: id), version: change.batch.version)
             context.logger.info(
                 "batch state changed", metadata: ["batch_id": "\(id)", "from": "\(change.previous.rawValue)", "to": "\(change.current.rawValue)"])
             return NativeEnvelope.response(

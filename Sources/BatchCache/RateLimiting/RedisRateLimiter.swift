@@ -66,10 +66,10 @@ public struct RedisRateLimiter: Sendable {
         // The policy is part of the key: a changed limit starts the tenant's budget afresh
         // instead of holding it to usage counted under the old one.
         let policyTag = "\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)"
-        var keys = ["bd:rl:\(tenantID):\(policyTag)"]
+        var keys = ["\(StatusCacheKey.prefix(tenantID))rl:\(policyTag)"]
         var arguments = [Self.microseconds(general.intervalMilliseconds), Self.microseconds(general.burstOffsetMilliseconds)]
         if write, let writes = policy.writes {
-            keys.append("bd:rlw:\(tenantID):\(policyTag)/\(writes.limit)")
+            keys.append("\(StatusCacheKey.prefix(tenantID))rlw:\(policyTag)/\(writes.limit)")
             arguments += [Self.microseconds(writes.intervalMilliseconds), Self.microseconds(writes.burstOffsetMilliseconds)]
         }
         return RedisScriptCall(Self.script, keys: keys, arguments: arguments)

@@ -1,3 +1,4 @@
+public import BatchModel
 import Synchronization
 
 /// Invalidates cached status documents after state changes, shared by every
@@ -10,7 +11,7 @@ import Synchronization
 /// distinct batches, the whole cache is flushed instead.
 public final class CacheInvalidator: Sendable {
     private struct Pending {
-        var batches: [String: Int?] = [:]
+        var batches: [BatchIdentity: Int?] = [:]
         var flushAll = false
     }
 
@@ -30,9 +31,9 @@ public final class CacheInvalidator: Sendable {
 
     /// Invalidates a batch's entries (version nil: delete without a floor, e.g. the
     /// batch was deleted). Never throws: a failure is kept for replay.
-    public func invalidate(_ redis: RedisConnection?, batchID: String, version: Int?) {
-        if let redis, !hasPending, (try? cache.invalidate(redis, batchID: batchID, version: version)) != nil { return }
-        remember(batchID: batchID, version: version)
+    public func invalidate(_ redis: RedisConnection?, batch: BatchIdentity, version: Int?) {
+        if let redis, !hasPending, (try? cache.invalidate(redis, batch: batch, version: version)) != nil { return }
+        remember(batch: batch, version: version)
         if let redis { _ = replay(redis) }
     }
 
@@ -49,8 +50,8 @@ public final class CacheInvalidator: Sendable {
             if work.flushAll {
                 try cache.flush(redis)
             }
-            for (batchID, version) in work.batches {
-                try cache.invalidate(redis, batchID: batchID, version: version)
+            for (batch, version) in work.batches {
+                try cache.invalidate(redis, batch: batch, version: version)
             }
             return pending.withLock { state in
                 let empty = state.batches.isEmpty && !state.flushAll
@@ -61,23 +62,23 @@ public final class CacheInvalidator: Sendable {
             // Put it all back (merged with anything added meanwhile) for the next try.
             pending.withLock { state in
                 state.flushAll = state.flushAll || work.flushAll
-                for (batchID, version) in work.batches { merge(&state, batchID: batchID, version: version) }
+                for (batch, version) in work.batches { merge(&state, batch: batch, version: version) }
             }
             return false
         }
     }
 
-    private func remember(batchID: String, version: Int?) {
+    private func remember(batch: BatchIdentity, version: Int?) {
         pending.withLock { state in
-            merge(&state, batchID: batchID, version: version)
+            merge(&state, batch: batch, version: version)
             anyPending.store(true, ordering: .releasing)
         }
     }
 
-    private func merge(_ state: inout Pending, batchID: String, version: Int?) {
+    private func merge(_ state: inout Pending, batch: BatchIdentity, version: Int?) {
         if state.flushAll { return }
-        let existing = state.batches[batchID] ?? nil
-        state.batches.updateValue([existing, version].compactMap { $0 }.max(), forKey: batchID)
+        let existing = state.batches[batch] ?? nil
+        state.batches.updateValue([existing, version].compactMap { $0 }.max(), forKey: batch)
         if state.batches.count > maxPending {
             state.batches = [:]
             state.flushAll = true

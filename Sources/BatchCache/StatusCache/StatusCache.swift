@@ -1,4 +1,4 @@
-import BatchModel
+public import BatchModel
 
 /// Cached status documents in Redis: read with the remaining TTL in one round
 /// trip, written only over older versions, invalidated per batch, flushed by
@@ -121,9 +121,9 @@ public struct StatusCache: Sendable {
     /// writing any document older than it (a slow reader of the old state).
     /// Returns how many entries were removed.
     @discardableResult
-    public func invalidate(_ redis: RedisConnection, batchID: String, version: Int?) throws(CacheError) -> Int {
+    public func invalidate(_ redis: RedisConnection, batch: BatchIdentity, version: Int?) throws(CacheError) -> Int {
         let reply = try redis.evaluate(
-            Self.invalidateScript, keys: [StatusCacheKey.index(batchID: batchID), StatusCacheKey.minimumVersion(batchID: batchID)],
+            Self.invalidateScript, keys: [StatusCacheKey.index(batch), StatusCacheKey.minimumVersion(batch)],
             arguments: [version.map(String.init) ?? "", String(Self.versionFloorMilliseconds)])
         guard let count = reply.integer else { throw .unexpectedReply("invalidate: \(reply)") }
         return Int(count)
@@ -133,21 +133,37 @@ public struct StatusCache: Sendable {
     /// Returns how many keys were removed.
     @discardableResult
     public func flush(_ redis: RedisConnection, tenantID: String? = nil, batchID: String? = nil) throws(CacheError) -> Int {
-        if let batchID, tenantID == nil { return try invalidate(redis, batchID: batchID, version: nil) }
-        let patterns: [String]
-        switch (tenantID, batchID) {
-        case (let tenant?, let batch?): patterns = ["bd:c:\(tenant):\(batch):*"]
-        case (let tenant?, nil): patterns = ["bd:c:\(tenant):*"]
-        // Version floors (bd:cv:) stay: they still guard against slow readers.
-        default: patterns = ["bd:c:*", "bd:ci:*", "bd:cl:*"]
-        }
+        // `{*}` matches any tenant's tag; version floors (`cv:`) stay: they still guard against slow readers.
+        let tenant = tenantID.map { StatusCacheKey.prefix($0) } ?? "bd:{*}:"
+        let entries = batchID.map { "\(tenant)c:\($0):*" } ?? "\(tenant)c:*"
+        let others = batchID.map { ["\(tenant)ci:\($0)", "\(tenant)cl:\($0):*"] } ?? ["\(tenant)ci:*", "\(tenant)cl:*"]
         var removed = 0
-        for pattern in patterns {
+        for pattern in [entries] + others {
             try scan(redis, pattern: pattern) { keys throws(CacheError) in
-                if let count = try redis.command(["UNLINK"] + keys).integer, pattern.hasPrefix("bd:c:") { removed += Int(count) }
+                let count = try unlink(redis, keys)
+                if pattern == entries { removed += count }
             }
         }
         return removed
+    }
+
+    /// Deletes `keys` in one command per hash tag: a Redis Cluster refuses a
+    /// command whose keys are in different slots.
+    private func unlink(_ redis: RedisConnection, _ keys: [String]) throws(CacheError) -> Int {
+        var removed = 0
+        for group in Dictionary(grouping: keys, by: Self.hashTag).values {
+            removed += Int(try redis.command(["UNLINK"] + group).integer ?? 0)
+        }
+        return removed
+    }
+
+    /// The part of `key` Redis Cluster hashes: the text between the first `{` and
+    /// the next `}` when it is not empty, else the whole key.
+    static func hashTag(_ key: String) -> Substring {
+        guard let open = key.firstIndex(of: "{"), let close = key[key.index(after: open)...].firstIndex(of: "}"),
+            close > key.index(after: open)
+        else { return Substring(key) }
+        return key[key.index(after: open)..<close]
     }
 
     /// Figures for `GET /v1/admin/cache`: hits and misses (of every process, as
@@ -170,7 +186,8 @@ public struct StatusCache: Sendable {
             memory = Int(line.dropFirst("used_memory:".count)) ?? 0
         }
         var entries = 0
-        try scan(redis, pattern: tenantID.map { "bd:c:\($0):*" } ?? "bd:c:*") { keys throws(CacheError) in entries += keys.count }
+        try scan(redis, pattern: (tenantID.map { StatusCacheKey.prefix($0) } ?? "bd:{*}:") + "c:*") { keys throws(CacheError) in entries += keys.count
+        }
         return Statistics(hits: hits, misses: misses, entries: entries, memoryBytes: memory)
     }
 

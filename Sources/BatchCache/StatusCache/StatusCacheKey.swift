@@ -18,16 +18,21 @@ public struct StatusCacheKey: Sendable, Equatable {
         self.query = query
     }
 
-    /// The entry: `bd:c:<tenant>:<batch>:<kind>:<query>`.
-    public var entry: String { "bd:c:\(tenantID):\(batchID):\(kind.rawValue):\(query)" }
+    /// The entry: `bd:{<tenant>}:c:<batch>:<kind>:<query>`. Every key of a tenant
+    /// has the tenant as its hash tag (`{…}`): in a Redis Cluster they share a
+    /// slot, so each script's keys are on one node.
+    public var entry: String { "\(Self.prefix(tenantID))c:\(batchID):\(kind.rawValue):\(query)" }
     /// Held by the one request rebuilding a missing entry.
-    public var lock: String { "bd:cl:\(tenantID):\(batchID):\(kind.rawValue):\(query)" }
+    public var lock: String { "\(Self.prefix(tenantID))cl:\(batchID):\(kind.rawValue):\(query)" }
     /// Every entry key of the batch, for invalidation.
-    public var index: String { Self.index(batchID: batchID) }
+    public var index: String { Self.index(BatchIdentity(tenantID: tenantID, batchID: batchID)) }
     /// The lowest batch version an entry may still be written with.
-    public var minimumVersion: String { Self.minimumVersion(batchID: batchID) }
+    public var minimumVersion: String { Self.minimumVersion(BatchIdentity(tenantID: tenantID, batchID: batchID)) }
 
-    static func index(batchID: String) -> String { "bd:ci:\(batchID)" }
-    static func minimumVersion(batchID: String) -> String { "bd:cv:\(batchID)" }
+    /// `bd:{<tenant>}:`: the start of every key of the tenant.
+    public static func prefix(_ tenantID: String) -> String { "bd:{\(tenantID)}:" }
+    static func index(_ batch: BatchIdentity) -> String { "\(prefix(batch.tenantID))ci:\(batch.batchID)" }
+    static func minimumVersion(_ batch: BatchIdentity) -> String { "\(prefix(batch.tenantID))cv:\(batch.batchID)" }
+    /// Shared by every process and tenant (one key, one slot).
     static let statistics = "bd:cstats"
 }

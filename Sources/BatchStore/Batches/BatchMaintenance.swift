@@ -40,17 +40,17 @@ public struct BatchMaintenance {
     /// finished, with their items: their ids then answer 404. Returns the ids
     /// purged and the uploaded files they owned, for the caller to remove.
     @discardableResult
-    public func purgeExpired(now: Timestamp = .now(), limit: Int = 100) throws(StoreError) -> (ids: [String], blobs: [String]) {
+    public func purgeExpired(now: Timestamp = .now(), limit: Int = 100) throws(StoreError) -> (batches: [BatchIdentity], blobs: [String]) {
         try connection.transaction {
-            () throws(StoreError) -> (ids: [String], blobs: [String]) in
+            () throws(StoreError) -> (batches: [BatchIdentity], blobs: [String]) in
             let due = try connection.statement(
                 """
-                SELECT id FROM batches WHERE status IN (\(StateSQL.list(BatchState.finals))) AND completed_at IS NOT NULL
+                SELECT tenant_id, id FROM batches WHERE status IN (\(StateSQL.list(BatchState.finals))) AND completed_at IS NOT NULL
                     AND completed_at + retention_days * 86400000 <= ? LIMIT ?
                 """
-            ).bind(.integer(now.milliseconds), .int(limit)).rows { $0.text(0) }
+            ).bind(.integer(now.milliseconds), .int(limit)).rows { BatchIdentity(tenantID: $0.text(0), batchID: $0.text(1)) }
             var blobs: [String] = []
-            for id in due { blobs += try BatchRecords(connection).deleteRows(batchID: id) }
+            for batch in due { blobs += try BatchRecords(connection).deleteRows(batchID: batch.batchID) }
             return (due, blobs)
         }
     }

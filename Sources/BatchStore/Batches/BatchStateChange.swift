@@ -63,9 +63,11 @@ extension BatchRecords {
     /// Returns true when the batch was completed.
     @discardableResult
     public func finishIfDone(batchID: String, now: Timestamp = .now()) throws(StoreError) -> Bool {
-        let version = try connection.statement(Self.finishSQL).bind(.integer(now.milliseconds), .text(batchID)).firstRow { Int($0.int(0)) }
-        guard let version else { return false }
-        connection.changedBatches[batchID] = version
+        let finished = try connection.statement(Self.finishSQL).bind(.integer(now.milliseconds), .text(batchID)).firstRow {
+            (Int($0.int(0)), $0.text(1))
+        }
+        guard let (version, tenantID) = finished else { return false }
+        connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version
         return true
     }
 }
@@ -85,6 +87,6 @@ extension BatchRecords {
     static let finishSQL = """
         UPDATE batches SET status = \(StateSQL.literal(BatchState.finished)), completed_at = ?1, updated_at = ?1, version = version + 1
         WHERE id = ?2 AND status IN (\(StateSQL.list(BatchState.finishable))) AND n_pending = 0 AND n_processing = 0
-        RETURNING version
+        RETURNING version, tenant_id
         """
 }

@@ -25,17 +25,17 @@ public struct WebhookDeliveries {
         let status = delivered ? "delivered" : (retryAt == nil ? "failed" : "pending")
         try connection.transaction {
             () throws(StoreError) in
-            let version = try connection.statement(
+            let changed = try connection.statement(
                 """
                 UPDATE batches SET webhook_attempts = webhook_attempts + 1, webhook_status = ?, webhook_last_error = ?,
                     webhook_next_at = ?, version = version + 1 WHERE id = ?
-                RETURNING version
+                RETURNING version, tenant_id
                 """
             ).bind(.text(status), .optionalText(error), retryAt.map { .integer($0.milliseconds) } ?? .null, .text(batchID)).firstRow {
-                Int($0.int(0))
+                (Int($0.int(0)), $0.text(1))
             }
             // The status document shows the delivery: cached copies must go.
-            if let version { connection.changedBatches[batchID] = version }
+            if let (version, tenantID) = changed { connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version }
         }
     }
 }

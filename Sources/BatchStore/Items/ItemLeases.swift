@@ -47,7 +47,7 @@ public struct ItemLeases {
                 Int($0.int(0))
             }
             // created -> running is visible in status documents.
-            if starting, let version { connection.changedBatches[batchID] = version }
+            if starting, let version { connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version }
             return items.sorted { $0.seq < $1.seq }
         }
     }

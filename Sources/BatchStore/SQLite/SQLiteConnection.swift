@@ -1,3 +1,4 @@
+public import BatchModel
 import CSQLite
 
 /// One SQLite connection, owned by one thread.
@@ -21,13 +22,13 @@ public final class SQLiteConnection {
     /// version after the change, for the caller to act on after the commit (the
     /// scheduler invalidates cached status documents). A rolled-back change may be
     /// listed too, so acting on an entry must be harmless. Take with `takeChangedBatches()`.
-    public var changedBatches: [String: Int] = [:]
+    public var changedBatches: [BatchIdentity: Int] = [:]
 
     /// Where this process's write transactions take turns (set by `StoreDatabase`).
     public var writerQueue: WriterQueue?
 
     /// Returns and clears `changedBatches`.
-    public func takeChangedBatches() -> [String: Int] {
+    public func takeChangedBatches() -> [BatchIdentity: Int] {
         defer { changedBatches = [:] }
         return changedBatches
     }
