@@ -35,13 +35,21 @@ import Testing
             "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", [.text("INSERT INTO t (id) VALUES ($1)")])
         #expect(prepared.int(0, 0) == 1)
 
-        // Errors carry their SQLSTATE; a failed transaction leaves nothing behind.
+        // Integrity violations are conflicts (as SQLite's constraint errors are); other
+        // errors carry their SQLSTATE; a failed transaction leaves nothing behind.
         do {
             try connection.query("INSERT INTO t (id) VALUES ($1)", [.int(1)])
             Issue.record("a duplicate key was accepted")
         } catch {
+            guard case .conflict(let message) = error else { throw error }
+            #expect(message.contains("duplicate key"))
+        }
+        do {
+            try connection.query("SELECT 1 / $1::bigint", [.int(0)])
+            Issue.record("a division by zero was accepted")
+        } catch {
             guard case .postgres(let state, _) = error else { throw error }
-            #expect(state == "23505")
+            #expect(state == "22012")
         }
         do {
             try connection.transaction { () throws(StoreError) in

@@ -48,7 +48,7 @@ import Testing
     func batchWideItemMovesFollowTheMachine(_ event: ItemEvent) throws {
         let store = try TemporaryDatabase()
         let (connection, batchID, items) = try seed(store)
-        let statement: SQLiteStatement
+        let statement: any StoreStatement
         switch event {
         case .claim:
             statement = try connection.statement(ItemLeases.claimItemsSQL).bind(.text("w2"), .integer(0), .integer(0), .text(batchID), .int(100))

@@ -60,29 +60,36 @@ final class TemporaryDatabase {
     }
 }
 
+/// Every test here runs on both backends (`StoreBackend`): a behaviour of the
+/// store cannot differ between SQLite and PostgreSQL.
 @Suite struct TenantAndKeyTests {
-    @Test func tenantNamesAreUnique() throws {
-        let temp = try TemporaryDatabase()
-        let tenants = TenantRecords(try temp.database.connect())
+    @Test(arguments: StoreBackend.allCases) func tenantNamesAreUnique(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let tenants = TenantRecords(store.connection)
         let acme = try tenants.create(name: "acme")
         #expect(try tenants.find(id: acme.id) == acme)
         #expect(try tenants.find(idOrName: "acme") == acme)
+        #expect(try tenants.find(idOrName: acme.id) == acme)
+        #expect(try tenants.list() == [acme])
         #expect(throws: StoreError.conflict("a tenant named 'acme' already exists")) { try tenants.create(name: "acme") }
     }
 
-    @Test func updatesLimits() throws {
-        let temp = try TemporaryDatabase()
-        let tenants = TenantRecords(try temp.database.connect())
+    @Test(arguments: StoreBackend.allCases) func updatesLimits(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let tenants = TenantRecords(store.connection)
         var acme = try tenants.create(name: "acme")
         acme.rateLimit = RateLimitPolicy(limit: 50, windowSeconds: 60, burst: 5, writeLimit: 10)
         acme.quota.maxItems = 1000
         try tenants.update(acme)
         #expect(try tenants.find(id: acme.id) == acme)
+        var ghost = acme
+        ghost.id = "ten-ghost000000000000"
+        #expect(throws: StoreError.notFound("tenant ten-ghost000000000000")) { try tenants.update(ghost) }
     }
 
-    @Test func keysAuthenticateUntilRevoked() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func keysAuthenticateUntilRevoked(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "acme")
         let keys = KeyRecords(connection)
         let (record, secret) = try keys.create(tenantID: tenant.id, role: .admin, name: "ops")
@@ -90,12 +97,14 @@ final class TemporaryDatabase {
         #expect(found?.0 == record)
         #expect(found?.1 == tenant)
         #expect(try keys.authenticate(hash: APIKeySecret.hash("bd_wrong")) == nil)
+        #expect(try keys.list(tenantID: tenant.id) == [record])
+        #expect(try keys.find(id: record.id) == record)
 
         let revoked = try keys.revoke(id: record.id)
         #expect(revoked.revokedAt != nil)
         #expect(try keys.authenticate(hash: secret.hash) == nil)
         // Revoking again keeps the first time.
-        #expect(try keys.revoke(id: record.id).revokedAt == revoked.revokedAt)
+        #expect(try keys.revoke(id: record.id, now: Timestamp(milliseconds: revoked.revokedAt!.milliseconds + 5000)).revokedAt == revoked.revokedAt)
     }
 
     @Test func secretsAreNeverStored() throws {
@@ -108,11 +117,37 @@ final class TemporaryDatabase {
         #expect(stored.contains(secret.hash))
     }
 
-    @Test func keysNeedAnExistingTenant() throws {
-        let temp = try TemporaryDatabase()
+    @Test(arguments: StoreBackend.allCases) func keysNeedAnExistingTenant(_ backend: StoreBackend) throws {
+        let store = try backend.open()
         #expect(throws: StoreError.notFound("tenant ten-missing")) {
-            try KeyRecords(try temp.database.connect()).create(tenantID: "ten-missing", role: .client)
+            try KeyRecords(store.connection).create(tenantID: "ten-missing", role: .client)
         }
+    }
+
+    @Test(arguments: StoreBackend.allCases) func settingsAndCacheSettings(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let settings = SettingsRecords(store.connection)
+        #expect(try settings.value(scope: "s", key: "k") == nil)
+        #expect(try settings.value(scope: "s", key: "k") { "first" } == "first")
+        #expect(try settings.value(scope: "s", key: "k") { "second" } == "first")
+        try settings.set(scope: "s", key: "k", value: "changed")
+        try settings.set(scope: "s", key: "a", value: "1")
+        #expect(try settings.all(scope: "s").map { "\($0.key)=\($0.value)" } == ["a=1", "k=changed"])
+        try settings.delete(scope: "s", key: "k")
+        #expect(try settings.value(scope: "s", key: "k") == nil)
+
+        let cache = CacheSettingsRecords(store.connection)
+        #expect(try cache.generation() == 0)
+        #expect(try cache.load() == CacheSettings())
+        try cache.apply([.status: [.running: 7]], tenantID: nil)
+        try cache.apply([.check: [.completed: 600]], tenantID: "ten-a")
+        #expect(try cache.generation() == 2)
+        let loaded = try cache.load()
+        #expect(loaded.defaults[.status]?[.running] == 7)
+        #expect(loaded.tenantOverrides["ten-a"]?[.check]?[.completed] == 600)
+        try cache.reset(tenantID: "ten-a")
+        #expect(try cache.load().tenantOverrides.isEmpty)
+        #expect(try cache.generation() == 3)
     }
 }
 

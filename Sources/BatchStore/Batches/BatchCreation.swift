@@ -285,13 +285,13 @@ extension BatchRecords {
     }
 
     /// The item insert, looked up once a transaction rather than once an item.
-    private func itemInsert() throws(StoreError) -> SQLiteStatement {
+    private func itemInsert() throws(StoreError) -> any StoreStatement {
         try connection.statement(
             "INSERT INTO items (id, batch_id, seq, custom_id, filename, file_path, blob_path, content, context, size_bytes, status) VALUES (?,?,?,?,?,?,?,?,?,?,\(StateSQL.literal(ItemState.initial)))"
         )
     }
 
-    private func insertItem(_ item: NewItem, with insert: SQLiteStatement, batchID: String, seq: Int) throws(StoreError) {
+    private func insertItem(_ item: NewItem, with insert: any StoreStatement, batchID: String, seq: Int) throws(StoreError) {
         try insert.bind(
             .text(ResourceID.make(.item)), .text(batchID), .int(seq), .optionalText(item.customID),
             .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,

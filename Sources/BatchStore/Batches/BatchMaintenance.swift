@@ -4,9 +4,9 @@ public import BatchModel
 /// items that missed their batch's completion window expire, and finished
 /// batches past their retention are purged.
 public struct BatchMaintenance {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     /// Pending items of batches whose `completion_window` has passed become
     /// `expired`; a batch with nothing left running then completes. Returns the

@@ -49,9 +49,9 @@ public struct BatchRow: Sendable, Equatable {
 /// Batches in SQLite, always scoped to a tenant: another tenant's batch is
 /// indistinguishable from one that does not exist.
 public struct BatchRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     static let columns = """
         id, tenant_id, name, collection, processor, status, priority, max_concurrent, timeout_seconds, notification_url,
@@ -61,7 +61,7 @@ public struct BatchRecords {
         input_format, configuration
         """
 
-    static func read(_ row: SQLiteStatement) -> BatchRow {
+    static func read(_ row: any StoreRow) -> BatchRow {
         var configuration = BatchConfiguration()
         configuration.priority = BatchConfiguration.Priority(rank: Int(row.int(6))) ?? .normal
         configuration.maxConcurrent = Int(row.int(7))

@@ -3,9 +3,9 @@ public import BatchModel
 /// The completion webhooks still to deliver: finished batches with a
 /// `notification_url` whose delivery has neither succeeded nor given up.
 public struct WebhookDeliveries {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     /// Finished batches whose next delivery attempt is due.
     public func due(now: Timestamp = .now(), limit: Int = 20) throws(StoreError) -> [BatchRow] {

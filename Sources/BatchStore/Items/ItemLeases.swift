@@ -6,9 +6,9 @@ public import BatchModel
 /// transaction that moves items and their batch's counters together, so status
 /// documents never need to count items.
 public struct ItemLeases {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     /// The most errors' file names an error summary keeps per type.
     public static let affectedFilesCap = 10

@@ -31,9 +31,9 @@ public struct ErrorSummaryRow: Sendable, Equatable {
 /// Reading a batch's items and error summaries, in creation order, seeking by
 /// `(batch_id, seq)` so a page costs its size whatever the batch's.
 public struct ItemRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     public func page(batchID: String, afterSeq: Int = 0, limit: Int) throws(StoreError) -> [ItemRow] {
         try connection.statement(

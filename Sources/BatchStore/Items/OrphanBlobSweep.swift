@@ -9,9 +9,9 @@ public import BatchModel
 /// Blobs younger than `minimumAgeSeconds` are left alone, since an upload may be
 /// writing one right now; at start, before requests are served, nothing is.
 public struct OrphanBlobSweep {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     /// Removes the orphans among the `*.blob` files of `directory`; their paths.
     @discardableResult

@@ -18,13 +18,13 @@ public struct MediaRow: Sendable, Equatable {
 
 /// Media records, always scoped to a tenant.
 public struct MediaRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     static let columns = "id, collection, batch_id, item_id, media_type, mime, filename, size_bytes, sha256, metadata, created_at"
 
-    static func read(_ row: SQLiteStatement) -> MediaRow {
+    static func read(_ row: any StoreRow) -> MediaRow {
         MediaRow(
             id: row.text(0), collection: row.text(1), batchID: row.optionalText(2), itemID: row.optionalText(3), mediaType: row.text(4),
             mime: row.text(5), filename: row.optionalText(6), sizeBytes: row.int(7), sha256: row.text(8), metadata: row.text(9),

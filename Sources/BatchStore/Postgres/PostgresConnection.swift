@@ -1,4 +1,5 @@
 import BatchCodecs
+public import BatchModel
 import CLibPQ
 
 /// One libpq connection to PostgreSQL, owned by one thread (as a SQLite
@@ -10,10 +11,14 @@ import CLibPQ
 /// After a connection-level failure (server gone, network, admin shutdown) the
 /// connection is unusable: every later call throws, and the caller opens a new
 /// one, as it does after a SQLite error.
-public final class PostgresConnection {
+public final class PostgresConnection: StoreConnection {
     private let handle: OpaquePointer
     /// Statement text → the name it was prepared under on this connection.
     private var prepared: [String: String] = [:]
+    /// The store's SQL (`?`, `?N` parameters) → PostgreSQL's (`$N`).
+    private var translated: [String: String] = [:]
+    public private(set) var changes = 0
+    public var changedBatches: [BatchIdentity: Int] = [:]
 
     /// Opens a connection with a libpq connection string (`host=/run/pg dbname=batchd user=batchd`)
     /// or URI; fails with the server's or libpq's message.
@@ -67,7 +72,21 @@ public final class PostgresConnection {
         }
         defer { PQclear(result) }
         try check(result)
+        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresRows(result)
+    }
+
+    /// The store's statement `sql` (`?` or `?N` parameters) on this connection.
+    public func statement(_ sql: String) throws(StoreError) -> any StoreStatement {
+        if let text = translated[sql] { return PostgresStatement(connection: self, sql: text) }
+        let text = PostgresDialect.placeholders(sql)
+        translated[sql] = text
+        return PostgresStatement(connection: self, sql: text)
+    }
+
+    /// PostgreSQL has one way to begin: rows are locked as statements reach them.
+    public func transaction<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try transaction(body)
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it
@@ -102,7 +121,10 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: return
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? "08006"
-            throw .postgres(sqlState: state, message: Self.trimmed(PQresultErrorMessage(result)))
+            let message = Self.trimmed(PQresultErrorMessage(result))
+            // Integrity violations (unique, foreign key, check) are conflicts, as SQLite's constraint errors are.
+            if state.hasPrefix("23") { throw .conflict(message) }
+            throw .postgres(sqlState: state, message: message)
         }
     }
 

@@ -6,7 +6,7 @@ import CSQLite
 /// Not `Sendable` on purpose: every FastCGI worker and scheduler thread opens its
 /// own (after any fork), so nothing waits on a lock but SQLite's single writer.
 /// Prepared statements are cached per SQL text, so the request path never parses SQL.
-public final class SQLiteConnection {
+public final class SQLiteConnection: StoreConnection {
     /// Durability of commits in WAL mode: NORMAL may lose the last commits on power
     /// loss but never corrupts; FULL syncs every commit.
     public enum Synchronous: String, Sendable {
@@ -18,20 +18,10 @@ public final class SQLiteConnection {
     private var statements: [String: SQLiteStatement] = [:]
     public let path: String
 
-    /// Batches whose state changed in this connection's transactions, with their
-    /// version after the change, for the caller to act on after the commit (the
-    /// scheduler invalidates cached status documents). A rolled-back change may be
-    /// listed too, so acting on an entry must be harmless. Take with `takeChangedBatches()`.
     public var changedBatches: [BatchIdentity: Int] = [:]
 
     /// Where this process's write transactions take turns (set by `StoreDatabase`).
     public var writerQueue: WriterQueue?
-
-    /// Returns and clears `changedBatches`.
-    public func takeChangedBatches() -> [BatchIdentity: Int] {
-        defer { changedBatches = [:] }
-        return changedBatches
-    }
 
     /// Opens (creating if needed) the database at `path` in WAL mode.
     public init(path: String, synchronous: Synchronous = .normal, busyTimeoutMilliseconds: Int32 = 5000, readOnly: Bool = false) throws(StoreError) {
@@ -71,7 +61,10 @@ public final class SQLiteConnection {
     }
 
     /// A cached prepared statement for `sql`, reset and with its bindings cleared.
-    public func statement(_ sql: String) throws(StoreError) -> SQLiteStatement {
+    public func statement(_ sql: String) throws(StoreError) -> any StoreStatement { try prepared(sql) }
+
+    /// The cached statement itself (tests and SQLite-only code read it directly).
+    public func prepared(_ sql: String) throws(StoreError) -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -88,7 +81,7 @@ public final class SQLiteConnection {
 
     /// Runs `body` in a transaction. Writers use `.immediate` so the write lock is
     /// taken up front and a busy database fails at BEGIN, not halfway through.
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    public func transaction<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if kind == .immediate, let writerQueue {
             guard writerQueue.acquire() else { throw .busy }
             defer { writerQueue.release() }
@@ -108,8 +101,6 @@ public final class SQLiteConnection {
             throw error
         }
     }
-
-    public enum TransactionKind: Sendable { case immediate, deferred }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }

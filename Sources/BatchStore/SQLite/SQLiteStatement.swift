@@ -2,7 +2,7 @@ import CSQLite
 
 /// A prepared statement of one connection. Bind parameters by 1-based index,
 /// step through rows, read columns by 0-based index.
-public final class SQLiteStatement {
+public final class SQLiteStatement: StoreStatement, StoreRow {
     let raw: OpaquePointer
     unowned let connection: SQLiteConnection
 
@@ -23,12 +23,7 @@ public final class SQLiteStatement {
 
     /// Binds values to `?` parameters in order.
     @discardableResult
-    public func bind(_ values: SQLiteValue...) throws(StoreError) -> SQLiteStatement {
-        try bind(values)
-    }
-
-    @discardableResult
-    public func bind(_ values: [SQLiteValue]) throws(StoreError) -> SQLiteStatement {
+    public func bind(_ values: [SQLiteValue]) throws(StoreError) -> any StoreStatement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let rc: Int32
@@ -67,7 +62,7 @@ public final class SQLiteStatement {
     }
 
     /// Collects every row through `read`.
-    public func rows<T>(_ read: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> [T] {
+    public func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T] {
         var result: [T] = []
         while try step() { result.append(try read(self)) }
         sqlite3_reset(raw)
@@ -75,7 +70,7 @@ public final class SQLiteStatement {
     }
 
     /// The first row through `read`, or nil.
-    public func firstRow<T>(_ read: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> T? {
+    public func firstRow<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> T? {
         defer { sqlite3_reset(raw) }
         guard try step() else { return nil }
         return try read(self)
@@ -84,15 +79,12 @@ public final class SQLiteStatement {
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
     public func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
-    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
 
     public func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(raw, column) else { return "" }
         let count = Int(sqlite3_column_bytes(raw, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
-
-    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
     public func blob(_ column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(raw, column))

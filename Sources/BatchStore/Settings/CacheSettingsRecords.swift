@@ -7,9 +7,9 @@ public import BatchModel
 /// never set falls back to the built-in defaults.
 public struct CacheSettingsRecords {
     static let scope = "cache"
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     public func load() throws(StoreError) -> CacheSettings {
         var settings = CacheSettings()

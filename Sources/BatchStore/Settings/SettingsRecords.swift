@@ -2,9 +2,9 @@ public import BatchModel
 
 /// Server settings kept in SQLite (`settings` table), by scope and key.
 public struct SettingsRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     public func value(scope: String, key: String) throws(StoreError) -> String? {
         try connection.statement("SELECT value FROM settings WHERE scope = ? AND key = ?").bind(.text(scope), .text(key)).firstRow { $0.text(0) }
@@ -15,7 +15,7 @@ public struct SettingsRecords {
     public func value(scope: String, key: String, orInsert make: () -> String) throws(StoreError) -> String {
         try connection.transaction {
             () throws(StoreError) -> String in
-            try connection.statement("INSERT OR IGNORE INTO settings (scope, key, value, updated_at) VALUES (?,?,?,?)")
+            try connection.statement("INSERT INTO settings (scope, key, value, updated_at) VALUES (?,?,?,?) ON CONFLICT (scope, key) DO NOTHING")
                 .bind(.text(scope), .text(key), .text(make()), .integer(Timestamp.now().milliseconds)).run()
             return try value(scope: scope, key: key) ?? ""
         }

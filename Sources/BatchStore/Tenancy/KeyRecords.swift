@@ -3,9 +3,9 @@ public import BatchModel
 /// API keys in SQLite. Secrets are never stored: only their SHA-256 and a
 /// visible prefix.
 public struct KeyRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     private static let columns = "k.id, k.tenant_id, k.role, k.name, k.prefix, k.created_at, k.revoked_at"
 
@@ -60,7 +60,7 @@ public struct KeyRecords {
         ).bind(.text(hash)).firstRow { row in (Self.read(row), TenantRecords.read(row, from: 7)) }
     }
 
-    static func read(_ row: SQLiteStatement) -> APIKeyRecord {
+    static func read(_ row: any StoreRow) -> APIKeyRecord {
         APIKeyRecord(
             id: row.text(0), tenantID: row.text(1), role: KeyRole(rawValue: row.text(2)) ?? .client, name: row.text(3),
             prefix: row.text(4), createdAt: Timestamp(milliseconds: row.int(5)),

@@ -2,9 +2,9 @@ public import BatchModel
 
 /// Tenants in SQLite: create, list, read, change limits.
 public struct TenantRecords {
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
 
-    public init(_ connection: SQLiteConnection) { self.connection = connection }
+    public init(_ connection: any StoreConnection) { self.connection = connection }
 
     private static let columns = "id, name, created_at, rate_limit, rate_window, rate_burst, write_rate_limit, max_batches, max_items, max_bytes"
 
@@ -66,7 +66,7 @@ public struct TenantRecords {
     }
 
     /// Reads the columns of `columns` starting at `offset`.
-    static func read(_ row: SQLiteStatement, from offset: Int32) -> Tenant {
+    static func read(_ row: any StoreRow, from offset: Int32) -> Tenant {
         Tenant(
             id: row.text(offset), name: row.text(offset + 1), createdAt: Timestamp(milliseconds: row.int(offset + 2)),
             rateLimit: RateLimitPolicy(
@@ -78,7 +78,7 @@ public struct TenantRecords {
         )
     }
 
-    static func read(_ row: SQLiteStatement) -> Tenant { read(row, from: 0) }
+    static func read(_ row: any StoreRow) -> Tenant { read(row, from: 0) }
 
     /// `columns` qualified with the alias `t`, for joins.
     static let prefixedColumns = columns.split(separator: ",").map { "t." + $0.filter { $0 != " " } }.joined(separator: ", ")

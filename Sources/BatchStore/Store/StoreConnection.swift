@@ -1,0 +1,66 @@
+public import BatchModel
+
+/// One connection to the store's database, owned by one thread: SQLite
+/// (`SQLiteConnection`, one machine) or PostgreSQL (`PostgresConnection`,
+/// several nodes). The store's records take any of them; their SQL is written
+/// once, with `?` or `?N` parameters, and each backend runs it in its dialect.
+public protocol StoreConnection: AnyObject {
+    /// Runs one or more statements without parameters, dropping any rows.
+    func execute(_ sql: String) throws(StoreError)
+    /// A statement for `sql`, prepared once per connection.
+    func statement(_ sql: String) throws(StoreError) -> any StoreStatement
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { get }
+    /// Batches whose state changed in this connection's transactions, with their
+    /// version after the change, for the caller to act on after the commit (the
+    /// scheduler invalidates cached status documents). A rolled-back change may be
+    /// listed too, so acting on an entry must be harmless.
+    var changedBatches: [BatchIdentity: Int] { get set }
+}
+
+extension StoreConnection {
+    /// A write transaction (`.immediate`).
+    public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T { try transaction(.immediate, body) }
+
+    /// Returns and clears `changedBatches`.
+    public func takeChangedBatches() -> [BatchIdentity: Int] {
+        defer { changedBatches = [:] }
+        return changedBatches
+    }
+}
+
+/// How a transaction starts. SQLite: `.immediate` takes the write lock up front,
+/// so a busy database fails at BEGIN, not halfway through. PostgreSQL locks rows
+/// as statements reach them, so both are a plain `BEGIN` there.
+public enum TransactionKind: Sendable { case immediate, deferred }
+
+/// A statement with its parameters bound (`?` in order, or `?N`), run for its
+/// effect or its rows.
+public protocol StoreStatement: AnyObject {
+    @discardableResult
+    func bind(_ values: [SQLiteValue]) throws(StoreError) -> any StoreStatement
+    func run() throws(StoreError)
+    func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T]
+    func firstRow<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> T?
+}
+
+extension StoreStatement {
+    @discardableResult
+    public func bind(_ values: SQLiteValue...) throws(StoreError) -> any StoreStatement { try bind(values) }
+}
+
+/// One row of a result, read by 0-based column.
+public protocol StoreRow {
+    func isNull(_ column: Int32) -> Bool
+    func int(_ column: Int32) -> Int64
+    func double(_ column: Int32) -> Double
+    func text(_ column: Int32) -> String
+    func blob(_ column: Int32) -> [UInt8]
+}
+
+extension StoreRow {
+    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+}

@@ -1,0 +1,37 @@
+import BatchStore
+import TestSupport
+import Testing
+
+/// The two backends of the store, for tests that must hold on both: SQLite in a
+/// temporary file, PostgreSQL on a server the test starts (`TemporaryPostgres`),
+/// each migrated to the latest schema.
+enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    /// A migrated, empty store of this backend; released (and its server stopped) with the value.
+    func open() throws -> OpenStore {
+        switch self {
+        case .sqlite:
+            let temp = try TemporaryDatabase()
+            return OpenStore(connection: try temp.database.connect(), keepAlive: temp)
+        case .postgres:
+            let server = try TemporaryPostgres()
+            let connection = try server.connect()
+            try PostgresMigrations.apply(to: connection)
+            return OpenStore(connection: connection, keepAlive: server)
+        }
+    }
+}
+
+/// A store connection with what keeps its database alive.
+final class OpenStore {
+    let connection: any StoreConnection
+    private let keepAlive: AnyObject
+
+    init(connection: any StoreConnection, keepAlive: AnyObject) {
+        self.connection = connection
+        self.keepAlive = keepAlive
+    }
+}
