@@ -6,7 +6,8 @@ import Testing
 @Suite struct ItemLeaseTests {
     /// A tenant with one queued batch of `items` noop items.
     func seed(
-        _ connection: SQLiteConnection, tenant: String = "acme", items: Int, maxConcurrent: Int = 5, priority: BatchConfiguration.Priority = .normal
+        _ connection: any StoreConnection, tenant: String = "acme", items: Int, maxConcurrent: Int = 5,
+        priority: BatchConfiguration.Priority = .normal
     ) throws -> (Tenant, BatchRow) {
         let owner = try TenantRecords(connection).find(idOrName: tenant) ?? TenantRecords(connection).create(name: tenant)
         var configuration = BatchConfiguration()
@@ -29,13 +30,13 @@ import Testing
         }
     }
 
-    func batch(_ connection: SQLiteConnection, _ id: String) throws -> BatchRow {
+    func batch(_ connection: any StoreConnection, _ id: String) throws -> BatchRow {
         try #require(try BatchRecords(connection).find(id: id))
     }
 
-    @Test func claimsRespectMaxConcurrentAndOrder() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func claimsRespectMaxConcurrentAndOrder(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try seed(connection, items: 10, maxConcurrent: 3)
         let leases = ItemLeases(connection)
         let first = try leases.claim(owner: "w1", limit: 32, leaseSeconds: 60)
@@ -50,9 +51,9 @@ import Testing
         #expect(try leases.claim(owner: "w2", limit: 2, leaseSeconds: 60).map(\.seq) == [4, 5])
     }
 
-    @Test func resultsCountOnceAndOnlyUnderTheLease() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func resultsCountOnceAndOnlyUnderTheLease(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (tenant, row) = try seed(connection, items: 3)
         let leases = ItemLeases(connection)
         let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
@@ -76,9 +77,9 @@ import Testing
         #expect(sums == [100, 2, 10, 5])
     }
 
-    @Test func lastResultCompletesTheBatchAndErrorsAreSummarized() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func lastResultCompletesTheBatchAndErrorsAreSummarized(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try seed(connection, items: 14, maxConcurrent: 20)
         let leases = ItemLeases(connection)
         let claimed = try leases.claim(owner: "w1", limit: 20, leaseSeconds: 60)
@@ -91,16 +92,14 @@ import Testing
         #expect(done.state == .completed)
         #expect(done.completedAt != nil)
         #expect(done.succeeded == 2 && done.failed == 12)
-        let summary = try connection.statement(
-            "SELECT count, json_array_length(affected_files) FROM batch_errors WHERE batch_id = ? AND error_type = 'format_error'"
-        )
-        .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1)] }
-        #expect(summary == [12, Int64(ItemLeases.affectedFilesCap)])
+        let summary = try ItemRecords(connection).errorSummary(batchID: row.id).first { $0.errorType == "format_error" }
+        #expect(summary?.count == 12)
+        #expect(summary?.affectedFiles.count == ItemLeases.affectedFilesCap)
     }
 
-    @Test func expiredLeasesAreRescuedThenFailed() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func expiredLeasesAreRescuedThenFailed(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try seed(connection, items: 1)
         let leases = ItemLeases(connection)
         let start = Timestamp(milliseconds: 1_000_000)
@@ -117,9 +116,9 @@ import Testing
         #expect(final.failed == 1 && final.state == .completed)
     }
 
-    @Test func releasedItemsGoBackUntouched() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func releasedItemsGoBackUntouched(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try seed(connection, items: 3)
         let leases = ItemLeases(connection)
         let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
@@ -129,9 +128,9 @@ import Testing
         #expect(try leases.claim(owner: "w2", limit: 3, leaseSeconds: 60).map(\.attempt) == [1, 1, 1])
     }
 
-    @Test func pausedBatchesAreNotClaimed() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func pausedBatchesAreNotClaimed(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (tenant, row) = try seed(connection, items: 3)
         _ = try BatchRecords(connection).apply(.pause, batchID: row.id, tenantID: tenant.id)
         #expect(try ItemLeases(connection).claim(owner: "w1", limit: 3, leaseSeconds: 60).isEmpty)
@@ -139,9 +138,9 @@ import Testing
         #expect(try ItemLeases(connection).claim(owner: "w1", limit: 3, leaseSeconds: 60).count == 3)
     }
 
-    @Test func highPriorityFirstThenFairBetweenTenants() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func highPriorityFirstThenFairBetweenTenants(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, big) = try seed(connection, tenant: "big", items: 1000, maxConcurrent: 1000)
         let (_, urgent) = try seed(connection, tenant: "big", items: 2, maxConcurrent: 10, priority: .high)
         let leases = ItemLeases(connection)
@@ -154,7 +153,7 @@ import Testing
 }
 
 @Suite struct BatchMaintenanceTests {
-    func seed(_ connection: SQLiteConnection, window: Int?, retention: Int = 30, created: Timestamp) throws -> (Tenant, String) {
+    func seed(_ connection: any StoreConnection, window: Int?, retention: Int = 30, created: Timestamp) throws -> (Tenant, String) {
         let tenant = try TenantRecords(connection).find(idOrName: "acme") ?? TenantRecords(connection).create(name: "acme")
         var configuration = BatchConfiguration()
         configuration.completionWindowSeconds = window
@@ -167,9 +166,9 @@ import Testing
         return (tenant, row.id)
     }
 
-    @Test func itemsMissingTheWindowExpireAndTheBatchCompletes() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func itemsMissingTheWindowExpireAndTheBatchCompletes(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let created = Timestamp(milliseconds: 1_000_000_000)
         let (_, id) = try seed(connection, window: 3600, created: created)
         let leases = ItemLeases(connection)
@@ -191,16 +190,16 @@ import Testing
         #expect(row.state == .completed && row.succeeded == 1)
     }
 
-    @Test func batchesWithoutAWindowNeverExpire() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func batchesWithoutAWindowNeverExpire(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         _ = try seed(connection, window: nil, created: Timestamp(milliseconds: 0))
         #expect(try BatchMaintenance(connection).expireOverdue(now: .now()) == 0)
     }
 
-    @Test func finishedBatchesArePurgedAfterTheirRetention() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func finishedBatchesArePurgedAfterTheirRetention(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let created = Timestamp(milliseconds: 1_000_000_000)
         let (tenant, id) = try seed(connection, window: nil, retention: 2, created: created)
         let (_, running) = try seed(connection, window: nil, retention: 1, created: created)
@@ -226,16 +225,16 @@ import Testing
         }
     }
 
-    func errorType(_ connection: SQLiteConnection, _ id: String) throws -> (String?, Int) {
+    func errorType(_ connection: any StoreConnection, _ id: String) throws -> (String?, Int) {
         try #require(
             try connection.statement("SELECT error_type, crashes FROM items WHERE id = ?").bind(.text(id)).firstRow {
                 ($0.optionalText(0), Int($0.int(1)))
             })
     }
 
-    @Test func aFirstCrashRetriesAtOnceASecondFailsForGood() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func aFirstCrashRetriesAtOnceASecondFailsForGood(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try base.seed(connection, items: 1)
         let leases = ItemLeases(connection)
         let first = try leases.claim(owner: "w1", limit: 1, leaseSeconds: 60)
@@ -252,9 +251,9 @@ import Testing
         #expect(try errorType(connection, second[0].id) == ("processing_error", 2))
     }
 
-    @Test func aCrashUnderALostLeaseChangesNothing() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func aCrashUnderALostLeaseChangesNothing(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try base.seed(connection, items: 1)
         let leases = ItemLeases(connection)
         var claimed = try leases.claim(owner: "w1", limit: 1, leaseSeconds: 60)
@@ -264,9 +263,9 @@ import Testing
         #expect(batch.processing == 1 && batch.pending == 0)
     }
 
-    @Test func serverCrashesCountTheSameWay() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func serverCrashesCountTheSameWay(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let (_, row) = try base.seed(connection, items: 2)
         let leases = ItemLeases(connection)
         let claimed = try leases.claim(owner: "w1", limit: 2, leaseSeconds: 60)

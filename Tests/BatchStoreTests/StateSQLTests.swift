@@ -9,8 +9,8 @@ import Testing
 @Suite struct StateSQLTests {
     /// A batch of one item per item state, each leased to `w` at attempt 1 (the
     /// lease fence matches), the batch forced into `batchState`.
-    func seed(_ store: TemporaryDatabase, batchState: BatchState = .running) throws -> (SQLiteConnection, String, [ItemState: String]) {
-        let connection = try store.database.connect()
+    func seed(_ store: OpenStore, batchState: BatchState = .running) throws -> (any StoreConnection, String, [ItemState: String]) {
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "acme")
         let batch = NewBatch(
             name: "b", processor: "noop", configuration: BatchConfiguration(),
@@ -30,7 +30,7 @@ import Testing
         return (connection, row.id, byState)
     }
 
-    func states(_ connection: SQLiteConnection, _ items: [ItemState: String]) throws -> [ItemState: ItemState] {
+    func states(_ connection: any StoreConnection, _ items: [ItemState: String]) throws -> [ItemState: ItemState] {
         var now: [ItemState: ItemState] = [:]
         for (was, id) in items {
             now[was] =
@@ -44,9 +44,9 @@ import Testing
         Dictionary(uniqueKeysWithValues: ItemState.allCases.map { ($0, $0.applying(event) ?? $0) })
     }
 
-    @Test(arguments: [ItemEvent.claim, .cancel, .retry, .expire])
-    func batchWideItemMovesFollowTheMachine(_ event: ItemEvent) throws {
-        let store = try TemporaryDatabase()
+    @Test(arguments: StoreBackend.allCases, [ItemEvent.claim, .cancel, .retry, .expire])
+    func batchWideItemMovesFollowTheMachine(_ backend: StoreBackend, _ event: ItemEvent) throws {
+        let store = try backend.open()
         let (connection, batchID, items) = try seed(store)
         let statement: any StoreStatement
         switch event {
@@ -61,9 +61,9 @@ import Testing
         #expect(try states(connection, items) == expected(event))
     }
 
-    @Test(arguments: [ItemEvent.succeed, .fail, .rescue])
-    func leasedItemMovesFollowTheMachine(_ event: ItemEvent) throws {
-        let store = try TemporaryDatabase()
+    @Test(arguments: StoreBackend.allCases, [ItemEvent.succeed, .fail, .rescue])
+    func leasedItemMovesFollowTheMachine(_ backend: StoreBackend, _ event: ItemEvent) throws {
+        let store = try backend.open()
         let (connection, _, items) = try seed(store)
         for id in items.values {
             switch event {
@@ -80,9 +80,9 @@ import Testing
         #expect(try states(connection, items) == expected(event))
     }
 
-    @Test func unfinishedItemsFailOrReturnAsTheMachineSays() throws {
+    @Test(arguments: StoreBackend.allCases) func unfinishedItemsFailOrReturnAsTheMachineSays(_ backend: StoreBackend) throws {
         for (sql, event) in [(ItemLeases.returnUnfinishedSQL, ItemEvent.rescue), (ItemLeases.retryAfterCrashSQL, .rescue)] {
-            let store = try TemporaryDatabase()
+            let store = try backend.open()
             let (connection, _, items) = try seed(store)
             for id in items.values {
                 if sql == ItemLeases.returnUnfinishedSQL {
@@ -93,7 +93,7 @@ import Testing
             }
             #expect(try states(connection, items) == expected(event))
         }
-        let store = try TemporaryDatabase()
+        let store = try backend.open()
         let (connection, _, items) = try seed(store)
         for id in items.values {
             try connection.statement(ItemLeases.failUnfinishedSQL).bind(.integer(0), .text("gone"), .null, .null, .text(id)).run()
@@ -101,9 +101,9 @@ import Testing
         #expect(try states(connection, items) == expected(.fail))
     }
 
-    @Test(arguments: BatchState.allCases)
-    func aClaimTakesOnlyFromRunnableBatchesAndStartsThem(_ state: BatchState) throws {
-        let store = try TemporaryDatabase()
+    @Test(arguments: StoreBackend.allCases, BatchState.allCases)
+    func aClaimTakesOnlyFromRunnableBatchesAndStartsThem(_ backend: StoreBackend, _ state: BatchState) throws {
+        let store = try backend.open()
         let (connection, batchID, _) = try seed(store, batchState: state)
         let claimed = try ItemLeases(connection).claim(owner: "w2", limit: 10, leaseSeconds: 60)
         #expect(claimed.isEmpty == !state.isRunnable)
@@ -111,9 +111,9 @@ import Testing
         #expect(after.state == (claimed.isEmpty ? state : state.starting() ?? state))
     }
 
-    @Test(arguments: BatchState.allCases)
-    func aBatchWithNothingLeftFinishesAsTheMachineSays(_ state: BatchState) throws {
-        let store = try TemporaryDatabase()
+    @Test(arguments: StoreBackend.allCases, BatchState.allCases)
+    func aBatchWithNothingLeftFinishesAsTheMachineSays(_ backend: StoreBackend, _ state: BatchState) throws {
+        let store = try backend.open()
         let (connection, batchID, _) = try seed(store, batchState: state)
         try connection.statement("UPDATE batches SET n_pending = 0, n_processing = 0 WHERE id = ?").bind(.text(batchID)).run()
         let finished = try BatchRecords(connection).finishIfDone(batchID: batchID)

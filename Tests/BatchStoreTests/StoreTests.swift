@@ -152,9 +152,9 @@ final class TemporaryDatabase {
 }
 
 @Suite struct BatchLookupTests {
-    @Test func batchesAreScopedToTheirTenant() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func batchesAreScopedToTheirTenant(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let a = try TenantRecords(connection).create(name: "a")
         let b = try TenantRecords(connection).create(name: "b")
         try connection.statement(
@@ -171,9 +171,9 @@ final class TemporaryDatabase {
 }
 
 @Suite struct ProducedItemsTests {
-    @Test func itemsThatWalkOutDifferentlyFromTheirCountStoreNothing() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func itemsThatWalkOutDifferentlyFromTheirCountStoreNothing(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "a")
         let shortWalk = NewItems(count: 3, totalBytes: 3) { emit in _ = emit(NewItem(content: [1], row: 1)) }
         let batch = NewBatch(name: "b", processor: "noop", items: shortWalk)
@@ -186,9 +186,9 @@ final class TemporaryDatabase {
         #expect(counts == [0, 0])
     }
 
-    @Test func producedItemsAreStoredInOrder() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func producedItemsAreStoredInOrder(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "a")
         let produced = NewItems(count: 3, totalBytes: 6) { emit in
             for row in 1...3 where !emit(NewItem(content: Array(repeating: UInt8(row), count: row), customID: "c\(row)", row: row)) { return }
@@ -241,12 +241,13 @@ final class TemporaryDatabase {
 }
 
 @Suite struct OrphanBlobSweepTests {
-    @Test func onlyOldBlobsNoItemOwnsAreRemoved() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func onlyOldBlobsNoItemOwnsAreRemoved(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "a")
-        let blobs = temp.folder + "/blobs"
+        let blobs = NSTemporaryDirectory() + "batchd-blobs-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: blobs) }
         for name in ["owned.blob", "owned-elsewhere.blob", "orphan.blob", "young-orphan.blob", "notes.txt"] {
             _ = FileManager.default.createFile(atPath: blobs + "/" + name, contents: Data([1, 2, 3]))
         }

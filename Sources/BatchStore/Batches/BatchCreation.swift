@@ -165,7 +165,9 @@ extension BatchRecords {
     func discardStaged(_ id: String) {
         func removeSome() throws(StoreError) -> Int {
             try connection.transaction { () throws(StoreError) -> Int in
-                try connection.statement("DELETE FROM items WHERE rowid IN (SELECT rowid FROM items WHERE batch_id = ? LIMIT ?)")
+                // SQLite deletes fastest by rowid; PostgreSQL has none (ctid is not stable across a vacuum).
+                let key = connection.dialect == .sqlite ? "rowid" : "id"
+                try connection.statement("DELETE FROM items WHERE \(key) IN (SELECT \(key) FROM items WHERE batch_id = ? LIMIT ?)")
                     .bind(.text(id), .int(Self.createChunkItems)).run()
                 let removed = connection.changes
                 if removed == 0 {

@@ -167,14 +167,8 @@ public struct ItemLeases {
     /// Adds one failure to the batch's summary for its type, keeping at most
     /// `affectedFilesCap` file names.
     private func recordError(type: String, file: String, batchID: String) throws(StoreError) {
-        try connection.statement(
-            """
-            INSERT INTO batch_errors (batch_id, error_type, count, affected_files) VALUES (?1, ?2, 1, json_array(?3))
-            ON CONFLICT (batch_id, error_type) DO UPDATE SET count = count + 1,
-                affected_files = CASE WHEN json_array_length(affected_files) < ?4
-                    THEN json_insert(affected_files, '$[#]', ?3) ELSE affected_files END
-            """
-        ).bind(.text(batchID), .text(type), .text(file), .int(Self.affectedFilesCap)).run()
+        try connection.statement(connection.dialect == .sqlite ? Self.recordErrorSQL : Self.recordErrorPostgresSQL)
+            .bind(.text(batchID), .text(type), .text(file), .int(Self.affectedFilesCap)).run()
     }
 
     /// After the first death of the process running it: the item goes back to
@@ -361,5 +355,21 @@ extension ItemLeases {
     static let returnUnfinishedSQL = """
         UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, crashes = coalesce(?1, crashes)
         WHERE id = ?2 AND \(StateSQL.itemsMovedBy(.rescue))
+        """
+
+    /// The error summary's upsert: JSON functions are the one thing the two
+    /// dialects spell differently here (`affected_files` is a JSON array as text).
+    static let recordErrorSQL = """
+        INSERT INTO batch_errors (batch_id, error_type, count, affected_files) VALUES (?1, ?2, 1, json_array(?3))
+        ON CONFLICT (batch_id, error_type) DO UPDATE SET count = count + 1,
+            affected_files = CASE WHEN json_array_length(affected_files) < ?4
+                THEN json_insert(affected_files, '$[#]', ?3) ELSE affected_files END
+        """
+
+    static let recordErrorPostgresSQL = """
+        INSERT INTO batch_errors (batch_id, error_type, count, affected_files) VALUES (?1, ?2, 1, jsonb_build_array(?3::text)::text)
+        ON CONFLICT (batch_id, error_type) DO UPDATE SET count = batch_errors.count + 1,
+            affected_files = CASE WHEN jsonb_array_length(batch_errors.affected_files::jsonb) < ?4::bigint
+                THEN (batch_errors.affected_files::jsonb || jsonb_build_array(?3::text))::text ELSE batch_errors.affected_files END
         """
 }

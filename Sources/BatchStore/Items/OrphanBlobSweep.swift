@@ -27,7 +27,8 @@ public struct OrphanBlobSweep {
         // Blob names are unique; a row naming the folder another way (a symlink, a
         // relative state dir) still owns its blob. Slower, so only for the few that
         // the exact path did not find.
-        let ownerByName = try connection.statement("SELECT 1 FROM items WHERE blob_path IS NOT NULL AND substr(blob_path, -length(?1)) = ?1 LIMIT 1")
+        let endsWithName = connection.dialect == .sqlite ? "substr(blob_path, -length(?1)) = ?1" : "right(blob_path, length(?1::text)) = ?1"
+        let ownerByName = try connection.statement("SELECT 1 FROM items WHERE blob_path IS NOT NULL AND \(endsWithName) LIMIT 1")
         var removed: [String] = []
         for name in names {
             let path = directory + "/" + name

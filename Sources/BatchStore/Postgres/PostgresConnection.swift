@@ -19,6 +19,7 @@ public final class PostgresConnection: StoreConnection {
     private var translated: [String: String] = [:]
     public private(set) var changes = 0
     public var changedBatches: [BatchIdentity: Int] = [:]
+    public var dialect: StoreDialect { .postgres }
 
     /// Opens a connection with a libpq connection string (`host=/run/pg dbname=batchd user=batchd`)
     /// or URI; fails with the server's or libpq's message.

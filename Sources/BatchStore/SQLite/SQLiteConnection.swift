@@ -19,6 +19,7 @@ public final class SQLiteConnection: StoreConnection {
     public let path: String
 
     public var changedBatches: [BatchIdentity: Int] = [:]
+    public var dialect: StoreDialect { .sqlite }
 
     /// Where this process's write transactions take turns (set by `StoreDatabase`).
     public var writerQueue: WriterQueue?

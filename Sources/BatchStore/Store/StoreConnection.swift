@@ -5,6 +5,9 @@ public import BatchModel
 /// several nodes). The store's records take any of them; their SQL is written
 /// once, with `?` or `?N` parameters, and each backend runs it in its dialect.
 public protocol StoreConnection: AnyObject {
+    /// Which SQL a statement that cannot be written once (JSON functions, row
+    /// locks) is written in.
+    var dialect: StoreDialect { get }
     /// Runs one or more statements without parameters, dropping any rows.
     func execute(_ sql: String) throws(StoreError)
     /// A statement for `sql`, prepared once per connection.
@@ -30,6 +33,9 @@ extension StoreConnection {
         return changedBatches
     }
 }
+
+/// The two SQL dialects the store speaks.
+public enum StoreDialect: Sendable { case sqlite, postgres }
 
 /// How a transaction starts. SQLite: `.immediate` takes the write lock up front,
 /// so a busy database fails at BEGIN, not halfway through. PostgreSQL locks rows
