@@ -15,23 +15,28 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .sqlite:
             let temp = try TemporaryDatabase()
-            return OpenStore(connection: try temp.database.connect(), keepAlive: temp)
+            let database = temp.database
+            return OpenStore(connection: try temp.database.connect(), keepAlive: temp) { try database.connect() }
         case .postgres:
             let server = try TemporaryPostgres()
             let connection = try server.connect()
             try PostgresMigrations.apply(to: connection)
-            return OpenStore(connection: connection, keepAlive: server)
+            let conninfo = server.conninfo
+            return OpenStore(connection: connection, keepAlive: server) { try PostgresConnection(conninfo) }
         }
     }
 }
 
-/// A store connection with what keeps its database alive.
+/// A store connection with what keeps its database alive, and a way to open
+/// more (one per thread, as batchd's workers and nodes have).
 final class OpenStore {
     let connection: any StoreConnection
+    let connect: @Sendable () throws -> any StoreConnection
     private let keepAlive: AnyObject
 
-    init(connection: any StoreConnection, keepAlive: AnyObject) {
+    init(connection: any StoreConnection, keepAlive: AnyObject, connect: @escaping @Sendable () throws -> any StoreConnection) {
         self.connection = connection
         self.keepAlive = keepAlive
+        self.connect = connect
     }
 }

@@ -27,12 +27,14 @@ public struct ItemLeases {
     public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), limitFor: (String) -> Int) throws(StoreError) -> [ClaimedItem] {
         try connection.transaction {
             () throws(StoreError) -> [ClaimedItem] in
-            let candidate = try connection.statement(Self.candidateSQL).bind(.integer(now.milliseconds)).firstRow { row in
-                (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1, row.int(7) == 1)
-            }
+            let postgres = connection.dialect == .postgres
+            let candidate = try connection.statement(postgres ? Self.candidatePostgresSQL : Self.candidateSQL).bind(.integer(now.milliseconds))
+                .firstRow { row in
+                    (row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1, row.int(7) == 1)
+                }
             guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite, starting) = candidate else { return [] }
             let ms = now.milliseconds
-            let items = try connection.statement(Self.claimItemsSQL).bind(
+            let items = try connection.statement(postgres ? Self.claimItemsPostgresSQL : Self.claimItemsSQL).bind(
                 .text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(max(1, min(limitFor(processor), free)))
             )
             .rows { row in
@@ -314,6 +316,24 @@ extension ItemLeases {
                 WHERE o.tenant_id = b.tenant_id AND o.status IN (\(StateSQL.list(BatchState.runnable)))) ASC,
             b.last_claimed_at ASC, b.created_at ASC
         LIMIT 1
+        """
+
+    /// On PostgreSQL, where several nodes claim at once: the chosen batch row is
+    /// locked, and a batch another node is claiming from is skipped rather than
+    /// waited for, so `max_concurrent` and the counters stay exact and nodes spread
+    /// over batches. Fairness and priority are decided on the batch and tenant
+    /// rows, never by scanning items.
+    static let candidatePostgresSQL = candidateSQL + " FOR UPDATE OF b SKIP LOCKED"
+
+    /// The batch's items behind a materialized CTE (picked once, then updated),
+    /// skipping any a concurrent transaction holds.
+    static let claimItemsPostgresSQL = """
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM items WHERE batch_id = ?4 AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT ?5 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE items SET status = \(StateSQL.target(of: .claim)), lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
+        FROM picked WHERE items.id = picked.id
+        RETURNING items.id, items.seq, items.attempt, items.content, items.file_path, items.filename, items.custom_id, items.context, items.crashes
         """
 
     static let claimItemsSQL = """
