@@ -50,7 +50,7 @@ public final class Scheduler: Service {
     private let instance: String
     public let name = "scheduler"
     /// Started by `start()` once the leftovers of the last run are dealt with.
-    private let workers = Mutex<[PeriodicWorker<SQLiteConnection>]>([])
+    private let workers = Mutex<[PeriodicWorker<any StoreConnection>]>([])
     /// Shared with the API workers: invalidations that could not reach Redis are replayed by whoever gets there first.
     private let invalidator: CacheInvalidator
 
@@ -73,7 +73,7 @@ public final class Scheduler: Service {
 
     /// After a commit: a batch that started, finished or expired must not be
     /// shown in its old state by a cached status document.
-    private func publishChanges(_ connection: SQLiteConnection, _ redis: RedisConnection?) {
+    private func publishChanges(_ connection: any StoreConnection, _ redis: RedisConnection?) {
         guard configuration.redisEndpoint != nil else {
             _ = connection.takeChangedBatches()
             return
@@ -148,8 +148,8 @@ public final class Scheduler: Service {
     /// One claim of runnable items for `owner`, run one after another; `.wait`
     /// when there was nothing to claim.
     private func claimAndRun(
-        _ store: SQLiteConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal
-    ) throws(StoreError) -> PeriodicWorker<SQLiteConnection>.Pace {
+        _ store: any StoreConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal
+    ) throws(StoreError) -> PeriodicWorker<any StoreConnection>.Pace {
         let leases = ItemLeases(store)
         let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
         publishChanges(store, redis)
@@ -192,7 +192,7 @@ public final class Scheduler: Service {
     }
 
     /// Removes upload blobs no item owns (`OrphanBlobSweep`), and says so.
-    private func sweepBlobs(_ connection: SQLiteConnection, minimumAgeSeconds: Int) {
+    private func sweepBlobs(_ connection: any StoreConnection, minimumAgeSeconds: Int) {
         guard let directory = configuration.blobDirectory else { return }
         do {
             let removed = try OrphanBlobSweep(connection).sweep(directory: directory, minimumAgeSeconds: minimumAgeSeconds)
@@ -204,7 +204,7 @@ public final class Scheduler: Service {
 
     /// The rescuer's pass: expired leases handed back, overdue items expired,
     /// batches past their retention purged.
-    private func maintain(_ connection: SQLiteConnection, redis: RedisConnection?) throws(StoreError) {
+    private func maintain(_ connection: any StoreConnection, redis: RedisConnection?) throws(StoreError) {
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
         let maintenance = BatchMaintenance(connection)
@@ -227,7 +227,7 @@ private final class LeaseCheck: @unchecked Sendable {
     let leaseSeconds: Int
     private var checkedAt = SystemClock.monotonicMilliseconds()
     private var lost = false
-    private var connection: SQLiteConnection?
+    private var connection: (any StoreConnection)?
 
     init(item: ClaimedItem, database: StoreDatabase, leaseSeconds: Int) {
         self.item = item

@@ -52,7 +52,7 @@ public final class WebhookDispatcher: Service {
     private let inFlight = Mutex<[String: String]>([:])
     /// Left by each delivery thread when its attempt is recorded: a stop waits for them.
     private let deliveries = DispatchGroup()
-    private let poller: PeriodicWorker<SQLiteConnection>
+    private let poller: PeriodicWorker<any StoreConnection>
 
     public init(
         configuration: Configuration, database: StoreDatabase, secret: String, logger: Logger, sender: Sender? = nil,
@@ -66,7 +66,7 @@ public final class WebhookDispatcher: Service {
         let (timeout, policy) = (configuration.timeoutSeconds, configuration.policy)
         self.sender = sender ?? { url, body, headers in WebhookClient.post(url: url, body: body, headers: headers, timeout: timeout, policy: policy) }
         // Two passes a second on one connection; deliveries run on threads of their own.
-        var poller: PeriodicWorker<SQLiteConnection>?
+        var poller: PeriodicWorker<any StoreConnection>?
         let box = UnownedDispatcher()
         poller = PeriodicWorker(
             name: "webhooks", intervalMilliseconds: configuration.pollMilliseconds, logger: logger, connect: { try database.connect() },
@@ -92,7 +92,7 @@ public final class WebhookDispatcher: Service {
         poller.finishStopping(by: deadline) && deliveries.wait(timeout: deadline) == .success
     }
 
-    private func pass(_ connection: SQLiteConnection, redis: RedisConnection?) throws(StoreError) {
+    private func pass(_ connection: any StoreConnection, redis: RedisConnection?) throws(StoreError) {
         _ = try deliverDue(using: connection, waitForDeliveries: false)
         for (batch, version) in connection.takeChangedBatches() where configuration.redisEndpoint != nil {
             invalidator.invalidate(redis, batch: batch, version: version)
@@ -115,7 +115,7 @@ public final class WebhookDispatcher: Service {
 
     /// One pass on `connection`: starts every due delivery the bounds allow, each on
     /// a thread of its own that records its attempt on a connection of its own.
-    func deliverDue(using connection: SQLiteConnection, now: Timestamp = .now(), waitForDeliveries: Bool) throws(StoreError) -> Int {
+    func deliverDue(using connection: any StoreConnection, now: Timestamp = .now(), waitForDeliveries: Bool) throws(StoreError) -> Int {
         let started = DispatchGroup()
         defer { if waitForDeliveries { started.wait() } }
         var count = 0

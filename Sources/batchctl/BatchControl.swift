@@ -32,8 +32,16 @@ struct StoreLocation: ParsableArguments {
     @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
     var database: String = ProcessInfo.processInfo.environment["BATCHD_DATABASE"] ?? ""
 
+    @Option(help: "PostgreSQL store: a libpq connection string or postgresql:// URI (env BATCHD_POSTGRES).")
+    var postgres: String = ProcessInfo.processInfo.environment["BATCHD_POSTGRES"] ?? ""
+
     /// Opens the database, creating and migrating it when needed.
-    func open() throws -> SQLiteConnection {
+    func open() throws -> any StoreConnection {
+        if !postgres.isEmpty {
+            let store = StoreDatabase(postgres: postgres)
+            try store.prepare()
+            return try store.connect()
+        }
         let path = database.isEmpty ? StateLayout(stateDir).database : database
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -49,7 +57,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func findTenant(_ idOrName: String, in connection: SQLiteConnection) throws -> Tenant {
+func findTenant(_ idOrName: String, in connection: any StoreConnection) throws -> Tenant {
     guard let tenant = try TenantRecords(connection).find(idOrName: idOrName) else {
         throw CommandFailure("no tenant with id or name '\(idOrName)'")
     }

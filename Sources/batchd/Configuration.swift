@@ -25,6 +25,10 @@ struct Configuration: ParsableArguments {
     @Option(help: "SQLite database file (env BATCHD_DATABASE; default <state-dir>/var/batchd.sqlite3).")
     var database: String = environment["BATCHD_DATABASE"] ?? ""
 
+    @Option(
+        help: "PostgreSQL store instead of SQLite: a libpq connection string or postgresql:// URI, shared by every node (env BATCHD_POSTGRES).")
+    var postgres: String = environment["BATCHD_POSTGRES"] ?? ""
+
     @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
     var redis: String = environment["BATCHD_REDIS"] ?? ""
 
@@ -175,7 +179,8 @@ struct Configuration: ParsableArguments {
     }
 
     var storeDatabase: StoreDatabase {
-        StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
+        if !postgres.isEmpty { return StoreDatabase(postgres: postgres) }
+        return StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
     }
     var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
     /// `--socket-mode` as a file mode (`validate()` has checked it is octal).

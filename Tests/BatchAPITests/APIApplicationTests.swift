@@ -13,7 +13,7 @@ import Testing
 final class ApplicationFixture {
     let folder: String
     let app: APIApplication
-    let connection: SQLiteConnection
+    let connection: any StoreConnection
     let tenant: Tenant
     let clientKey: String
     let adminKey: String

@@ -12,7 +12,7 @@ import Testing
     final class Fixture {
         let store: TemporaryStore
         var database: StoreDatabase { store.database }
-        var connection: SQLiteConnection { store.connection }
+        var connection: any StoreConnection { store.connection }
 
         init() throws { store = try TemporaryStore(label: "scheduler") }
 

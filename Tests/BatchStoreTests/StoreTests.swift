@@ -18,12 +18,17 @@ final class TemporaryDatabase {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// A SQLite connection as such, for what only SQLite has (PRAGMAs, its migrations).
+    func sqlite() throws -> SQLiteConnection {
+        try #require(try database.connect() as? SQLiteConnection)
+    }
 }
 
 @Suite struct MigrationTests {
     @Test func appliesAllMigrationsOnceInWALMode() throws {
         let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+        let connection = try temp.sqlite()
         #expect(try Migrations.currentVersion(of: connection) == Migrations.latestVersion)
         #expect(try connection.statement("PRAGMA journal_mode").firstRow { $0.text(0) } == "wal")
         // A second start finds nothing to do and keeps data.
@@ -373,7 +378,7 @@ final class TemporaryDatabase {
 }
 
 @Suite struct ChunkedCreateTests {
-    func fixture() throws -> (TemporaryDatabase, SQLiteConnection, Tenant) {
+    func fixture() throws -> (TemporaryDatabase, any StoreConnection, Tenant) {
         let temp = try TemporaryDatabase()
         let connection = try temp.database.connect()
         return (temp, connection, try TenantRecords(connection).create(name: "a"))

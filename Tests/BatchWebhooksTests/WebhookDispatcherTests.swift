@@ -13,7 +13,7 @@ import Testing
     final class Fixture {
         let store: TemporaryStore
         var database: StoreDatabase { store.database }
-        var connection: SQLiteConnection { store.connection }
+        var connection: any StoreConnection { store.connection }
         var tenant: Tenant { store.tenant }
 
         init() throws { store = try TemporaryStore(label: "webhooks") }

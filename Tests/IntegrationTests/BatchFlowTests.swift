@@ -22,8 +22,11 @@ import Testing
         return last
     }
 
-    @Test func aNoopBatchRunsToCompletion() throws {
-        let stack = try TestStack()
+    /// On SQLite, and on PostgreSQL (the store several nodes share): the same API, the same answers.
+    @Test(arguments: ["sqlite", "postgres"]) func aNoopBatchRunsToCompletion(store: String) throws {
+        var options = TestStack.Options()
+        options.postgres = store == "postgres"
+        let stack = try TestStack(options)
         defer { stack.stop() }
         let created = try stack.sendJSON(
             "POST", "/v1/batches", key: stack.clientKey,

@@ -7,7 +7,7 @@ import Foundation
 public final class TemporaryStore {
     public let folder: String
     public let database: StoreDatabase
-    public let connection: SQLiteConnection
+    public let connection: any StoreConnection
     public let tenant: Tenant
 
     public init(label: String = "store") throws {

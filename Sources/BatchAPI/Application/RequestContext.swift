@@ -44,7 +44,7 @@ public final class RequestContext {
     }
 
     /// The worker's store connection, or 503 when the database cannot be opened.
-    public func store(operation: String) throws(APIError) -> SQLiteConnection {
+    public func store(operation: String) throws(APIError) -> any StoreConnection {
         do {
             return try resources.store()
         } catch {
@@ -71,7 +71,7 @@ public final class RequestContext {
 
     /// Runs a store call, mapping its failure to the wire in the one shared way.
     public func withStore<T>(
-        _ operation: String, details: JSONObject = JSONObject(), _ body: (SQLiteConnection) throws(StoreError) -> T
+        _ operation: String, details: JSONObject = JSONObject(), _ body: (any StoreConnection) throws(StoreError) -> T
     ) throws(APIError) -> T {
         let connection = try store(operation: operation)
         do {

@@ -23,7 +23,7 @@ public final class WorkerResources {
     public let lane: LowPriorityLane?
     /// Shared by every worker: requests in flight per tenant and key (nil: unbounded, as in unit tests).
     public let budget: ConcurrencyBudget?
-    private var connection: SQLiteConnection?
+    private var connection: (any StoreConnection)?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
@@ -50,7 +50,7 @@ public final class WorkerResources {
     }
 
     /// This thread's SQLite connection, opened on first use and reopened after a failure to open.
-    public func store() throws(StoreError) -> SQLiteConnection {
+    public func store() throws(StoreError) -> any StoreConnection {
         if let connection { return connection }
         let opened = try database.connect()
         connection = opened

@@ -11,7 +11,7 @@ public import Logging
 /// hits and misses are added to the shared figures in Redis once a second.
 public final class CacheHousekeeping: Service {
     public let name = "cache-housekeeping"
-    private let worker: PeriodicWorker<SQLiteConnection>
+    private let worker: PeriodicWorker<any StoreConnection>
 
     public init(database: StoreDatabase, redis endpoint: RedisEndpoint, settings: CacheSettingsCell, metrics: RequestMetrics, logger: Logger) {
         worker = PeriodicWorker(

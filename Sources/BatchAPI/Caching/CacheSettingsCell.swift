@@ -31,7 +31,7 @@ public final class CacheSettingsCell: Sendable {
     /// failure keeps the last settings (caching must not fail requests) and
     /// returns the error for the caller to log.
     @discardableResult
-    public func refresh(_ connection: SQLiteConnection) -> StoreError? {
+    public func refresh(_ connection: any StoreConnection) -> StoreError? {
         do throws(StoreError) {
             let records = CacheSettingsRecords(connection)
             let stored = try records.generation()

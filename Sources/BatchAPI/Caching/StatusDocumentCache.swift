@@ -54,7 +54,7 @@ public enum StatusDocumentCache {
 
     /// The document for `key`, or nil when `build` finds no such batch (not cached).
     public static func serve(
-        _ context: RequestContext, key: StatusCacheKey, build: (SQLiteConnection) throws(StoreError) -> Built?
+        _ context: RequestContext, key: StatusCacheKey, build: (any StoreConnection) throws(StoreError) -> Built?
     ) throws(APIError) -> Served? {
         let resources = context.resources
         let cache = resources.statusCache
@@ -100,7 +100,7 @@ public enum StatusDocumentCache {
     }
 
     static func rebuild(
-        _ context: RequestContext, _ redis: RedisConnection, _ key: StatusCacheKey, _ build: (SQLiteConnection) throws(StoreError) -> Built?
+        _ context: RequestContext, _ redis: RedisConnection, _ key: StatusCacheKey, _ build: (any StoreConnection) throws(StoreError) -> Built?
     ) throws(APIError) -> Served? {
         let resources = context.resources
         let built: Built?
@@ -130,13 +130,13 @@ public enum StatusDocumentCache {
         return Served(body: built.body, ttl: ttl, remaining: ttl, outcome: .miss)
     }
 
-    static func bypass(_ context: RequestContext, _ build: (SQLiteConnection) throws(StoreError) -> Built?) throws(APIError) -> Served? {
+    static func bypass(_ context: RequestContext, _ build: (any StoreConnection) throws(StoreError) -> Built?) throws(APIError) -> Served? {
         guard let built = try fromStore(context, build) else { return nil }
         context.resources.metrics.recordCache(.bypass)
         return Served(body: built.body, ttl: 0, remaining: 0, outcome: .bypass)
     }
 
-    static func fromStore(_ context: RequestContext, _ build: (SQLiteConnection) throws(StoreError) -> Built?) throws(APIError) -> Built? {
+    static func fromStore(_ context: RequestContext, _ build: (any StoreConnection) throws(StoreError) -> Built?) throws(APIError) -> Built? {
         let delay = context.resources.service.statusBuildDelayMilliseconds
         if delay > 0 { usleep(UInt32(delay) * 1000) }
         context.resources.metrics.recordStatusBuild()

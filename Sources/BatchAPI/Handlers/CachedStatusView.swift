@@ -10,7 +10,7 @@ public import BatchStore
 /// pieces; `route(_:)` makes its route, cache-key rule included.
 public struct CachedStatusView<Options: Sendable>: Sendable {
     public typealias ReadOptions = @Sendable (QueryParameters) throws(APIError) -> (options: Options, cacheQuery: String)
-    public typealias Build = @Sendable (SQLiteConnection, BatchRow, Options, RequestContext) throws(StoreError) -> [UInt8]
+    public typealias Build = @Sendable (any StoreConnection, BatchRow, Options, RequestContext) throws(StoreError) -> [UInt8]
     public typealias Answer = @Sendable (StatusDocumentCache.Served, RequestContext) -> HTTPResponse
 
     public let kind: CachedDocumentKind

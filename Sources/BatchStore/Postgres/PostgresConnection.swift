@@ -30,6 +30,10 @@ public final class PostgresConnection: StoreConnection {
             PQfinish(connection)
             throw .postgres(sqlState: "08001", message: message)
         }
+        // libpq prints server notices ("relation … already exists, skipping") to
+        // standard error by default: batchd logs what matters, and batchctl's output
+        // is read by scripts.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

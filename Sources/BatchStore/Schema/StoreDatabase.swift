@@ -1,32 +1,72 @@
-/// Where the database lives and how its connections are opened. One value is
-/// shared by every thread; each thread calls `connect()` for its own connection.
+/// Where the database lives and how its connections are opened: a SQLite file
+/// (one machine) or a PostgreSQL server (several nodes). One value is shared by
+/// every thread; each thread calls `connect()` for its own connection.
 public struct StoreDatabase: Sendable {
-    public let path: String
-    public let synchronous: SQLiteConnection.Synchronous
-    public let busyTimeoutMilliseconds: Int32
-    /// Shared by every connection opened here: write transactions take turns.
+    public enum Backend: Sendable {
+        case sqlite(path: String, synchronous: SQLiteConnection.Synchronous, busyTimeoutMilliseconds: Int32)
+        /// A libpq connection string or URI.
+        case postgres(conninfo: String)
+    }
+
+    public let backend: Backend
+    /// Shared by every SQLite connection opened here: write transactions take turns.
     public let writerQueue: WriterQueue
 
     public init(
         path: String, synchronous: SQLiteConnection.Synchronous = .normal, busyTimeoutMilliseconds: Int32 = 5000,
         writerQueue: WriterQueue = WriterQueue()
     ) {
-        self.path = path
-        self.synchronous = synchronous
-        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        backend = .sqlite(path: path, synchronous: synchronous, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         self.writerQueue = writerQueue
     }
 
-    /// Opens a connection for the calling thread. Migrations must have run (`prepare()`).
-    public func connect() throws(StoreError) -> SQLiteConnection {
-        let connection = try SQLiteConnection(path: path, synchronous: synchronous, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        connection.writerQueue = writerQueue
-        return connection
+    public init(postgres conninfo: String) {
+        backend = .postgres(conninfo: conninfo)
+        writerQueue = WriterQueue()
     }
 
-    /// Creates the file if needed and applies pending migrations. Call once at start.
+    /// For logs: the SQLite file, or the PostgreSQL connection string without its password.
+    public var path: String {
+        switch backend {
+        case .sqlite(let path, _, _): return path
+        case .postgres(let conninfo): return Self.withoutPassword(conninfo)
+        }
+    }
+
+    /// Opens a connection for the calling thread. Migrations must have run (`prepare()`).
+    public func connect() throws(StoreError) -> any StoreConnection {
+        switch backend {
+        case .sqlite(let path, let synchronous, let timeout):
+            let connection = try SQLiteConnection(path: path, synchronous: synchronous, busyTimeoutMilliseconds: timeout)
+            connection.writerQueue = writerQueue
+            return connection
+        case .postgres(let conninfo):
+            return try PostgresConnection(conninfo)
+        }
+    }
+
+    /// Creates the database if needed (SQLite) and applies pending migrations. Call once at start.
     public func prepare() throws(StoreError) {
-        let connection = try connect()
-        try Migrations.apply(to: connection)
+        switch try connect() {
+        case let sqlite as SQLiteConnection: try Migrations.apply(to: sqlite)
+        case let postgres as PostgresConnection: try PostgresMigrations.apply(to: postgres)
+        default: break
+        }
+    }
+
+    /// `password=…` and a URI's `user:password@` blanked out.
+    static func withoutPassword(_ conninfo: String) -> String {
+        let bytes = Array(conninfo.utf8)
+        if let scheme = (0..<max(0, bytes.count - 2)).first(where: { bytes[$0] == 0x3A && bytes[$0 + 1] == 0x2F && bytes[$0 + 2] == 0x2F }),
+            let at = conninfo.utf8.index(conninfo.utf8.startIndex, offsetBy: scheme + 3, limitedBy: conninfo.utf8.endIndex)
+                .flatMap({ start in conninfo[start...].firstIndex(of: "@").map { (start, $0) } })
+        {
+            let userinfo = conninfo[at.0..<at.1]
+            guard let colon = userinfo.firstIndex(of: ":") else { return conninfo }
+            return String(conninfo[..<colon]) + ":***" + String(conninfo[at.1...])
+        }
+        return conninfo.split(separator: " ", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("password=") ? "password=***" : String($0) }
+            .joined(separator: " ")
     }
 }

@@ -27,6 +27,8 @@ final class TestStack {
         var extraArguments: [String] = []
         /// The `acme` tenant's rate limit; nil keeps batchd's default (1,000 an hour, burst 100).
         var tenantLimits: (limit: Int, window: Int, burst: Int)? = (100_000_000, 3600, 1_000_000)
+        /// The store on a PostgreSQL server of the stack's own instead of SQLite.
+        var postgres = false
     }
 
     static let repositoryRoot: String = {
@@ -43,6 +45,8 @@ final class TestStack {
     let directory: String
     let port: Int
     private(set) var batchd: ChildProcess?
+    /// The stack's PostgreSQL server when `options.postgres`; stopped with the stack.
+    private(set) var postgres: TemporaryPostgres?
     private(set) var tenantID = ""
     private(set) var adminKey = ""
     private(set) var clientKey = ""
@@ -62,6 +66,7 @@ final class TestStack {
         chmod(directory + "/run", 0o755)
         port = try Self.freePort()
         do {
+            if options.postgres { postgres = try TemporaryPostgres(label: "pg") }
             try startRedis()
             try startBatchd()
             tenantID = try batchctl(["tenant", "create", "acme"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -104,6 +109,7 @@ final class TestStack {
             try processors.write(toFile: directory + "/processors.json", atomically: true, encoding: .utf8)
             arguments += ["--processors-file", directory + "/processors.json"]
         }
+        if let postgres { arguments += ["--postgres", postgres.conninfo] }
         arguments += options.extraArguments
         // A socket left by a killed batchd must not pass for the new one.
         unlink(runDirectory + "/batchd.sock")
@@ -153,6 +159,7 @@ final class TestStack {
         }
         batchd = nil
         _ = try? shell("stop_pidfile \"$STACK/run/nginx.pid\"; stop_pidfile \"$STACK/run/redis.pid\"")
+        postgres = nil
         if ProcessInfo.processInfo.environment["BATCHD_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -183,7 +190,8 @@ final class TestStack {
     @discardableResult
     func batchctl(_ arguments: [String]) throws -> String {
         let split = arguments.firstIndex(where: { $0.hasPrefix("-") }) ?? arguments.count
-        return try run(Self.binDirectory + "/batchctl", Array(arguments[..<split]) + ["--state-dir", directory] + Array(arguments[split...]))
+        let store = postgres.map { ["--postgres", $0.conninfo] } ?? []
+        return try run(Self.binDirectory + "/batchctl", Array(arguments[..<split]) + ["--state-dir", directory] + store + Array(arguments[split...]))
     }
 
     /// Runs a snippet with deploy/lib.sh sourced and STACK set to this stack's directory.
