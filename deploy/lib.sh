@@ -29,7 +29,8 @@ RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev libpq-dev zlib1g-dev
 command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the toolchain at /opt/swift)"
 
 # Renders nginx/batchd.conf.in and nginx/nginx.conf.in into $RUN_DIR.
-#   render_nginx STATE_DIR LISTEN SOCKET [EXTRA_SERVER_FILE]
+#   render_nginx STATE_DIR LISTEN SOCKETS [EXTRA_SERVER_FILE]
+# SOCKETS: one batchd socket, or several separated by spaces (one upstream server each).
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
 # NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), PER_ADDRESS_CONN
 # (128 requests in progress), MAX_BODY (512m).
@@ -46,8 +47,10 @@ render_nginx() {
     python3 - "$ROOT/nginx" "$run" <<PY
 import sys
 nginx_dir, run = sys.argv[1], sys.argv[2]
+sockets = "$socket".split()
+servers = "\n".join(f"    server unix:{path}" + (" max_fails=1 fail_timeout=2s;" if len(sockets) > 1 else ";") for path in sockets)
 values = {
-    "SOCKET": "$socket", "LISTEN": "$listen", "LOG_DIR": "$logs", "RUN_DIR": run, "NGINX_DIR": nginx_dir,
+    "SERVERS": servers, "SOCKET": sockets[0], "LISTEN": "$listen", "LOG_DIR": "$logs", "RUN_DIR": run, "NGINX_DIR": nginx_dir,
     "KEEP_CONN": "${NGINX_KEEP_CONN:-on}", "UPSTREAM_KEEPALIVE": "${NGINX_UPSTREAM_KEEPALIVE:-16}",
     "PER_ADDRESS_RATE": "${PER_ADDRESS_RATE:-200r/s}", "PER_ADDRESS_BURST": "${PER_ADDRESS_BURST:-400}",
     "PER_ADDRESS_CONN": "${PER_ADDRESS_CONN:-128}",

@@ -26,6 +26,12 @@ struct Configuration: ParsableArguments {
     var database: String = environment["BATCHD_DATABASE"] ?? ""
 
     @Option(
+        help:
+            "This node's name when several batchd share one state directory (deploy/run --nodes): its own socket, crash journal and exec folder (env BATCHD_NODE)."
+    )
+    var node: String = environment["BATCHD_NODE"] ?? ""
+
+    @Option(
         help: "PostgreSQL store instead of SQLite: a libpq connection string or postgresql:// URI, shared by every node (env BATCHD_POSTGRES).")
     var postgres: String = environment["BATCHD_POSTGRES"] ?? ""
 
@@ -125,7 +131,9 @@ struct Configuration: ParsableArguments {
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 
-    var socketPath: String { socket.isEmpty ? StateLayout(stateDir).fastCGISocket : socket }
+    /// The state directory's paths for this node.
+    var stateLayout: StateLayout { StateLayout(stateDir, node: node) }
+    var socketPath: String { socket.isEmpty ? stateLayout.fastCGISocket : socket }
     var databasePath: String { database.isEmpty ? StateLayout(stateDir).database : database }
     var redisSpec: String { redis.isEmpty ? "unix:" + StateLayout(stateDir).redisSocket : redis }
 
@@ -151,6 +159,9 @@ struct Configuration: ParsableArguments {
                 throw ValidationError(
                     "\(variable)='\(text.prefix(40))' is not \(decimal ? "a number" : "a whole number") (the setting of \(flag); see --help)")
             }
+        }
+        guard node.utf8.count <= 32, node.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }) else {
+            throw ValidationError("--node must be at most 32 of a-z, 0-9 and -")
         }
         guard threads >= 1, threads <= 4096 else { throw ValidationError("--threads must be between 1 and 4096") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }

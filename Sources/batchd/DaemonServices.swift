@@ -24,7 +24,7 @@ struct DaemonServices {
     }
 
     init(settings: Configuration, database: StoreDatabase, helpers: InspectionHelperPool) throws {
-        let stateLayout = StateLayout(settings.stateDir)
+        let stateLayout = settings.stateLayout
         let ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
         let catalog = try Self.processors(settings: settings, ingestRoot: ingestRoot, helpers: helpers)
         processorNames = catalog.names.sorted()
@@ -92,7 +92,7 @@ struct DaemonServices {
             IngestProcessor(limits: settings.mediaLimits, isolation: .helpers(helpers), ingestRoot: ingestRoot), NoopProcessor(),
         ]
         if !settings.processorsFile.isEmpty {
-            let workDirectory = StateLayout(settings.stateDir).execWorkDirectory
+            let workDirectory = settings.stateLayout.execWorkDirectory
             try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
             do {
                 processors += try ProcessorRegistry.load(path: settings.processorsFile, workDirectory: workDirectory, ingestRoot: ingestRoot)

@@ -29,6 +29,8 @@ final class TestStack {
         var tenantLimits: (limit: Int, window: Int, burst: Int)? = (100_000_000, 3600, 1_000_000)
         /// The store on a PostgreSQL server of the stack's own instead of SQLite.
         var postgres = false
+        /// batchd processes behind the one nginx upstream (more than one wants `postgres`).
+        var nodes = 1
     }
 
     static let repositoryRoot: String = {
@@ -45,6 +47,8 @@ final class TestStack {
     let directory: String
     let port: Int
     private(set) var batchd: ChildProcess?
+    /// Nodes 2…N (`options.nodes`), each with its own socket (`--node nN`); node 1 is `batchd`.
+    private(set) var otherNodes: [ChildProcess] = []
     /// The stack's PostgreSQL server when `options.postgres`; stopped with the stack.
     private(set) var postgres: TemporaryPostgres?
     private(set) var tenantID = ""
@@ -69,6 +73,7 @@ final class TestStack {
             if options.postgres { postgres = try TemporaryPostgres(label: "pg") }
             try startRedis()
             try startBatchd()
+            for node in 2..<max(2, options.nodes + 1) { otherNodes.append(try startNode(node)) }
             tenantID = try batchctl(["tenant", "create", "acme"]).trimmingCharacters(in: .whitespacesAndNewlines)
             // Tests send many requests: the stack's tenant is not held to the default
             // 1,000 an hour unless a test sets its own limits.
@@ -98,8 +103,33 @@ final class TestStack {
         try shell("stop_pidfile \"$STACK/run/redis.pid\"")
     }
 
+    /// Starts node `index` (2…N) of a multi-node stack and waits until it accepts.
+    func startNode(_ index: Int) throws -> ChildProcess {
+        let socket = runDirectory + "/batchd-n\(index).sock"
+        unlink(socket)
+        let process = try ChildProcess.spawn(
+            Self.binDirectory + "/batchd", batchdArguments() + ["--node", "n\(index)"], outputPath: logDirectory + "/batchd-n\(index).log")
+        try waitUntil(seconds: 10, "batchd node \(index) socket") { FileManager.default.fileExists(atPath: socket) }
+        return process
+    }
+
+    /// Every node's socket, node 1 first.
+    var sockets: [String] { [runDirectory + "/batchd.sock"] + (0..<otherNodes.count).map { runDirectory + "/batchd-n\($0 + 2).sock" } }
+
     /// Starts batchd; unless `waitForSocket` is false, waits until it accepts.
     func startBatchd(waitForSocket: Bool = true) throws {
+        let arguments = try batchdArguments()
+        // A socket left by a killed batchd must not pass for the new one.
+        unlink(runDirectory + "/batchd.sock")
+        batchd = try ChildProcess.spawn(
+            Self.binDirectory + "/batchd",
+            arguments,
+            outputPath: logDirectory + "/batchd.log")
+        guard waitForSocket else { return }
+        try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
+    }
+
+    private func batchdArguments() throws -> [String] {
         var arguments = [
             "--state-dir", directory, "--threads", "\(options.threads)", "--socket-mode", "0666",
             "--max-body-bytes", "\(options.maxBodyBytes)", "--grace-seconds", "\(options.graceSeconds)",
@@ -110,15 +140,7 @@ final class TestStack {
             arguments += ["--processors-file", directory + "/processors.json"]
         }
         if let postgres { arguments += ["--postgres", postgres.conninfo] }
-        arguments += options.extraArguments
-        // A socket left by a killed batchd must not pass for the new one.
-        unlink(runDirectory + "/batchd.sock")
-        batchd = try ChildProcess.spawn(
-            Self.binDirectory + "/batchd",
-            arguments,
-            outputPath: logDirectory + "/batchd.log")
-        guard waitForSocket else { return }
-        try waitUntil(seconds: 10, "batchd socket") { FileManager.default.fileExists(atPath: self.runDirectory + "/batchd.sock") }
+        return arguments + options.extraArguments
     }
 
     /// Kills batchd with SIGKILL, as a crash would, and reaps it.
@@ -142,7 +164,7 @@ final class TestStack {
         try shell(
             """
             PER_ADDRESS_RATE='\(options.perAddressRate)' PER_ADDRESS_BURST=\(options.perAddressBurst) PER_ADDRESS_CONN=\(options.perAddressConnections) MAX_BODY=\(options.nginxMaxBody) \
-            NGINX_WORKERS=2 render_nginx "$STACK" 127.0.0.1:\(port) "$STACK/run/batchd.sock" && \
+            NGINX_WORKERS=2 render_nginx "$STACK" 127.0.0.1:\(port) "\(sockets.joined(separator: " "))" && \
             nginx -t -q -c "$STACK/run/nginx.conf" -p "$STACK/run" && nginx -c "$STACK/run/nginx.conf" -p "$STACK/run"
             """)
         try waitUntil(seconds: 10, "nginx") { (try? self.get("/healthz").status) == 200 }
@@ -158,6 +180,14 @@ final class TestStack {
             }
         }
         batchd = nil
+        for node in otherNodes {
+            node.signal(SIGTERM)
+            if node.wait(seconds: 15) == nil {
+                node.signal(SIGKILL)
+                _ = node.wait(seconds: 5)
+            }
+        }
+        otherNodes = []
         _ = try? shell("stop_pidfile \"$STACK/run/nginx.pid\"; stop_pidfile \"$STACK/run/redis.pid\"")
         postgres = nil
         if ProcessInfo.processInfo.environment["BATCHD_KEEP_TEST_DIRS"] == nil {

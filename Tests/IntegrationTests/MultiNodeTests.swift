@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Several batchd nodes on one PostgreSQL behind one nginx, as `deploy/run
+/// --store postgres --nodes N` runs them: the nodes share the work, the API
+/// answers the same from any of them, and a node killed with SIGKILL mid-batch
+/// costs nothing: its leases are rescued by the others, no item is counted twice
+/// and `max_concurrent` holds throughout.
+@Suite(.serialized) struct MultiNodeTests {
+    @Test func threeNodesShareTheWorkAndSurviveAKill() throws {
+        let folder = NSTemporaryDirectory() + "batchd-nodes-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let record = folder + "/runs.log"
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 3
+        // Each run records which batchd ran it ($PPID) and takes about 30 ms.
+        options.processors = #"""
+            {"exec": {"rec": {"command": ["/bin/sh", "-c", "echo \"$PPID $BATCHD_ITEM_ID\" >> \#(record); sleep 0.03; echo '{\"ok\": true}'"]}}}
+            """#
+        options.extraArguments = ["--scheduler-workers", "2", "--lease-seconds", "2", "--rescue-seconds", "1"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let nodePIDs = Set([stack.batchd!.pid] + stack.otherNodes.map(\.pid))
+
+        var ids: [String] = []
+        for batch in 0..<3 {
+            let items = "[" + (1...100).map { #"{"content":"b\#(batch) item \#($0)"}"# }.joined(separator: ",") + "]"
+            let created = try stack.sendJSON(
+                "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:rec","items":\#(items),"configuration":{"max_concurrent":3}}"#)
+            #expect(created.status == 201, "\(created.text)")
+            ids.append(try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String))
+        }
+        // Sample how many items of each batch run at once while the nodes work.
+        let connection = try #require(stack.postgres).connect()
+        var overLimit = 0
+        func sample() throws {
+            let running = try connection.query("SELECT count(*) FROM items WHERE status = 'processing' GROUP BY batch_id")
+            overLimit += running.rows.filter { (Int($0[0] ?? "0") ?? 0) > 3 }.count
+        }
+        for _ in 0..<10 {
+            try sample()
+            usleep(50_000)
+        }
+        // One node dies mid-batch; its leases run out and the others rescue them.
+        let victim = stack.otherNodes[0]
+        victim.signal(SIGKILL)
+        _ = victim.wait(seconds: 5)
+        try stack.waitUntil(seconds: 60, "every batch completed") {
+            try? sample()
+            return ids.allSatisfy { id in
+                ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey).json["data"] as? [String: Any])?["status"] as? String) == "completed"
+            }
+        }
+        #expect(overLimit == 0, "max_concurrent exceeded in \(overLimit) samples")
+        for id in ids {
+            let data = try #require(try stack.get("/v1/batches/\(id)", key: stack.clientKey).json["data"] as? [String: Any])
+            let progress = try #require(data["progress"] as? [String: Any])
+            #expect(progress["completed"] as? Int == 100, "\(progress)")
+            #expect(progress["failed"] as? Int == 0, "\(progress)")
+        }
+        let counted = try connection.query("SELECT count(*), count(DISTINCT id) FROM items WHERE status = 'succeeded'")
+        #expect(counted.int(0, 0) == 300 && counted.int(0, 1) == 300)
+        let counters = try connection.query("SELECT sum(n_succeeded), sum(n_processing), sum(n_pending) FROM batches")
+        #expect(counters.rows.first ?? [] == ["300", "0", "0"])
+        // Every node ran items: the work was shared.
+        let runs = ((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").split(separator: "\n")
+        let runners = Set(runs.compactMap { $0.split(separator: " ").first.flatMap { Int32($0) } })
+        #expect(runners.isSubset(of: nodePIDs) && runners.count == 3, "items ran in \(runners), nodes \(nodePIDs)")
+    }
+}
