@@ -120,3 +120,47 @@ stop_pidfile() {
     fi
     rm -f "$file"
 }
+
+# The newest Debian PostgreSQL's programs.
+postgres_bin() {
+    local newest
+    newest="$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"
+    [ -n "$newest" ] || die "PostgreSQL is not installed (the postgresql package)"
+    echo "/usr/lib/postgresql/$newest/bin"
+}
+
+# A private PostgreSQL cluster under STATE/pg, listening on a unix socket there
+# only: created on first use (database batchd, role batchd, trust on the socket),
+# started, and its libpq connection string printed. As root it runs as the
+# postgres user (PostgreSQL refuses to run as root).
+#   start_postgres STATE
+start_postgres() {
+    local state="$1" bin as=""
+    bin="$(postgres_bin)"
+    mkdir -p "$state/pg"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres "$state/pg"
+        as="runuser -u postgres --"
+    fi
+    if [ ! -f "$state/pg/data/PG_VERSION" ]; then
+        $as "$bin/initdb" -D "$state/pg/data" -U batchd -A trust -E UTF8 --locale=C >"$state/log/postgres-init.log" 2>&1 \
+            || die "initdb failed (see $state/log/postgres-init.log)"
+    fi
+    if ! $as "$bin/pg_ctl" -D "$state/pg/data" status >/dev/null 2>&1; then
+        # Connections: every node's FastCGI threads plus its background workers.
+        $as "$bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/server.log" -w -t 30 \
+            -o "-k $state/pg -c listen_addresses='' -c max_connections=${POSTGRES_MAX_CONNECTIONS:-600}" start >/dev/null \
+            || die "PostgreSQL did not start (see $state/pg/server.log)"
+    fi
+    psql -h "$state/pg" -U batchd -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'batchd'" | grep -q 1 \
+        || psql -h "$state/pg" -U batchd -d postgres -qc "CREATE DATABASE batchd" >/dev/null
+    echo "host=$state/pg user=batchd dbname=batchd"
+}
+
+stop_postgres() {
+    local state="$1" as=""
+    [ -f "$state/pg/data/postmaster.pid" ] || return 0
+    [ "$(id -u)" -eq 0 ] && as="runuser -u postgres --"
+    $as "$(postgres_bin)/pg_ctl" -D "$state/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
