@@ -10,7 +10,7 @@ struct BatchControl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchctl",
         abstract: "Administer batchd: tenants, API keys and the status cache.",
-        subcommands: [TenantCommand.self, KeyCommand.self, CacheCommand.self, WebhookSecretCommand.self])
+        subcommands: [TenantCommand.self, KeyCommand.self, CacheCommand.self, WebhookSecretCommand.self, MigrateStoreCommand.self])
 }
 
 /// Prints the key that signs completion webhooks (made on first use), for receivers to verify with.

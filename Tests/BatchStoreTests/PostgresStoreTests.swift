@@ -3,6 +3,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+@testable import BatchModel
 @testable import BatchStore
 
 /// The PostgreSQL backend's foundations against a real server the test starts
@@ -112,6 +113,49 @@ import Testing
         )
         #expect(pgIndexes.rows.map { $0[0] ?? "" } == liteIndexes)
         #expect(try connection.query("SELECT name FROM tenants").rows.map { $0[0] } == [".staging"])
+    }
+
+    /// `batchctl migrate-store`'s copy: a SQLite store with tenants, keys, a finished
+    /// batch with an error summary, and settings reads the same from PostgreSQL; a
+    /// second copy into the now full store is refused.
+    @Test func aSQLiteStoreCopiesIntoPostgresWhole() throws {
+        let lite = try TemporaryDatabase()
+        let source = try lite.sqlite()
+        var tenant = try TenantRecords(source).create(name: "acme")
+        tenant.rateLimit = RateLimitPolicy(limit: 50, windowSeconds: 60, burst: 5, writeLimit: 10)
+        try TenantRecords(source).update(tenant)
+        let (key, secret) = try KeyRecords(source).create(tenantID: tenant.id, role: .client, name: "ci")
+        let batch = NewBatch(
+            name: "moved", processor: "noop", configuration: BatchConfiguration(),
+            items: NewItems((1...5).map { NewItem(content: [0, 1, 2, 255], filename: "f\($0).bin", row: $0) }))
+        guard case .created(let created, _) = try BatchRecords(source).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        let leases = ItemLeases(source)
+        let claimed = try leases.claim(owner: "w", limit: 5, leaseSeconds: 60)
+        try leases.complete(
+            claimed.enumerated().map { index, item in
+                ItemCompletion(
+                    item: item,
+                    outcome: index == 0
+                        ? .failed(errorType: "format_error", message: "bad", details: nil)
+                        : .succeeded(result: ["n": .integer(Int64(index))], mediaType: nil, usage: .none),
+                    startedAt: .now(), durationMilliseconds: 3)
+            })
+        try CacheSettingsRecords(source).apply([.status: [.running: 7]], tenantID: nil)
+
+        let server = try TemporaryPostgres()
+        let destination = try server.connect()
+        try PostgresMigrations.apply(to: destination)
+        let copied = try StoreCopy.copy(from: source, to: destination)
+        #expect(copied.first { $0.table == "items" }?.rows == 5)
+        #expect(try TenantRecords(destination).find(id: tenant.id) == tenant)
+        #expect(try KeyRecords(destination).authenticate(hash: secret.hash)?.0 == key)
+        #expect(try BatchRecords(destination).find(id: created.id) == BatchRecords(source).find(id: created.id))
+        #expect(try ItemRecords(destination).page(batchID: created.id, limit: 10) == ItemRecords(source).page(batchID: created.id, limit: 10))
+        #expect(try ItemRecords(destination).errorSummary(batchID: created.id) == ItemRecords(source).errorSummary(batchID: created.id))
+        #expect(try CacheSettingsRecords(destination).load() == CacheSettingsRecords(source).load())
+        #expect(throws: StoreError.self) { try StoreCopy.copy(from: source, to: destination) }
     }
 
     /// A column type as a kind of value: integer, text, bytes, or real.

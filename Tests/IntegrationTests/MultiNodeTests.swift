@@ -1,3 +1,4 @@
+import BatchStore
 import Foundation
 import TestSupport
 import Testing
@@ -73,5 +74,29 @@ import Testing
         let runs = ((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").split(separator: "\n")
         let runners = Set(runs.compactMap { $0.split(separator: " ").first.flatMap { Int32($0) } })
         #expect(runners.isSubset(of: nodePIDs) && runners.count == 3, "items ran in \(runners), nodes \(nodePIDs)")
+    }
+
+    /// Moving from one machine to several: `batchctl migrate-store` copies a stopped
+    /// batchd's SQLite store into PostgreSQL, and the copy answers the same.
+    @Test func aSingleNodeStoreMovesToPostgres() throws {
+        let stack = try TestStack()
+        defer { stack.stop() }
+        let items = "[" + (1...40).map { #"{"content":"item \#($0)"}"# }.joined(separator: ",") + "]"
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":\#(items)}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitUntil(seconds: 20, "completed") {
+            ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey).json["data"] as? [String: Any])?["status"] as? String) == "completed"
+        }
+        #expect(try stack.stopBatchd() == 0)
+        let server = try TemporaryPostgres()
+        let output = try stack.batchctl(["migrate-store", "--to-postgres", server.conninfo])
+        #expect(output.contains("items\t40"), "\(output)")
+        let connection = try server.connect()
+        let counted = try connection.query("SELECT status, n_succeeded, total_items FROM batches WHERE id = $1", [.text(id)])
+        #expect(counted.rows.first ?? [] == ["completed", "40", "40"])
+        #expect(try connection.query("SELECT count(*) FROM api_keys").int(0, 0) == 2)
+        // Into a store that is no longer empty: refused, nothing doubled.
+        #expect(throws: (any Error).self) { try stack.batchctl(["migrate-store", "--to-postgres", server.conninfo]) }
+        #expect(try connection.query("SELECT count(*) FROM items").int(0, 0) == 40)
     }
 }
