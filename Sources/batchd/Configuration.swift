@@ -190,8 +190,9 @@ struct Configuration: ParsableArguments {
     }
 
     var storeDatabase: StoreDatabase {
-        if !postgres.isEmpty { return StoreDatabase(postgres: postgres) }
-        return StoreDatabase(path: databasePath, synchronous: SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal)
+        let durability = SQLiteConnection.Synchronous(rawValue: synchronous.uppercased()) ?? .normal
+        if !postgres.isEmpty { return StoreDatabase(postgres: postgres, synchronous: durability) }
+        return StoreDatabase(path: databasePath, synchronous: durability)
     }
     var redisEndpoint: RedisEndpoint { RedisEndpoint(parsing: redisSpec)! }
     /// `--socket-mode` as a file mode (`validate()` has checked it is octal).

@@ -64,6 +64,7 @@ public struct ItemLeases {
             () throws(StoreError) -> Int in
             var counted = 0
             var touched: Set<String> = []
+            var totals: [String: CompletionTotals] = [:]
             let update = try connection.statement(Self.completeSQL)
             for completion in completions {
                 let item = completion.item
@@ -114,21 +115,26 @@ public struct ItemLeases {
                 if case .crashed = completion.outcome {
                     try connection.statement("UPDATE items SET crashes = crashes + 1 WHERE id = ?").bind(.text(item.id)).run()
                 }
-                try connection.statement(
-                    """
-                    UPDATE batches SET n_processing = n_processing - 1, n_succeeded = n_succeeded + ?1, n_failed = n_failed + 1 - ?1,
-                        item_time_ms = item_time_ms + ?2, cost_cents = cost_cents + ?3, input_tokens = input_tokens + ?4,
-                        output_tokens = output_tokens + ?5, updated_at = ?6, version = version + 1
-                    WHERE id = ?7
-                    """
-                ).bind(
-                    .int(succeeded), .integer(completion.durationMilliseconds), .integer(usage.costCents), .integer(usage.inputTokens),
-                    .integer(usage.outputTokens), .integer(now.milliseconds), .text(item.batchID)
-                ).run()
+                totals[item.batchID, default: CompletionTotals()].add(
+                    succeeded: succeeded, milliseconds: completion.durationMilliseconds, usage: usage)
                 switch completion.outcome {
                 case .failed(let type, _, _), .crashed(let type, _): try recordError(type: type, file: item.displayName, batchID: item.batchID)
                 case .succeeded: break
                 }
+            }
+            // One counter update a batch, not one an item: a round trip each on PostgreSQL.
+            for (batchID, total) in totals {
+                try connection.statement(
+                    """
+                    UPDATE batches SET n_processing = n_processing - ?1, n_succeeded = n_succeeded + ?2, n_failed = n_failed + ?1 - ?2,
+                        item_time_ms = item_time_ms + ?3, cost_cents = cost_cents + ?4, input_tokens = input_tokens + ?5,
+                        output_tokens = output_tokens + ?6, updated_at = ?7, version = version + 1
+                    WHERE id = ?8
+                    """
+                ).bind(
+                    .int(total.count), .int(total.succeeded), .integer(total.milliseconds), .integer(total.costCents), .integer(total.inputTokens),
+                    .integer(total.outputTokens), .integer(now.milliseconds), .text(batchID)
+                ).run()
             }
             for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
             return counted
@@ -392,4 +398,23 @@ extension ItemLeases {
             affected_files = CASE WHEN jsonb_array_length(batch_errors.affected_files::jsonb) < ?4::bigint
                 THEN (batch_errors.affected_files::jsonb || jsonb_build_array(?3::text))::text ELSE batch_errors.affected_files END
         """
+}
+
+/// What one `complete` call adds to one batch's counters.
+private struct CompletionTotals {
+    var count = 0
+    var succeeded = 0
+    var milliseconds: Int64 = 0
+    var costCents: Int64 = 0
+    var inputTokens: Int64 = 0
+    var outputTokens: Int64 = 0
+
+    mutating func add(succeeded: Int, milliseconds: Int64, usage: Usage) {
+        count += 1
+        self.succeeded += succeeded
+        self.milliseconds += milliseconds
+        costCents += usage.costCents
+        inputTokens += usage.inputTokens
+        outputTokens += usage.outputTokens
+    }
 }

@@ -4,8 +4,9 @@
 public struct StoreDatabase: Sendable {
     public enum Backend: Sendable {
         case sqlite(path: String, synchronous: SQLiteConnection.Synchronous, busyTimeoutMilliseconds: Int32)
-        /// A libpq connection string or URI.
-        case postgres(conninfo: String)
+        /// A libpq connection string or URI; `synchronous` as for SQLite (`.normal`:
+        /// commits do not wait for the WAL to reach disk, `synchronous_commit = off`).
+        case postgres(conninfo: String, synchronous: SQLiteConnection.Synchronous)
     }
 
     public let backend: Backend
@@ -20,8 +21,8 @@ public struct StoreDatabase: Sendable {
         self.writerQueue = writerQueue
     }
 
-    public init(postgres conninfo: String) {
-        backend = .postgres(conninfo: conninfo)
+    public init(postgres conninfo: String, synchronous: SQLiteConnection.Synchronous = .normal) {
+        backend = .postgres(conninfo: conninfo, synchronous: synchronous)
         writerQueue = WriterQueue()
     }
 
@@ -29,7 +30,7 @@ public struct StoreDatabase: Sendable {
     public var path: String {
         switch backend {
         case .sqlite(let path, _, _): return path
-        case .postgres(let conninfo): return Self.withoutPassword(conninfo)
+        case .postgres(let conninfo, _): return Self.withoutPassword(conninfo)
         }
     }
 
@@ -40,8 +41,12 @@ public struct StoreDatabase: Sendable {
             let connection = try SQLiteConnection(path: path, synchronous: synchronous, busyTimeoutMilliseconds: timeout)
             connection.writerQueue = writerQueue
             return connection
-        case .postgres(let conninfo):
-            return try PostgresConnection(conninfo)
+        case .postgres(let conninfo, let synchronous):
+            let connection = try PostgresConnection(conninfo)
+            // The same promise as SQLite's WAL with synchronous=NORMAL: a crash of the
+            // machine may lose the last commits, never corrupt; FULL waits for the disk.
+            if synchronous == .normal { try connection.execute("SET synchronous_commit = off") }
+            return connection
         }
     }
 
