@@ -158,6 +158,21 @@ import Testing
         #expect(throws: StoreError.self) { try StoreCopy.copy(from: source, to: destination) }
     }
 
+    /// What batchd logs of a connection string: never its password.
+    @Test func logsNeverShowThePassword() {
+        #expect(
+            StoreDatabase(postgres: "host=/run/pg user=batchd password=s3cret dbname=batchd").path
+                == "host=/run/pg user=batchd password=*** dbname=batchd")
+        #expect(
+            StoreDatabase(postgres: "postgresql://batchd:s3cret@db.internal:5432/batchd?sslmode=require").path
+                == "postgresql://batchd:***@db.internal:5432/batchd?sslmode=require")
+        #expect(StoreDatabase(postgres: "postgresql://batchd@db/batchd").path == "postgresql://batchd@db/batchd")
+        #expect(StoreDatabase(postgres: "host=/run/pg").path == "host=/run/pg")
+        #expect(
+            PostgresDialect.placeholders("SELECT '?', \"a?\" FROM t WHERE a = ? AND b = ?2 AND c = 'it''s ?'")
+                == "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b = $2 AND c = 'it''s ?'")
+    }
+
     /// A column type as a kind of value: integer, text, bytes, or real.
     static func kind(_ type: String) -> String {
         switch type.lowercased() {
