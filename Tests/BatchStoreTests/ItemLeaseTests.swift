@@ -66,15 +66,17 @@ import Testing
         var stale = claimed[1]
         stale.attempt = 0
         #expect(try leases.complete(succeed([stale])) == 0)
+        // The same result twice in one call counts once.
+        #expect(try leases.complete(succeed([claimed[1], claimed[1]])) == 1)
         // Cancelled while running: the late result is fenced off.
         _ = try BatchRecords(connection).apply(.cancel, batchID: row.id, tenantID: tenant.id)
-        #expect(try leases.complete(succeed([claimed[1], claimed[2]])) == 0)
+        #expect(try leases.complete(succeed([claimed[2]])) == 0)
         let final = try batch(connection, row.id)
-        #expect(final.succeeded == 1 && final.cancelled == 2 && final.processing == 0 && final.pending == 0)
+        #expect(final.succeeded == 2 && final.cancelled == 1 && final.processing == 0 && final.pending == 0)
         #expect(final.state == .cancelled)
         let sums = try connection.statement("SELECT item_time_ms, cost_cents, input_tokens, output_tokens FROM batches WHERE id = ?")
             .bind(.text(row.id)).firstRow { [$0.int(0), $0.int(1), $0.int(2), $0.int(3)] }
-        #expect(sums == [100, 2, 10, 5])
+        #expect(sums == [200, 4, 20, 10])
     }
 
     @Test(arguments: StoreBackend.allCases) func lastResultCompletesTheBatchAndErrorsAreSummarized(_ backend: StoreBackend) throws {

@@ -65,7 +65,7 @@ public struct ItemLeases {
             var counted = 0
             var touched: Set<String> = []
             var totals: [String: CompletionTotals] = [:]
-            let update = try connection.statement(Self.completeSQL)
+            var results: [(completion: ItemCompletion, values: [SQLiteValue], usage: Usage)] = []
             for completion in completions {
                 let item = completion.item
                 if case .crashed = completion.outcome, item.crashes + 1 < ItemOutcome.crashLimit {
@@ -107,8 +107,14 @@ public struct ItemLeases {
                     .integer(usage.costCents), .integer(usage.inputTokens), .integer(usage.outputTokens), .optionalText(mediaID),
                     .text(item.id), .text(item.leaseOwner), .int(item.attempt),
                 ]
-                try update.bind(values).run()
-                guard connection.changes == 1 else { continue }
+                results.append((completion, values, usage))
+            }
+            // The fenced updates: one statement an item on SQLite (in process), one
+            // statement for all of them on PostgreSQL (a round trip each otherwise).
+            // A result given twice in one call counts once, as a second fenced update would not match.
+            var held = try writeResults(results.map(\.values))
+            for (completion, _, usage) in results where held.remove(completion.item.id) != nil {
+                let item = completion.item
                 counted += 1
                 touched.insert(item.batchID)
                 let succeeded = if case .succeeded = completion.outcome { 1 } else { 0 }
@@ -139,6 +145,23 @@ public struct ItemLeases {
             for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
             return counted
         }
+    }
+
+    /// Writes each result (`completeSQL`'s 15 values) where its lease is still
+    /// held; the ids of the items written.
+    private func writeResults(_ rows: [[SQLiteValue]]) throws(StoreError) -> Set<String> {
+        var written: Set<String> = []
+        guard !rows.isEmpty else { return written }
+        if connection.dialect == .postgres {
+            let ids = try connection.statement(Self.completeManyPostgresSQL(rows: rows.count)).bind(rows.flatMap { $0 }).rows { $0.text(0) }
+            return Set(ids)
+        }
+        let update = try connection.statement(Self.completeSQL)
+        for values in rows {
+            try update.bind(values).run()
+            if connection.changes == 1, case .text(let id) = values[12] { written.insert(id) }
+        }
+        return written
     }
 
     /// Creates the media record of an ingested item, or finds the collection's
@@ -362,6 +385,24 @@ extension ItemLeases {
             lease_owner = NULL, lease_until = NULL
         WHERE id = ?13 AND \(StateSQL.itemsMovedBy(.succeed)) AND \(StateSQL.itemsMovedBy(.fail)) AND lease_owner = ?14 AND attempt = ?15
         """
+
+    /// `completeSQL` for `rows` results at once on PostgreSQL: the same 15 values a
+    /// row, the same fence, the ids of the rows written back.
+    static func completeManyPostgresSQL(rows: Int) -> String {
+        let tuples = (0..<rows).map { row in
+            "(" + (1...15).map { "?\(row * 15 + $0)" }.joined(separator: ", ") + ")"
+        }
+        return """
+            UPDATE items AS i SET status = v.status, completed_at = v.completed_at::bigint, duration_ms = v.duration_ms::bigint, result = v.result,
+                error_type = v.error_type, error_message = v.error_message, error_details = v.error_details, media_type = v.media_type,
+                cost_cents = v.cost_cents::bigint, input_tokens = v.input_tokens::bigint, output_tokens = v.output_tokens::bigint,
+                media_id = v.media_id, lease_owner = NULL, lease_until = NULL
+            FROM (VALUES \(tuples.joined(separator: ", "))) AS v(status, completed_at, duration_ms, result, error_type, error_message,
+                error_details, media_type, cost_cents, input_tokens, output_tokens, media_id, id, owner, attempt)
+            WHERE i.id = v.id AND i.\(StateSQL.itemsMovedBy(.succeed)) AND i.lease_owner = v.owner AND i.attempt = v.attempt::bigint
+            RETURNING i.id
+            """
+    }
 
     static let retryAfterCrashSQL = """
         UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, crashes = crashes + 1
