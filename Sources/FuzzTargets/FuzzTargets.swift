@@ -80,6 +80,10 @@ public enum FuzzTargets {
         _ = try? BatchResultsDocument.Page(query: query)
         _ = try? BatchListHandler.parse(query)
         _ = try? RowBodyParser.options(query)
+        // The same bytes as a Content-Type header: the one parser every create's body goes through.
+        let type = ContentType(header: String(decoding: bytes, as: UTF8.self))
+        _ = MultipartReader.boundary(of: type)
+        _ = RowBodyParser.format(of: type)
     }
 
     /// A request path against every route, and the ids it carries.

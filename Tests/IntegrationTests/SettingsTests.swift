@@ -15,6 +15,7 @@ import Testing
         (["BATCHD_MAX_ITEMS": "1e5"], [], "BATCHD_MAX_ITEMS='1e5' is not a whole number"),
         ([:], ["--threads", "0"], "--threads must be between 1 and 4096"),
         ([:], ["--lease-seconds", "1"], "--lease-seconds must be between 2 and 3600"),
+        ([:], ["--node", "Node/1"], "--node must be at most 32 of a-z, 0-9 and -"),
     ])
     func aBadSettingStopsBatchdNamingIt(_ environment: [String: String], _ arguments: [String], _ message: String) throws {
         let (status, text, socketMade) = try runToExit("batchd", { ["--state-dir", $0] + arguments }, environment: environment)
