@@ -79,7 +79,10 @@ public final class RequestContext {
             resources.metrics.dependencies.record(.sqlite, up: true)
             return result
         } catch {
-            if case .sqlite = error { logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"]) }
+            switch error {
+            case .sqlite, .postgres: logger.error("store failure", metadata: ["operation": "\(operation)", "error": "\(error)"])
+            default: break
+            }
             if error.isStorageFault { resources.metrics.dependencies.record(.sqlite, up: false, reason: "\(error)") }
             throw APIError(error, operation: operation, details: details)
         }

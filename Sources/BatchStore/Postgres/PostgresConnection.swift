@@ -20,6 +20,7 @@ public final class PostgresConnection: StoreConnection {
     public private(set) var changes = 0
     public var changedBatches: [BatchIdentity: Int] = [:]
     public var dialect: StoreDialect { .postgres }
+    public func migrate() throws(StoreError) { try PostgresMigrations.apply(to: self) }
 
     /// Opens a connection with a libpq connection string (`host=/run/pg dbname=batchd user=batchd`)
     /// or URI; fails with the server's or libpq's message.

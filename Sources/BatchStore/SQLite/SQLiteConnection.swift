@@ -20,6 +20,7 @@ public final class SQLiteConnection: StoreConnection {
 
     public var changedBatches: [BatchIdentity: Int] = [:]
     public var dialect: StoreDialect { .sqlite }
+    public func migrate() throws(StoreError) { try Migrations.apply(to: self) }
 
     /// Where this process's write transactions take turns (set by `StoreDatabase`).
     public var writerQueue: WriterQueue?

@@ -51,13 +51,7 @@ public struct StoreDatabase: Sendable {
     }
 
     /// Creates the database if needed (SQLite) and applies pending migrations. Call once at start.
-    public func prepare() throws(StoreError) {
-        switch try connect() {
-        case let sqlite as SQLiteConnection: try Migrations.apply(to: sqlite)
-        case let postgres as PostgresConnection: try PostgresMigrations.apply(to: postgres)
-        default: break
-        }
-    }
+    public func prepare() throws(StoreError) { try connect().migrate() }
 
     /// `password=…` and a URI's `user:password@` blanked out.
     static func withoutPassword(_ conninfo: String) -> String {

@@ -16,6 +16,8 @@ public protocol StoreConnection: AnyObject {
     func transaction<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { get }
+    /// Applies the migrations of this backend the database has not seen yet.
+    func migrate() throws(StoreError)
     /// Batches whose state changed in this connection's transactions, with their
     /// version after the change, for the caller to act on after the commit (the
     /// scheduler invalidates cached status documents). A rolled-back change may be
