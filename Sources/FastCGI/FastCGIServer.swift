@@ -179,8 +179,12 @@ public final class FastCGIServer: Service {
         _ = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
         }
-        // Whatever the responder left unread is dropped, so the connection stays in step.
-        if incoming.bodyTooLarge || (incoming.bodyStream?.remaining ?? 0) > 0 { Self.discard(request.in) }
+        // The body is read to its end-of-stream record, even when every declared byte
+        // was read: left on a kept-open connection, that empty record makes libfcgi's
+        // next accept fail with a protocol error and close the connection, and nginx
+        // answers the next request sent on it with a 502 (a POST is never retried).
+        // Whatever the responder left unread is dropped the same way.
+        Self.discard(request.in)
     }
 
     /// CGI parameters (`NAME=value` C strings, as libfcgi hands them over) as a dictionary.
