@@ -51,6 +51,30 @@ import Testing
         #expect(try leases.claim(owner: "w2", limit: 2, leaseSeconds: 60).map(\.seq) == [4, 5])
     }
 
+    /// Claims start at the batch's cursor (past what was claimed), an item that
+    /// goes back to pending is claimed next, and a cursor past pending items (it
+    /// is only a hint) costs a rescan, never an item.
+    @Test(arguments: StoreBackend.allCases) func theClaimCursorSkipsClaimedItemsAndLosesNone(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
+        let (_, row) = try seed(connection, items: 10, maxConcurrent: 10)
+        let leases = ItemLeases(connection)
+        let cursor = { () throws(StoreError) -> Int64? in
+            try connection.statement("SELECT claim_from FROM batches WHERE id = ?").bind(.text(row.id)).firstRow { $0.int(0) }
+        }
+        let first = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
+        #expect(first.map(\.seq) == [1, 2, 3])
+        #expect(try cursor() == 4)
+        try leases.release([first[1]])
+        #expect(try cursor() == 0)
+        #expect(try leases.claim(owner: "w1", limit: 2, leaseSeconds: 60).map(\.seq) == [2, 4])
+        #expect(try cursor() == 5)
+        try connection.statement("UPDATE batches SET claim_from = 100 WHERE id = ?").bind(.text(row.id)).run()
+        #expect(try leases.claim(owner: "w1", limit: 32, leaseSeconds: 60).map(\.seq) == [5, 6, 7, 8, 9, 10])
+        #expect(try cursor() == 11)
+        #expect(try batch(connection, row.id).pending == 0)
+    }
+
     @Test(arguments: StoreBackend.allCases) func resultsCountOnceAndOnlyUnderTheLease(_ backend: StoreBackend) throws {
         let store = try backend.open()
         let connection = store.connection

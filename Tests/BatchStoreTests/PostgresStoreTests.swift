@@ -65,6 +65,77 @@ import Testing
         #expect(connection.isOpen)
     }
 
+    /// BEGIN goes with a transaction's first statement and `enqueue`d writes with
+    /// the next statement or COMMIT (pipeline mode); a failure anywhere in a
+    /// pipeline rolls the whole transaction back and leaves the connection usable.
+    @Test func pipelinedTransactions() throws {
+        let server = try TemporaryPostgres()
+        let connection = try server.connect()
+        try connection.execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        let insert = "INSERT INTO t (id) VALUES (?)"
+        let count = { () throws(StoreError) -> Int64 in try connection.query("SELECT count(*) FROM t").int(0, 0) ?? -1 }
+        // Warm: each statement prepared once (a round trip of its own).
+        try connection.statement(insert).bind(.int(0)).run()
+        _ = try count()
+
+        // BEGIN + first statement, then two queued writes + the next statement, then COMMIT: three exchanges.
+        var before = connection.roundTrips
+        let seen = try connection.transaction { () throws(StoreError) -> Int64 in
+            try connection.statement(insert).bind(.int(1)).run()
+            try connection.statement(insert).bind(.int(2)).enqueue()
+            try connection.statement(insert).bind(.int(3)).enqueue()
+            return try count()
+        }
+        #expect(seen == 4, "queued writes run before the statement that follows them")
+        #expect(connection.roundTrips - before == 3)
+        // Only queued writes: they go with COMMIT, BEGIN in front (one exchange).
+        before = connection.roundTrips
+        try connection.transaction { () throws(StoreError) in try connection.statement(insert).bind(.int(4)).enqueue() }
+        #expect(connection.roundTrips - before == 1)
+        #expect(try count() == 5)
+        // A long queue goes in bounded pipelines (256 statements), not one.
+        before = connection.roundTrips
+        try connection.transaction { () throws(StoreError) in
+            for id in 1000..<1600 { try connection.statement(insert).bind(.int(id)).enqueue() }
+        }
+        #expect(connection.roundTrips - before == 3)
+        #expect(try count() == 605)
+        try connection.execute("DELETE FROM t WHERE id >= 1000")
+        // A transaction that ran nothing sends nothing.
+        before = connection.roundTrips
+        try connection.transaction { () throws(StoreError) in }
+        #expect(connection.roundTrips == before)
+
+        // The first statement fails (sent with BEGIN): nothing stays, the connection works.
+        #expect(throws: StoreError.self) {
+            try connection.transaction { () throws(StoreError) in try connection.statement(insert).bind(.int(1)).run() }
+        }
+        // A queued write fails at COMMIT: the statement before it is rolled back too.
+        #expect(throws: StoreError.self) {
+            try connection.transaction { () throws(StoreError) in
+                try connection.statement(insert).bind(.int(10)).run()
+                try connection.statement(insert).bind(.int(2)).enqueue()
+            }
+        }
+        // A queued write fails in front of a statement: that statement's error is the write's.
+        do {
+            try connection.transaction { () throws(StoreError) in
+                try connection.statement(insert).bind(.int(11)).enqueue()
+                try connection.statement(insert).bind(.int(3)).enqueue()
+                _ = try count()
+            }
+            Issue.record("a failed queued write was not reported")
+        } catch {
+            guard case .conflict = error else { throw error }
+        }
+        #expect(try count() == 5)
+        #expect(try connection.query("SELECT count(*) FROM t WHERE id IN (10, 11)").int(0, 0) == 0)
+        // Outside a transaction a queued write runs at once.
+        try connection.statement(insert).bind(.int(12)).enqueue()
+        #expect(try count() == 6)
+        #expect(connection.isOpen)
+    }
+
     @Test func migrationsGiveSQLitesSchemaAndRunOnceFromManyNodes() throws {
         let server = try TemporaryPostgres()
         let conninfo = server.conninfo

@@ -51,7 +51,8 @@ import Testing
         let statement: any StoreStatement
         switch event {
         case .claim:
-            statement = try connection.statement(ItemLeases.claimItemsSQL).bind(.text("w2"), .integer(0), .integer(0), .text(batchID), .int(100))
+            statement = try connection.statement(ItemLeases.claimItemsSQL).bind(
+                .text("w2"), .integer(0), .integer(0), .text(batchID), .int(100), .int(0))
         case .cancel: statement = try connection.statement(BatchRecords.cancelItemsSQL).bind(.integer(0), .text(batchID))
         case .retry: statement = try connection.statement(BatchRecords.retryItemsSQL).bind(.text(batchID))
         case .expire: statement = try connection.statement(BatchMaintenance.expireItemsSQL).bind(.integer(0), .text(batchID))

@@ -299,7 +299,7 @@ extension BatchRecords {
             .optionalText(item.filename), .optionalText(item.filePath), item.ownsFile ? .optionalText(item.filePath) : .null,
             item.content.map(SQLiteValue.blob) ?? .null,
             .optionalText(item.context.map(JSONWriter.string)), .int(item.sizeBytes)
-        ).run()
+        ).enqueue()
     }
 
     /// Deletes a finished batch with its items (and, through the schema, its

@@ -44,7 +44,7 @@ extension BatchRecords {
             case .retryFailed:
                 try connection.statement(Self.retryItemsSQL).bind(.text(batchID)).run()
                 try connection.statement(
-                    "UPDATE batches SET n_pending = n_pending + n_failed + n_expired, n_failed = 0, n_expired = 0, completed_at = NULL WHERE id = ?"
+                    "UPDATE batches SET n_pending = n_pending + n_failed + n_expired, n_failed = 0, n_expired = 0, completed_at = NULL, claim_from = 0 WHERE id = ?"
                 ).bind(.text(batchID)).run()
                 try connection.statement("DELETE FROM batch_errors WHERE batch_id = ?").bind(.text(batchID)).run()
             case .pause, .resume, .submit:

@@ -18,6 +18,15 @@ public final class PostgresConnection: StoreConnection {
     /// The store's SQL (`?`, `?N` parameters) → PostgreSQL's (`$N`).
     private var translated: [String: String] = [:]
     public private(set) var changes = 0
+    /// Statements `enqueue` queued, waiting to go with the next statement; before
+    /// them the transaction's BEGIN while `beginPending`.
+    private var queue: [PostgresRequest] = []
+    private var beginPending = false
+    private var queuedBytes = 0
+    /// Exchanges with the server so far (one statement alone, or one pipeline):
+    /// what pipelining saves, counted.
+    public private(set) var roundTrips = 0
+    private var inTransaction = false
     public var changedBatches: [BatchIdentity: Int] = [:]
     public var dialect: StoreDialect { .postgres }
     public func migrate() throws(StoreError) { try PostgresMigrations.apply(to: self) }
@@ -45,6 +54,8 @@ public final class PostgresConnection: StoreConnection {
 
     /// Runs `sql` (one or more statements, no parameters) and drops any rows.
     public func execute(_ sql: String) throws(StoreError) {
+        try flushQueue()
+        roundTrips += 1
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         try check(result)
@@ -54,11 +65,62 @@ public final class PostgresConnection: StoreConnection {
     /// use on this connection, and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws(StoreError) -> PostgresRows {
+        let request = try prepared(sql, parameters)
+        // Whatever waits (a BEGIN, statements queued by `enqueue`) goes in the same
+        // exchange: one round trip, not one each.
+        let result = try exchange(takePending() + [request])
+        defer { PQclear(result) }
+        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(result)
+    }
+
+    /// Queues one statement to be sent with the next statement or the commit, in
+    /// a transaction; runs it at once outside one. Its error surfaces from the
+    /// call it is sent with, still inside the transaction (which then rolls back).
+    func enqueue(_ sql: String, _ parameters: [SQLiteValue]) throws(StoreError) {
+        guard inTransaction else {
+            try query(sql, parameters)
+            return
+        }
+        let request = try prepared(sql, parameters)
+        queue.append(request)
+        queuedBytes += request.size
+        // A bounded pipeline: the server's replies to what is queued (a few bytes
+        // each) are read only after all of it is sent, so a long queue could fill
+        // both sockets' buffers and stall both sides; and values are held until sent.
+        if queue.count >= Self.maxQueued || queuedBytes >= Self.maxQueuedBytes { try flushQueue() }
+    }
+
+    /// The most statements, and bytes of values, `enqueue` holds before sending.
+    static let maxQueued = 256
+    static let maxQueuedBytes = 1 << 20
+
+    /// Sends what waits, if anything.
+    private func flushQueue() throws(StoreError) {
+        let requests = takePending()
+        guard !requests.isEmpty else { return }
+        PQclear(try exchange(requests))
+    }
+
+    /// What waits to be sent (a BEGIN first), no longer waiting.
+    private func takePending() -> [PostgresRequest] {
+        defer {
+            beginPending = false
+            queue = []
+            queuedBytes = 0
+        }
+        return (beginPending ? [.command("BEGIN")] : []) + queue
+    }
+
+    /// `sql` prepared on this connection with `parameters` in text format.
+    private func prepared(_ sql: String, _ parameters: [SQLiteValue]) throws(StoreError) -> PostgresRequest {
         // PostgreSQL text cannot hold NUL, and a C string would end there: refuse
         // rather than store a shortened value.
         if parameters.contains(where: { if case .text(let text) = $0 { text.utf8.contains(0) } else { false } }) {
             throw .postgres(sqlState: "22021", message: "a text value contains a NUL byte")
         }
+        // Preparing (a round trip, once per connection) runs nothing, so it may
+        // go ahead of what is queued.
         let name = try statementName(for: sql, count: parameters.count)
         // Text-format parameters, which the server reads as whatever type the
         // statement gives the parameter: integers in decimal, bytes as bytea hex.
@@ -71,16 +133,82 @@ public final class PostgresConnection: StoreConnection {
             case .blob(let value): return Array(("\\x" + Hex.encode(value)).utf8)
             }
         }
-        let lengths = buffers.map { Int32($0.count) }
-        let formats = [Int32](repeating: 0, count: parameters.count)
-        let result = Self.withPointers(buffers, nulls: parameters.map { $0 == .null }) { values in
-            PQexecPrepared(handle, name, Int32(parameters.count), values, lengths, formats, 0)
-        }
-        defer { PQclear(result) }
-        try check(result)
-        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(result)
+        return .prepared(name: name, values: buffers, nulls: parameters.map { $0 == .null })
     }
+
+    /// Runs `requests` in order and returns the last one's result (the caller
+    /// clears it). One request goes alone; several go in pipeline mode: all sent,
+    /// then one sync, then every result read. The first failure is thrown after
+    /// the pipeline is read to its end, so the connection stays usable.
+    private func exchange(_ requests: [PostgresRequest]) throws(StoreError) -> OpaquePointer? {
+        roundTrips += 1
+        if requests.count == 1, let request = requests.first {
+            let result = run(request)
+            do { try check(result) } catch {
+                PQclear(result)
+                throw error
+            }
+            return result
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        for request in requests where !sendPipelined(request) {
+            _ = PQpipelineSync(handle)
+            throw connectionError()
+        }
+        guard PQpipelineSync(handle) == 1 else { throw connectionError() }
+        var failure: StoreError?
+        var last: OpaquePointer?
+        for index in requests.indices {
+            // Each request's result, then the NULL that ends it.
+            let result = PQgetResult(handle)
+            guard result != nil else { throw connectionError() }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            if failure == nil {
+                do { try check(result) } catch { failure = error }
+            }
+            if index == requests.count - 1 && failure == nil { last = result } else { PQclear(result) }
+        }
+        // The sync's own result, then back to one statement at a time.
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        guard PQexitPipelineMode(handle) == 1 else {
+            PQclear(last)
+            throw connectionError()
+        }
+        if let failure { throw failure }
+        return last
+    }
+
+    /// Runs `request` and returns its result.
+    private func run(_ request: PostgresRequest) -> OpaquePointer? {
+        switch request {
+        case .command(let sql): return PQexec(handle, sql)
+        case .prepared(let name, let buffers, let nulls):
+            let lengths = buffers.map { Int32($0.count) }
+            let formats = [Int32](repeating: 0, count: buffers.count)
+            return Self.withPointers(buffers, nulls: nulls) { values in
+                PQexecPrepared(handle, name, Int32(buffers.count), values, lengths, formats, 0)
+            }
+        }
+    }
+
+    /// Queues `request` in libpq's pipeline; false when that failed.
+    private func sendPipelined(_ request: PostgresRequest) -> Bool {
+        switch request {
+        case .command(let sql): return PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1
+        case .prepared(let name, let buffers, let nulls):
+            let lengths = buffers.map { Int32($0.count) }
+            let formats = [Int32](repeating: 0, count: buffers.count)
+            return Self.withPointers(buffers, nulls: nulls) { values in
+                PQsendQueryPrepared(handle, name, Int32(buffers.count), values, lengths, formats, 0) == 1
+            }
+        }
+    }
+
+    private func connectionError() -> StoreError { .postgres(sqlState: "08006", message: Self.trimmed(PQerrorMessage(handle))) }
 
     /// The store's statement `sql` (`?` or `?N` parameters) on this connection.
     public func statement(_ sql: String) throws(StoreError) -> any StoreStatement {
@@ -97,14 +225,27 @@ public final class PostgresConnection: StoreConnection {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it
     /// throws. `READ COMMITTED`, PostgreSQL's default; claims rely on row locks, not isolation.
+    ///
+    /// BEGIN is not sent on its own: it waits for the transaction's first statement
+    /// and goes with it (pipeline mode), as statements queued by `enqueue` go with
+    /// COMMIT. A transaction that ran no statement sends nothing.
     public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN")
+        precondition(!inTransaction, "PostgreSQL transactions do not nest")
+        inTransaction = true
+        beginPending = true
+        defer { inTransaction = false }
         do {
             let value = try body()
-            try execute("COMMIT")
+            if beginPending && queue.isEmpty {
+                beginPending = false
+                return value
+            }
+            PQclear(try exchange(takePending() + [.command("COMMIT")]))
             return value
         } catch {
-            if isOpen { _ = try? execute("ROLLBACK") }
+            let begun = !beginPending
+            _ = takePending()
+            if begun, isOpen { _ = try? execute("ROLLBACK") }
             throw error
         }
     }
@@ -114,6 +255,7 @@ public final class PostgresConnection: StoreConnection {
         let name = "s\(prepared.count)"
         // Parameter types are left to the server to infer from the statement (0 = unspecified).
         let types = [Oid](repeating: 0, count: count)
+        roundTrips += 1
         let result = PQprepare(handle, name, sql, Int32(count), types)
         defer { PQclear(result) }
         try check(result)
@@ -163,5 +305,20 @@ extension String {
         var text = Substring(self)
         while let last = text.last, last.isNewline { text = text.dropLast() }
         return String(text)
+    }
+}
+
+/// One request on a PostgreSQL connection: a command without parameters
+/// (BEGIN, COMMIT) or a prepared statement with its text-format values.
+enum PostgresRequest {
+    case command(String)
+    case prepared(name: String, values: [[UInt8]], nulls: [Bool])
+
+    /// Bytes of values it holds.
+    var size: Int {
+        switch self {
+        case .command: 0
+        case .prepared(_, let values, _): values.reduce(0) { $0 + $1.count }
+        }
     }
 }

@@ -21,6 +21,8 @@ final class PostgresStatement: StoreStatement {
 
     func run() throws(StoreError) { try connection.query(sql, values) }
 
+    func enqueue() throws(StoreError) { try connection.enqueue(sql, values) }
+
     func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T] {
         let result = try connection.query(sql, values)
         var rows: [T] = []

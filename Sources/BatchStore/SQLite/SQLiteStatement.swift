@@ -56,6 +56,9 @@ public final class SQLiteStatement: StoreStatement, StoreRow {
     }
 
     /// Runs a statement that returns no rows.
+    /// SQLite runs in process: nothing to gain by waiting.
+    public func enqueue() throws(StoreError) { try run() }
+
     public func run() throws(StoreError) {
         _ = try step()
         sqlite3_reset(raw)

@@ -5,7 +5,7 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8]
+    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8, migration9]
 
     public static var latestVersion: Int { all.count }
 
@@ -79,6 +79,13 @@ public enum Migrations {
     /// The tenant large creates are staged under (`StagingTenant`).
     static let migration8 = """
         INSERT INTO tenants (id, name, created_at) VALUES ('ten-staging0000000000', '.staging', 0);
+        """
+
+    /// The claim cursor: no item of the batch below this `seq` is pending, so a
+    /// claim starts there (on PostgreSQL the claimed items' index entries stay
+    /// until vacuum, and a scan from the start of a large batch would walk them all).
+    static let migration9 = """
+        ALTER TABLE batches ADD COLUMN claim_from INTEGER NOT NULL DEFAULT 0;
         """
 
     /// Finding the item that owns an upload blob (`OrphanBlobSweep`).

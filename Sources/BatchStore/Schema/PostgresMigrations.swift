@@ -6,7 +6,7 @@
 ///
 /// Never edit a migration that has shipped: append one, here and in `Migrations`.
 public enum PostgresMigrations {
-    public static let all: [String] = [migration1]
+    public static let all: [String] = [migration1, migration2]
 
     public static var latestVersion: Int { all.count }
 
@@ -33,6 +33,11 @@ public enum PostgresMigrations {
     public static func currentVersion(of connection: PostgresConnection) throws(StoreError) -> Int {
         Int(try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").int(0, 0) ?? 0)
     }
+
+    /// `Migrations.migration9`: the claim cursor.
+    static let migration2 = """
+        ALTER TABLE batches ADD COLUMN claim_from bigint NOT NULL DEFAULT 0;
+        """
 
     static let migration1 = """
         CREATE TABLE tenants (

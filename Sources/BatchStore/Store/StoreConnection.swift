@@ -50,6 +50,12 @@ public protocol StoreStatement: AnyObject {
     @discardableResult
     func bind(_ values: [SQLiteValue]) throws(StoreError) -> any StoreStatement
     func run() throws(StoreError)
+    /// Runs the statement for its effect no later than the connection's next
+    /// statement or commit, in the same transaction: on PostgreSQL it is sent with
+    /// that one (pipeline mode, one round trip for both), on SQLite it runs now.
+    /// For writes whose changes the caller does not read; an error surfaces from
+    /// the call it is sent with, and the transaction rolls back as for any other.
+    func enqueue() throws(StoreError)
     func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T]
     func firstRow<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> T?
 }
