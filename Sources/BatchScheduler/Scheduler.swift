@@ -1,5 +1,5 @@
 public import BatchCache
-import BatchModel
+public import BatchModel
 public import BatchStore
 public import Dispatch
 import Foundation
@@ -39,6 +39,8 @@ public final class Scheduler: Service {
         /// (then only blobs older than an hour: an upload may be writing one).
         public var blobDirectory: String?
         public var blobSweepIntervalSeconds = 600
+        /// Where the time of each claim that got items is recorded, if anywhere (`/metrics`).
+        public var claimLatency: LatencyHistogram?
 
         public init() {}
     }
@@ -151,9 +153,11 @@ public final class Scheduler: Service {
         _ store: any StoreConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal
     ) throws(StoreError) -> PeriodicWorker<any StoreConnection>.Pace {
         let leases = ItemLeases(store)
+        let started = SystemClock.monotonicMicroseconds()
         let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
         publishChanges(store, redis)
         if claimed.isEmpty { return .wait }
+        configuration.claimLatency?.observe(microseconds: Int(SystemClock.monotonicMicroseconds() - started))
         var completions: [ItemCompletion] = []
         completions.reserveCapacity(claimed.count)
         for (index, item) in claimed.enumerated() {

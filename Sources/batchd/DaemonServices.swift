@@ -46,6 +46,7 @@ struct DaemonServices {
         scheduling.redisTimeoutMilliseconds = settings.redisTimeoutMs
         scheduling.crashJournalPath = stateLayout.crashJournal
         scheduling.blobDirectory = blobDirectory
+        scheduling.claimLatency = metrics.claims
         let scheduler = Scheduler(
             configuration: scheduling, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"), invalidator: invalidator)
 

@@ -9,9 +9,16 @@ import Testing
 /// batchd killed with SIGKILL at random moments while a batch runs, and restarted:
 /// in the end every item is in exactly one final state, the counters equal what the
 /// items say, nothing was counted twice, `max_concurrent` was never exceeded, and
-/// the database is intact.
+/// the database is intact. Once on one node over SQLite, once on three nodes over
+/// PostgreSQL (a random node killed each time, the same six scheduler threads in all).
 @Suite(.serialized) struct CrashTests {
-    @Test func killedAtRandomMomentsLosesAndDoublesNothing() throws {
+    enum Shape: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case oneNodeOnSQLite, threeNodesOnPostgres
+        var testDescription: String { rawValue }
+        var nodes: Int { self == .oneNodeOnSQLite ? 1 : 3 }
+    }
+
+    @Test(arguments: Shape.allCases) func killedAtRandomMomentsLosesAndDoublesNothing(_ shape: Shape) throws {
         let folder = NSTemporaryDirectory() + "batchd-crash-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -20,9 +27,11 @@ import Testing
         // Each run records its start and end (nanoseconds) and takes about 20 ms.
         options.processors = #"""
             {"exec": {"rec": {"command": ["/bin/sh", "-c",
-              "echo \"start $BATCHD_ITEM_ID $(date +%s%N)\" >> \#(record); sleep 0.02; echo \"end $BATCHD_ITEM_ID $(date +%s%N)\" >> \#(record); echo '{\"ok\": true}'"]}}}
+              "echo \"start $BATCHD_ITEM_ID $(date +%s%N) $PPID\" >> \#(record); sleep 0.02; echo \"end $BATCHD_ITEM_ID $(date +%s%N)\" >> \#(record); echo '{\"ok\": true}'"]}}}
             """#
-        options.extraArguments = ["--scheduler-workers", "6", "--lease-seconds", "2", "--rescue-seconds", "1"]
+        options.extraArguments = ["--scheduler-workers", "\(6 / shape.nodes)", "--lease-seconds", "2", "--rescue-seconds", "1"]
+        options.postgres = shape == .threeNodesOnPostgres
+        options.nodes = shape.nodes
         let stack = try TestStack(options)
         defer { stack.stop() }
 
@@ -32,13 +41,12 @@ import Testing
         #expect(created.status == 201, "\(created.text)")
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
 
-        var restarts: [Int64] = []
+        // When each node (by pid) was killed.
+        var kills: [(pid: Int32, time: Int64)] = []
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<4 {
             usleep(UInt32.random(in: 300_000...1_200_000, using: &generator))
-            stack.killBatchd()
-            restarts.append(Self.nanoseconds())
-            try stack.startBatchd()
+            try stack.killAndRestartNode(Int.random(in: 1...shape.nodes, using: &generator)) { kills.append(($0, Self.nanoseconds())) }
         }
         try stack.waitUntil(seconds: 120, "the batch to complete after the crashes") {
             guard let result = try? stack.get("/v1/batches/\(id)", key: stack.clientKey), result.status == 200 else { return false }
@@ -46,8 +54,13 @@ import Testing
         }
         _ = try stack.stopBatchd()
 
-        let db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
-        #expect(try db.statement("PRAGMA integrity_check").firstRow { $0.text(0) } == "ok")
+        let db: any StoreConnection
+        if let postgres = stack.postgres {
+            db = try postgres.connect()
+        } else {
+            db = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3", readOnly: true)
+            #expect(try db.statement("PRAGMA integrity_check").firstRow { $0.text(0) } == "ok")
+        }
         let states = try db.statement("SELECT status, count(*) FROM items WHERE batch_id = ? GROUP BY status").bind(.text(id)).rows {
             "\($0.text(0))=\($0.int(1))"
         }
@@ -65,14 +78,14 @@ import Testing
         // has no end line; it counts as running until the restart after it.
         let lines = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n")
         var events: [(time: Int64, delta: Int)] = []
-        var open: [String: [Int64]] = [:]
+        var open: [String: [(time: Int64, pid: Int32)]] = [:]
         var completedRuns: Set<String> = []
         for line in lines {
             let parts = line.split(separator: " ")
-            guard parts.count == 3, let time = Int64(parts[2]) else { continue }
+            guard parts.count >= 3, let time = Int64(parts[2]) else { continue }
             let item = String(parts[1])
             if parts[0] == "start" {
-                open[item, default: []].append(time)
+                open[item, default: []].append((time, parts.count > 3 ? Int32(parts[3]) ?? 0 : 0))
                 events.append((time, 1))
             } else if var starts = open[item], !starts.isEmpty {
                 starts.removeLast()
@@ -81,9 +94,10 @@ import Testing
                 completedRuns.insert(item)
             }
         }
+        // A run cut short by a kill has no end line: it counts as running until its node was killed.
         for starts in open.values {
             for start in starts {
-                let end = restarts.first(where: { $0 > start }) ?? Int64.max
+                let end = kills.first(where: { $0.pid == start.pid && $0.time > start.time })?.time ?? Int64.max
                 events.append((end, -1))
             }
         }

@@ -76,6 +76,44 @@ import Testing
         #expect(runners.isSubset(of: nodePIDs) && runners.count == 3, "items ran in \(runners), nodes \(nodePIDs)")
     }
 
+    /// Fairness holds across nodes: a tenant with 100 times the items of another,
+    /// created first, does not make the other wait for it. Every node picks the
+    /// tenant with the fewest items in flight, so the small batch is done while
+    /// most of the large one still waits.
+    @Test func aTenantWithAHundredTimesTheItemsDoesNotStarveAnother() throws {
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 3
+        options.extraArguments = ["--scheduler-workers", "2", "--max-items", "100000"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        _ = try stack.batchctl(["tenant", "create", "small"])
+        _ = try stack.batchctl(["tenant", "limits", "small", "--limit", "100000", "--burst", "10000"])
+        let smallKey = try stack.batchctl(["key", "create", "--tenant", "small", "--role", "client", "--secret-only"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func create(_ key: String, items: Int) throws -> String {
+            let list = "[" + (1...items).map { #"{"content":"item \#($0)"}"# }.joined(separator: ",") + "]"
+            let created = try stack.sendJSON(
+                "POST", "/v1/batches", key: key, #"{"processor":"noop","items":\#(list),"configuration":{"max_concurrent":64}}"#)
+            #expect(created.status == 201, "\(created.text.prefix(300))")
+            return try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        }
+        let large = try create(stack.clientKey, items: 30_000)
+        let small = try create(smallKey, items: 300)
+        try stack.waitForStatus(small, ["completed"], seconds: 60, key: smallKey)
+        let connection = try #require(stack.postgres).connect()
+        let done = try connection.query("SELECT n_succeeded, total_items FROM batches WHERE id = $1", [.text(large)])
+        let (finished, total) = (done.int(0, 0) ?? -1, done.int(0, 1) ?? -1)
+        #expect(total == 30_000)
+        #expect(finished < 15_000, "the large batch had \(finished) of \(total) items done when the small one completed")
+        // The large batch still completes, counted exactly.
+        try stack.waitForStatus(large, ["completed"], seconds: 120)
+        #expect(
+            try connection.query("SELECT n_succeeded, n_pending, n_processing FROM batches WHERE id = $1", [.text(large)]).rows.first ?? [] == [
+                "30000", "0", "0",
+            ])
+    }
+
     /// Moving from one machine to several: `batchctl migrate-store` copies a stopped
     /// batchd's SQLite store into PostgreSQL, and the copy answers the same.
     @Test func aSingleNodeStoreMovesToPostgres() throws {

@@ -10,6 +10,8 @@ public final class RequestMetrics: Sendable {
     private let clientError = Atomic<Int>(0)
     private let serverError = Atomic<Int>(0)
     private let durations = LatencyHistogram()
+    /// How long this process's scheduler took to claim items (observed by `Scheduler`).
+    public let claims = LatencyHistogram(bounds: LatencyHistogram.claimBounds)
     private let statusBuilds = Atomic<Int>(0)
     private let cacheHits = Atomic<Int>(0)
     private let cacheMisses = Atomic<Int>(0)
@@ -62,6 +64,8 @@ public final class RequestMetrics: Sendable {
             text += "batchd_requests_total{class=\"\(statusClass)xx\"} \(count(statusClass: statusClass))\n"
         }
         text += durations.prometheusText(name: "batchd_request_duration_seconds", help: "Time batchd spent answering a request.")
+        text += claims.prometheusText(
+            name: "batchd_claim_duration_seconds", help: "Time this process's scheduler took to claim items, for claims that got some.")
         text +=
             "# HELP batchd_status_cache_total Status documents answered, by cache outcome (this process).\n# TYPE batchd_status_cache_total counter\n"
         text += "batchd_status_cache_total{outcome=\"hit\"} \(cacheHits.load(ordering: .relaxed))\n"

@@ -45,8 +45,8 @@ extension TestStack {
         ((try? get("/v1/batches/\(id)", key: key ?? clientKey))?.json["data"] as? [String: Any])?["status"] as? String
     }
 
-    func waitForStatus(_ id: String, _ words: Set<String>, seconds: Double = 20) throws {
-        try waitUntil(seconds: seconds, "\(id) to reach \(words)") { statusWord(id).map(words.contains) ?? false }
+    func waitForStatus(_ id: String, _ words: Set<String>, seconds: Double = 20, key: String? = nil) throws {
+        try waitUntil(seconds: seconds, "\(id) to reach \(words)") { statusWord(id, key: key).map(words.contains) ?? false }
     }
 
     /// A counter from `/metrics` (process-wide), e.g. `batchd_status_builds_total`.

@@ -151,6 +151,23 @@ final class TestStack {
         batchd = nil
     }
 
+    /// Kills node `index` (1…N) with SIGKILL, calls `killed` with its pid, and
+    /// starts the node again (waiting until it accepts).
+    func killAndRestartNode(_ index: Int, killed: (Int32) -> Void = { _ in }) throws {
+        if index == 1 {
+            let pid = batchd?.pid ?? 0
+            killBatchd()
+            killed(pid)
+            try startBatchd()
+            return
+        }
+        let node = otherNodes[index - 2]
+        node.signal(SIGKILL)
+        _ = node.wait(seconds: 10)
+        killed(node.pid)
+        otherNodes[index - 2] = try startNode(index)
+    }
+
     /// Sends `signal` to batchd and waits for it to exit; returns its exit status.
     func stopBatchd(signal: Int32 = SIGTERM, waitSeconds: Double = 20) throws -> Int32 {
         guard let process = batchd else { return -1 }
