@@ -83,6 +83,7 @@ final class ApplicationFixture {
         #expect(body["data"]?["tenant"]?["name"] == "acme")
         #expect(body["data"]?["rate_limit"]?["limit"] == 1000)
         #expect(body["data"]?["service"]?["sqlite"] == "up")
+        #expect(body["data"]?["service"]?["store"] == "sqlite")
         #expect(body["data"]?["service"]?["redis"] == "down")
         #expect(body["metadata"]?["request_id"] == "req-test-1")
     }

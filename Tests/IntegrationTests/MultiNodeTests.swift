@@ -29,6 +29,8 @@ import Testing
         let stack = try TestStack(options)
         defer { stack.stop() }
         let nodePIDs = Set([stack.batchd!.pid] + stack.otherNodes.map(\.pid))
+        let service = (try stack.get("/v1/status", key: stack.clientKey).json["data"] as? [String: Any])?["service"] as? [String: Any]
+        #expect(service?["store"] as? String == "postgres" && service?["sqlite"] as? String == "up", "\(service ?? [:])")
 
         var ids: [String] = []
         for batch in 0..<3 {

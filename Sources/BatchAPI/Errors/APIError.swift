@@ -112,7 +112,7 @@ extension APIError {
         case .sqlite where error.isStorageFault, .postgres where error.isStorageFault:
             var all = details
             all["operation"] = .string(operation)
-            all["dependency"] = "sqlite"
+            all["dependency"] = if case .postgres = error { "postgres" } else { "sqlite" }
             self.init(
                 .serviceUnavailable, "The database cannot be written right now; nothing was stored. Retry shortly", details: all,
                 headers: [("Retry-After", "5")], suggestion: Self.retrySuggestion(operation))

@@ -1,5 +1,6 @@
 import BatchCodecs
 import BatchModel
+import BatchStore
 
 /// `GET /v1/status`: who the key belongs to, its tenant's limits, and the
 /// service's version and dependencies (probed at most once a second per worker).
@@ -23,7 +24,9 @@ public enum ServiceStatusHandler {
                 "version": .string(ServiceInfo.version),
                 "api_version": .string(ServiceInfo.apiVersion),
                 "started_at": .string(context.resources.service.startedAt.iso8601),
+                // `sqlite` is the store's database whichever backend it is (the name came first).
                 "sqlite": .string(dependencies.sqlite ? "up" : "down"),
+                "store": .string(context.resources.database.backendName),
                 "redis": .string(dependencies.redis ? "up" : "down"),
             ],
         ]

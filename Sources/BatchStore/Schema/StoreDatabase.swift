@@ -26,6 +26,14 @@ public struct StoreDatabase: Sendable {
         writerQueue = WriterQueue()
     }
 
+    /// The backend's name as the API reports it: `sqlite` or `postgres`.
+    public var backendName: String {
+        switch backend {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+
     /// For logs: the SQLite file, or the PostgreSQL connection string without its password.
     public var path: String {
         switch backend {
