@@ -7,14 +7,15 @@ import Testing
 
 @testable import BatchScheduler
 
-/// The scheduler's threads over a real SQLite file with the noop processor.
+/// The scheduler's threads over a real store (a SQLite file, a PostgreSQL server)
+/// with the noop processor.
 @Suite(.serialized) struct SchedulerTests {
     final class Fixture {
         let store: TemporaryStore
         var database: StoreDatabase { store.database }
         var connection: any StoreConnection { store.connection }
 
-        init() throws { store = try TemporaryStore(label: "scheduler") }
+        init(_ backend: StoreBackend) throws { store = try TemporaryStore(label: "scheduler", backend: backend) }
 
         func createBatch(items: Int, processor: String = "noop", maxConcurrent: Int = 5) throws -> String {
             var configuration = BatchConfiguration()
@@ -40,8 +41,8 @@ import Testing
             configuration: configuration, database: fixture.database, catalog: ProcessorCatalog([NoopProcessor()]), logger: Logger(label: "test"))
     }
 
-    @Test func runsEveryItemOnceToCompletion() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func runsEveryItemOnceToCompletion(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         let first = try fixture.createBatch(items: 500, maxConcurrent: 50)
         let second = try fixture.createBatch(items: 20)
         let running = scheduler(fixture)
@@ -54,14 +55,16 @@ import Testing
             #expect(done.completedAt != nil && done.startedAt != nil)
         }
         // Counters agree with the items themselves, and each ran exactly once.
-        let check = try fixture.connection.statement("SELECT count(*), sum(attempt), sum(status = 'succeeded') FROM items").firstRow {
+        let check = try fixture.connection.statement(
+            "SELECT count(*), sum(attempt), sum(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) FROM items"
+        ).firstRow {
             [$0.int(0), $0.int(1), $0.int(2)]
         }
         #expect(check == [520, 520, 520])
     }
 
-    @Test func unknownProcessorItemsFailWithProcessingError() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func unknownProcessorItemsFailWithProcessingError(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         let id = try fixture.createBatch(items: 3, processor: "gone")
         let running = scheduler(fixture)
         try running.start()
@@ -74,8 +77,8 @@ import Testing
         #expect(summary == "processing_error=3")
     }
 
-    @Test func stopsWithinTheGracePeriod() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func stopsWithinTheGracePeriod(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         let running = scheduler(fixture, workers: 3)
         try running.start()
         #expect(running.stop(grace: 5))

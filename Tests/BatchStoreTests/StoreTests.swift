@@ -1,29 +1,10 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import BatchModel
 @testable import BatchStore
-
-/// A fresh database file in its own temporary folder, removed at deinit.
-final class TemporaryDatabase {
-    let folder: String
-    let database: StoreDatabase
-
-    init() throws {
-        folder = NSTemporaryDirectory() + "batchd-store-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        database = StoreDatabase(path: folder + "/test.sqlite3")
-        try database.prepare()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
-
-    /// A SQLite connection as such, for what only SQLite has (PRAGMAs, its migrations).
-    func sqlite() throws -> SQLiteConnection {
-        try #require(try database.connect() as? SQLiteConnection)
-    }
-}
 
 @Suite struct MigrationTests {
     @Test func appliesAllMigrationsOnceInWALMode() throws {
@@ -112,12 +93,12 @@ final class TemporaryDatabase {
         #expect(try keys.revoke(id: record.id, now: Timestamp(milliseconds: revoked.revokedAt!.milliseconds + 5000)).revokedAt == revoked.revokedAt)
     }
 
-    @Test func secretsAreNeverStored() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func secretsAreNeverStored(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "acme")
         let (_, secret) = try KeyRecords(connection).create(tenantID: tenant.id, role: .client)
-        let stored = try connection.statement("SELECT group_concat(hash || prefix || name, '') FROM api_keys").firstRow { $0.text(0) } ?? ""
+        let stored = try connection.statement("SELECT hash || prefix || name FROM api_keys").rows { $0.text(0) }.joined()
         #expect(!stored.contains(secret.value))
         #expect(stored.contains(secret.hash))
     }
@@ -213,9 +194,9 @@ final class TemporaryDatabase {
 }
 
 @Suite struct AppendLimitTests {
-    @Test func parallelAppendsNeverPassTheItemLimit() throws {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
+    @Test(arguments: StoreBackend.allCases) func parallelAppendsNeverPassTheItemLimit(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
         let tenant = try TenantRecords(connection).create(name: "a")
         guard
             case .created(let batch, _) = try BatchRecords(connection).create(
@@ -226,9 +207,9 @@ final class TemporaryDatabase {
         }
         let succeeded = Atomic<Int>(0)
         let refused = Atomic<Int>(0)
-        let database = temp.database
+        let connect = store.connect
         DispatchQueue.concurrentPerform(iterations: 20) { worker in
-            guard let own = try? database.connect() else { return }
+            guard let own = try? connect() else { return }
             let items = NewItems((1...10).map { NewItem(content: [UInt8(worker)], customID: "w\(worker)-\($0)", row: $0) })
             do {
                 _ = try BatchRecords(own).append(items, batchID: batch.id, tenantID: tenant.id, maxItems: 100)
@@ -378,28 +359,27 @@ final class TemporaryDatabase {
 }
 
 @Suite struct ChunkedCreateTests {
-    func fixture() throws -> (TemporaryDatabase, any StoreConnection, Tenant) {
-        let temp = try TemporaryDatabase()
-        let connection = try temp.database.connect()
-        return (temp, connection, try TenantRecords(connection).create(name: "a"))
+    func fixture(_ backend: StoreBackend) throws -> (OpenStore, any StoreConnection, Tenant) {
+        let store = try backend.open()
+        return (store, store.connection, try TenantRecords(store.connection).create(name: "a"))
     }
 
-    @Test func aLargeCreateIsWrittenInChunksAndShownOnlyWhenWhole() throws {
-        let (temp, connection, tenant) = try fixture()
+    @Test(arguments: StoreBackend.allCases) func aLargeCreateIsWrittenInChunksAndShownOnlyWhenWhole(_ backend: StoreBackend) throws {
+        let (store, connection, tenant) = try fixture(backend)
         let count = BatchRecords.createChunkItems * 2 + 500
         let seenMidway = Mutex<[Int64]>([])
         let interleaved = Mutex<Bool>(false)
-        let database = temp.database
+        let connect = store.connect
         let items = NewItems(count: count, totalBytes: Int64(count)) { emit in
             for row in 1...count {
                 if row == BatchRecords.createChunkItems * 2 + 1 {
                     // Two chunks are written: no tenant sees the batch, and another writer gets its turn.
-                    let observer = try? database.connect()
+                    let observer = try? connect()
                     let visible =
                         (try? observer?.statement("SELECT count(*) FROM batches WHERE tenant_id = ?").bind(.text(tenant.id)).firstRow { $0.int(0) })
                         ?? nil
                     seenMidway.withLock { $0.append(visible ?? -1) }
-                    let other = try? database.connect()
+                    let other = try? connect()
                     interleaved.withLock {
                         $0 =
                             (try? other?.transaction { () throws(StoreError) in try SettingsRecords(other!).set(scope: "t", key: "k", value: "v") })
@@ -428,8 +408,9 @@ final class TemporaryDatabase {
         #expect(try TenantRecords(connection).find(id: StagingTenant.id) == nil)
     }
 
-    @Test func aFailedLargeCreateLeavesNothing() throws {
-        let (_, connection, tenant) = try fixture()
+    @Test(arguments: StoreBackend.allCases) func aFailedLargeCreateLeavesNothing(_ backend: StoreBackend) throws {
+        let (store, connection, tenant) = try fixture(backend)
+        defer { withExtendedLifetime(store) {} }
         let count = BatchRecords.createChunkItems * 3
         let shortWalk = NewItems(count: count, totalBytes: Int64(count)) { emit in
             for row in 1...(count - 10) where !emit(NewItem(content: [1], row: row)) { return }
@@ -443,8 +424,9 @@ final class TemporaryDatabase {
         #expect(counts == [0, 0])
     }
 
-    @Test func aLargeCreateReplaysItsKeyAndStagedLeftoversAreRemoved() throws {
-        let (_, connection, tenant) = try fixture()
+    @Test(arguments: StoreBackend.allCases) func aLargeCreateReplaysItsKeyAndStagedLeftoversAreRemoved(_ backend: StoreBackend) throws {
+        let (store, connection, tenant) = try fixture(backend)
+        defer { withExtendedLifetime(store) {} }
         let count = BatchRecords.createChunkItems + 1
         let batch = NewBatch(name: "b", processor: "noop", items: NewItems((1...count).map { NewItem(content: [1], row: $0) }))
         let claim = IdempotencyClaim(key: "k1", requestHash: "h")

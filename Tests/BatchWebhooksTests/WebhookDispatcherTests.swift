@@ -9,6 +9,7 @@ import Testing
 
 @testable import BatchWebhooks
 
+/// Deliveries over a real store, SQLite and PostgreSQL.
 @Suite struct WebhookDispatcherTests {
     final class Fixture {
         let store: TemporaryStore
@@ -16,7 +17,7 @@ import Testing
         var connection: any StoreConnection { store.connection }
         var tenant: Tenant { store.tenant }
 
-        init() throws { store = try TemporaryStore(label: "webhooks") }
+        init(_ backend: StoreBackend) throws { store = try TemporaryStore(label: "webhooks", backend: backend) }
 
         /// A cancelled (so finished) batch with a notification URL.
         func finishedBatch(url: String? = "http://example.invalid/hook") throws -> String {
@@ -53,8 +54,8 @@ import Testing
         }
     }
 
-    @Test func deliversTheSignedFinalStatusOnce() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func deliversTheSignedFinalStatusOnce(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         let id = try fixture.finishedBatch()
         let receiver = Receiver(answers: [nil])
         let webhooks = dispatcher(fixture, receiver: receiver)
@@ -74,8 +75,8 @@ import Testing
         #expect(row.webhookStatus == "delivered" && row.webhookAttempts == 1)
     }
 
-    @Test func failuresRetryWithBackoffThenGiveUp() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func failuresRetryWithBackoffThenGiveUp(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         let id = try fixture.finishedBatch()
         let webhooks = dispatcher(fixture, receiver: Receiver(answers: ["HTTP 500", "HTTP 502", "HTTP 503"]))
         let start = Timestamp(milliseconds: Timestamp.now().milliseconds)
@@ -92,8 +93,8 @@ import Testing
         #expect(row.webhookLastError == "HTTP 503")
     }
 
-    @Test func batchesWithoutAURLOrStillRunningAreLeftAlone() throws {
-        let fixture = try Fixture()
+    @Test(arguments: StoreBackend.allCases) func batchesWithoutAURLOrStillRunningAreLeftAlone(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
         _ = try fixture.finishedBatch(url: nil)
         var configuration = BatchConfiguration()
         configuration.notificationURL = "http://example.invalid/hook"

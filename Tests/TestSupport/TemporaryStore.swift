@@ -2,18 +2,28 @@ public import BatchModel
 public import BatchStore
 import Foundation
 
-/// A migrated SQLite database in its own temporary folder, with one tenant;
-/// removed when released.
+/// A migrated store in its own temporary folder, with one tenant: a SQLite file
+/// there, or a PostgreSQL server of its own (`TemporaryPostgres`); removed (and
+/// stopped) when released.
 public final class TemporaryStore {
     public let folder: String
     public let database: StoreDatabase
     public let connection: any StoreConnection
     public let tenant: Tenant
+    private let server: TemporaryPostgres?
 
-    public init(label: String = "store") throws {
+    public init(label: String = "store", backend: StoreBackend = .sqlite) throws {
         folder = NSTemporaryDirectory() + "batchd-\(label)-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        database = StoreDatabase(path: folder + "/test.sqlite3")
+        switch backend {
+        case .sqlite:
+            server = nil
+            database = StoreDatabase(path: folder + "/test.sqlite3")
+        case .postgres:
+            let server = try TemporaryPostgres(label: label)
+            self.server = server
+            database = StoreDatabase(postgres: server.conninfo)
+        }
         try database.prepare()
         connection = try database.connect()
         tenant = try TenantRecords(connection).create(name: "acme")

@@ -1,17 +1,13 @@
-import BatchStore
-import TestSupport
-import Testing
+public import BatchStore
 
 /// The two backends of the store, for tests that must hold on both: SQLite in a
 /// temporary file, PostgreSQL on a server the test starts (`TemporaryPostgres`),
 /// each migrated to the latest schema.
-enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum StoreBackend: String, CaseIterable, Sendable {
     case sqlite, postgres
 
-    var testDescription: String { rawValue }
-
     /// A migrated, empty store of this backend; released (and its server stopped) with the value.
-    func open() throws -> OpenStore {
+    public func open() throws -> OpenStore {
         switch self {
         case .sqlite:
             let temp = try TemporaryDatabase()
@@ -29,9 +25,9 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// A store connection with what keeps its database alive, and a way to open
 /// more (one per thread, as batchd's workers and nodes have).
-final class OpenStore {
-    let connection: any StoreConnection
-    let connect: @Sendable () throws -> any StoreConnection
+public final class OpenStore {
+    public let connection: any StoreConnection
+    public let connect: @Sendable () throws -> any StoreConnection
     private let keepAlive: AnyObject
 
     init(connection: any StoreConnection, keepAlive: AnyObject, connect: @escaping @Sendable () throws -> any StoreConnection) {
