@@ -90,6 +90,13 @@ extension DeployRunTests {
             let status = try? HTTPClient.send(port: port, path: "/v1/batches/\(id)", headers: ["X-Api-Key": key])
             return ((status?.json["data"] as? [String: Any])?["status"] as? String) == "completed"
         }
+        // Every node is supervised: node 2 killed with SIGKILL comes back under a new pid.
+        let nodePID = { try? String(contentsOfFile: state + "/run/batchd-n2.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let killed = try #require(nodePID().flatMap { pid_t($0) })
+        kill(killed, SIGKILL)
+        try TestStack.waitUntil(seconds: 30, "node 2 restarted") { log().contains("batchd node 2 is back") }
+        #expect(nodePID().flatMap { pid_t($0) }.map { $0 != killed } == true)
+        #expect(log().contains("batchd node 2 exited with status"), "\(log().suffix(800))")
         let pid = try String(contentsOfFile: state + "/pg/data/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { pid_t($0) }
         try ChildProcess.bash("\"\(script)\" stop --state-dir \"\(state)\"")
         #expect(supervisor.wait(seconds: 30) == 0, "\(log().suffix(800))")
