@@ -104,9 +104,12 @@ public final class Scheduler: Service {
         }
         let (rescued, failed) = try ItemLeases(connection).rescueExpired(maxAttempts: configuration.maxAttempts)
         if rescued + failed > 0 { logger.notice("leases rescued at start", metadata: ["rescued": "\(rescued)", "failed": "\(failed)"]) }
-        sweepBlobs(connection, minimumAgeSeconds: 0)
-        let staged = try BatchRecords(connection).discardAllStaged()
-        if staged > 0 { logger.notice("batches left half-written by a crash removed", metadata: ["count": "\(staged)"]) }
+        // Alone on the store, nothing is being written at start: every leftover goes.
+        // With other nodes, one of them may be writing an upload or staging a create
+        // right now: only leftovers older than an hour go (here and every sweep).
+        let alone = !connection.dialect.isSharedByNodes
+        sweepBlobs(connection, minimumAgeSeconds: alone ? 0 : Self.leftoverAgeSeconds)
+        try discardStagedLeftovers(connection, all: alone)
         publishChanges(connection, makeRedis())
         let claimers = PeriodicWorker(
             name: "scheduler", threads: configuration.workers, intervalMilliseconds: configuration.idleMilliseconds, logger: logger,
@@ -127,7 +130,8 @@ public final class Scheduler: Service {
                     try maintain(connection, redis: redis)
                     if SystemClock.monotonicMilliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
                         lastSweep = SystemClock.monotonicMilliseconds()
-                        sweepBlobs(connection, minimumAgeSeconds: 3600)
+                        sweepBlobs(connection, minimumAgeSeconds: Self.leftoverAgeSeconds)
+                        if connection.dialect.isSharedByNodes { try discardStagedLeftovers(connection, all: false) }
                     }
                     return .wait
                 }
@@ -193,6 +197,18 @@ public final class Scheduler: Service {
             outcome = .failed(errorType: "processing_error", message: "Unknown processor '\(item.processor)'", details: nil)
         }
         return ItemCompletion(item: item, outcome: outcome, startedAt: started, durationMilliseconds: SystemClock.monotonicMilliseconds() - clock)
+    }
+
+    /// How old an upload blob or a staged create must be before it counts as left
+    /// over while something may still be writing it: far longer than any request.
+    static let leftoverAgeSeconds = 3600
+
+    /// Removes staged batches (creates a crash cut short): all, or those older
+    /// than `leftoverAgeSeconds`; and says so.
+    private func discardStagedLeftovers(_ connection: any StoreConnection, all: Bool) throws(StoreError) {
+        let cutoff = all ? nil : Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.leftoverAgeSeconds) * 1000)
+        let staged = try BatchRecords(connection).discardStagedLeftovers(createdBefore: cutoff)
+        if staged > 0 { logger.notice("batches left half-written by a crash removed", metadata: ["count": "\(staged)"]) }
     }
 
     /// Removes upload blobs no item owns (`OrphanBlobSweep`), and says so.

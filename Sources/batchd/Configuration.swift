@@ -35,6 +35,12 @@ struct Configuration: ParsableArguments {
         help: "PostgreSQL store instead of SQLite: a libpq connection string or postgresql:// URI, shared by every node (env BATCHD_POSTGRES).")
     var postgres: String = environment["BATCHD_POSTGRES"] ?? ""
 
+    @Option(
+        help:
+            "Where uploaded files are kept (env BATCHD_BLOB_DIR; default <state-dir>/var/blobs). Nodes on several machines need one folder they all mount at this path."
+    )
+    var blobDir: String = environment["BATCHD_BLOB_DIR"] ?? ""
+
     @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
     var redis: String = environment["BATCHD_REDIS"] ?? ""
 
@@ -134,6 +140,7 @@ struct Configuration: ParsableArguments {
     /// The state directory's paths for this node.
     var stateLayout: StateLayout { StateLayout(stateDir, node: node) }
     var socketPath: String { socket.isEmpty ? stateLayout.fastCGISocket : socket }
+    var blobDirectory: String { blobDir.isEmpty ? stateLayout.blobDirectory : blobDir }
     var databasePath: String { database.isEmpty ? StateLayout(stateDir).database : database }
     var redisSpec: String { redis.isEmpty ? "unix:" + StateLayout(stateDir).redisSocket : redis }
 

@@ -28,7 +28,7 @@ struct DaemonServices {
         let ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
         let catalog = try Self.processors(settings: settings, ingestRoot: ingestRoot, helpers: helpers)
         processorNames = catalog.names.sorted()
-        let blobDirectory = stateLayout.blobDirectory
+        let blobDirectory = settings.blobDirectory
         try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
 
         // Shared by every worker and the scheduler of this process.

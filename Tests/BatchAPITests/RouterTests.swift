@@ -54,6 +54,21 @@ import Testing
         #expect(query["bad"] == "%zz")
         #expect(query["missing"] == nil)
     }
+
+    /// Unknown, repeated and NUL-carrying parameters are refused by name.
+    @Test func refusesUnknownRepeatedAndNULParameters() throws {
+        let allowed: Set = ["collection", "page"]
+        try QueryParameters(parsing: "collection=a&page=2").requireOnly(allowed)
+        for (query, name, reason) in [
+            ("other=1", "other", "unknown parameter; allowed: collection, page"), ("page=1&page=2", "page", "given more than once"),
+            ("page=1&collection=a%00b", "collection", "contains a NUL byte"),
+        ] {
+            let error = #expect(throws: APIError.self) { try QueryParameters(parsing: query).requireOnly(allowed) }
+            #expect(
+                error?.code == .validationError && error?.details["parameter"] == .string(name) && error?.details["error"] == .string(reason),
+                "\(query)")
+        }
+    }
 }
 
 @Suite struct RequestIDTests {

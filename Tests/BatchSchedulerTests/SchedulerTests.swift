@@ -77,6 +77,38 @@ import Testing
         #expect(summary == "processing_error=3")
     }
 
+    /// At start, leftovers of a crash go: an unowned upload blob and a staged
+    /// create. Alone on SQLite, every one; on PostgreSQL, where another node may be
+    /// writing them right now, only those older than an hour.
+    @Test(arguments: StoreBackend.allCases) func startRemovesLeftoversOnlyWhereNoOtherNodeWrites(_ backend: StoreBackend) throws {
+        let fixture = try Fixture(backend)
+        let blobs = fixture.store.folder + "/blobs"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: blobs + "/young.blob", contents: Data([1]))
+        let now = Timestamp.now().milliseconds
+        try fixture.connection.execute(
+            """
+            INSERT INTO batches (id, tenant_id, name, status, created_at, updated_at)
+                VALUES ('batch-staged-now', '\(StagingTenant.id)', 'x', 'accumulating', \(now), \(now)),
+                       ('batch-staged-old', '\(StagingTenant.id)', 'x', 'accumulating', \(now - 7_200_000), \(now - 7_200_000))
+            """)
+        var configuration = Scheduler.Configuration()
+        configuration.blobDirectory = blobs
+        let running = Scheduler(
+            configuration: configuration, database: fixture.database, catalog: ProcessorCatalog([NoopProcessor()]), logger: Logger(label: "test"))
+        try running.start()
+        #expect(running.stop(grace: 5))
+        let staged = try fixture.connection.statement("SELECT id FROM batches WHERE tenant_id = ? ORDER BY id").bind(.text(StagingTenant.id))
+            .rows { $0.text(0) }
+        let blobLeft = FileManager.default.fileExists(atPath: blobs + "/young.blob")
+        switch backend {
+        case .sqlite:
+            #expect(staged.isEmpty && !blobLeft)
+        case .postgres:
+            #expect(staged == ["batch-staged-now"] && blobLeft)
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases) func stopsWithinTheGracePeriod(_ backend: StoreBackend) throws {
         let fixture = try Fixture(backend)
         let running = scheduler(fixture, workers: 3)

@@ -23,6 +23,13 @@ import Testing
         return (owner, row)
     }
 
+    /// A store with one batch of `items` items, all claimed by `w1`.
+    func claimedBatch(_ backend: StoreBackend, items: Int) throws -> (store: OpenStore, tenant: Tenant, row: BatchRow, claimed: [ClaimedItem]) {
+        let store = try backend.open()
+        let (tenant, row) = try seed(store.connection, items: items)
+        return (store, tenant, row, try ItemLeases(store.connection).claim(owner: "w1", limit: items, leaseSeconds: 60))
+    }
+
     func succeed(_ items: [ClaimedItem]) -> [ItemCompletion] {
         items.map {
             ItemCompletion(
@@ -76,12 +83,36 @@ import Testing
         #expect(try batch(connection, row.id).pending == 0)
     }
 
-    @Test(arguments: StoreBackend.allCases) func resultsCountOnceAndOnlyUnderTheLease(_ backend: StoreBackend) throws {
-        let store = try backend.open()
+    /// An ingested file's media record is stored once per content in its
+    /// collection (a second copy points at the first, marked duplicate), and the
+    /// batch counts its media by type.
+    @Test(arguments: StoreBackend.allCases) func mediaIsRecordedOncePerContentAndCounted(_ backend: StoreBackend) throws {
+        let (store, tenant, row, claimed) = try claimedBatch(backend, items: 3)
         let connection = store.connection
-        let (tenant, row) = try seed(connection, items: 3)
         let leases = ItemLeases(connection)
-        let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
+        let shas = ["aa", "aa", "bb"]
+        let completions = zip(claimed, shas).map { item, sha in
+            ItemCompletion(
+                item: item,
+                outcome: .succeeded(
+                    result: .object([:]), mediaType: "document", usage: .none,
+                    media: NewMedia(mediaType: "document", mime: "text/plain", sizeBytes: 10, sha256: sha, metadata: ["words": .integer(2)])),
+                startedAt: .now(), durationMilliseconds: 5)
+        }
+        #expect(try leases.complete(completions) == 3)
+        let media = try MediaRecords(connection).list(tenantID: tenant.id, collection: nil, offset: 0, limit: 10)
+        #expect(media.total == 2 && media.rows.map(\.sha256).sorted() == ["aa", "bb"])
+        let results = try connection.statement("SELECT result FROM items WHERE batch_id = ? ORDER BY seq").bind(.text(row.id)).rows { $0.text(0) }
+        #expect(results.filter { $0.contains("\"duplicate\":true") }.count == 1, "\(results)")
+        let counts = try connection.statement("SELECT media_type, count, bytes FROM batch_media_counts WHERE batch_id = ?").bind(.text(row.id))
+            .rows { "\($0.text(0)) \($0.int(1)) \($0.int(2))" }
+        #expect(counts == ["document 2 20"])
+    }
+
+    @Test(arguments: StoreBackend.allCases) func resultsCountOnceAndOnlyUnderTheLease(_ backend: StoreBackend) throws {
+        let (store, tenant, row, claimed) = try claimedBatch(backend, items: 3)
+        let connection = store.connection
+        let leases = ItemLeases(connection)
         #expect(try leases.complete(succeed([claimed[0]])) == 1)
         // The same finish again, and a finish from a worker that does not hold the lease.
         #expect(try leases.complete(succeed([claimed[0]])) == 0)
@@ -144,11 +175,9 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.allCases) func releasedItemsGoBackUntouched(_ backend: StoreBackend) throws {
-        let store = try backend.open()
+        let (store, _, row, claimed) = try claimedBatch(backend, items: 3)
         let connection = store.connection
-        let (_, row) = try seed(connection, items: 3)
         let leases = ItemLeases(connection)
-        let claimed = try leases.claim(owner: "w1", limit: 3, leaseSeconds: 60)
         try leases.release(claimed)
         let back = try batch(connection, row.id)
         #expect(back.pending == 3 && back.processing == 0)

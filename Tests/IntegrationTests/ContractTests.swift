@@ -1,13 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The live stack checked against its own OpenAPI contract by
 /// Tests/IntegrationTests/Contract/check_contract.py: every operation called with
 /// batches in every state and validated with openapi-core, then fuzzed.
 /// deploy/test installs the validator into a virtual environment and names its
-/// Python in BATCHD_CONTRACT_PYTHON.
+/// Python in BATCHD_CONTRACT_PYTHON. The operations' check runs on one node over
+/// SQLite and on three nodes over PostgreSQL: the same contract either way.
 @Suite(.serialized) struct ContractTests {
-    @Test func liveResponsesMatchTheContractAndSurviveFuzzing() throws {
+    @Test(arguments: StoreBackend.allCases) func liveResponsesMatchTheContractAndSurviveFuzzing(_ store: StoreBackend) throws {
         guard let python = ProcessInfo.processInfo.environment["BATCHD_CONTRACT_PYTHON"] else {
             Issue.record("BATCHD_CONTRACT_PYTHON is not set: run the suite through deploy/test, which installs the validator")
             return
@@ -15,7 +17,9 @@ import Testing
         var options = TestStack.Options()
         // The first item fails at once; the others run long enough to be caught running and paused.
         options.processors = #"{"exec": {"flaky": {"command": ["/bin/sh", "-c", "x=$(cat); [ \"$x\" = bad ] && exit 3; sleep 30; echo '{}'"]}}}"#
-        options.extraArguments = ["--scheduler-workers", "6"]
+        options.postgres = store == .postgres
+        options.nodes = store == .postgres ? 3 : 1
+        options.extraArguments = ["--scheduler-workers", "\(6 / options.nodes)"]
         let stack = try TestStack(options)
         defer { stack.stop() }
         let output = try stack.run(

@@ -116,6 +116,30 @@ import Testing
             ])
     }
 
+    /// Uploads go to the blob folder every node names (`--blob-dir`, on several
+    /// machines one shared mount), so whichever node claims an item reads its file.
+    @Test func uploadsLandInTheSharedBlobFolderAndAnyNodeReadsThem() throws {
+        let shared = NSTemporaryDirectory() + "batchd-shared-blobs-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 3
+        options.extraArguments = ["--blob-dir", shared]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let files = (1...9).map { ("file\($0).txt", Array("the text of file \($0)\n".utf8)) }
+        let created = try stack.upload(files)
+        #expect(created.status == 201, "\(created.text.prefix(300))")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitForStatus(id, ["completed"], seconds: 30)
+        let outcomes = try stack.itemOutcomes(id)
+        #expect(outcomes.count == 9 && outcomes.values.allSatisfy { $0.status == "succeeded" }, "\(outcomes)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shared).filter { $0.hasSuffix(".blob") }.count == 9)
+        let local = (try? FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")) ?? []
+        #expect(local.isEmpty, "\(local)")
+    }
+
     /// Moving from one machine to several: `batchctl migrate-store` copies a stopped
     /// batchd's SQLite store into PostgreSQL, and the copy answers the same.
     @Test func aSingleNodeStoreMovesToPostgres() throws {

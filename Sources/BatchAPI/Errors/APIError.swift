@@ -116,6 +116,12 @@ extension APIError {
             self.init(
                 .serviceUnavailable, "The database cannot be written right now; nothing was stored. Retry shortly", details: all,
                 headers: [("Retry-After", "5")], suggestion: Self.retrySuggestion(operation))
+        case .postgres(let state, _) where state == StoreError.nulInTextState:
+            // A client's value with a NUL byte that no check before the store caught:
+            // PostgreSQL text cannot hold one. The client's mistake, never a 500.
+            var all = details
+            all["error"] = "a value contains a NUL byte"
+            self.init(.validationError, "A value in the request contains a NUL byte", details: all)
         case .sqlite, .postgres, .schemaTooNew:
             self = .processing(operation: operation, details: details)
         }

@@ -28,11 +28,16 @@ public struct QueryParameters: Sendable, Equatable {
 
     public var isEmpty: Bool { pairs.isEmpty }
 
-    /// Refuses, with a 400 naming it, the first parameter not in `allowed` and,
-    /// unless `repeatsAllowed`, the first one given more than once.
+    /// Refuses, with a 400 naming it, the first parameter not in `allowed`, the
+    /// first whose value holds a NUL byte (no stored value can: PostgreSQL text
+    /// cannot, and SQLite would silently match nothing) and, unless
+    /// `repeatsAllowed`, the first one given more than once.
     public func requireOnly(_ allowed: Set<String>, repeatsAllowed: Bool = false) throws(APIError) {
         if let unknown = names.first(where: { !allowed.contains($0) }) {
             throw .invalidParameter(unknown, "unknown parameter; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        if let withNUL = pairs.first(where: { $0.value.utf8.contains(0) }) {
+            throw .invalidParameter(withNUL.name, "contains a NUL byte")
         }
         if !repeatsAllowed, let repeated = names.first(where: { values($0).count > 1 }) {
             throw .invalidParameter(repeated, "given more than once")

@@ -179,10 +179,13 @@ extension BatchRecords {
         while let removed = try? removeSome(), removed > 0 {}
     }
 
-    /// Removes every staged batch: what creates cut short by a crash left. Call at start.
+    /// Removes staged batches, what creates cut short by a crash left: every one
+    /// (at start, when nothing else writes to the store), or those created before
+    /// `createdBefore` (when other nodes may be staging a create right now).
     @discardableResult
-    public func discardAllStaged() throws(StoreError) -> Int {
-        let staged = try connection.statement("SELECT id FROM batches WHERE tenant_id = ?").bind(.text(StagingTenant.id)).rows { $0.text(0) }
+    public func discardStagedLeftovers(createdBefore: Timestamp? = nil) throws(StoreError) -> Int {
+        let staged = try connection.statement("SELECT id FROM batches WHERE tenant_id = ? AND created_at < ?")
+            .bind(.text(StagingTenant.id), .integer(createdBefore?.milliseconds ?? Int64.max)).rows { $0.text(0) }
         for id in staged { discardStaged(id) }
         return staged.count
     }
@@ -268,6 +271,8 @@ extension BatchRecords {
             offset += 1
             bytes += Int64(item.sizeBytes)
         }
+        // A refused insert (a custom_id already used) fails here, where callers name it.
+        try connection.sendQueued()
         guard offset == items.count, bytes == items.totalBytes else {
             throw .conflict("The items changed while they were stored (\(offset) of \(items.count)); nothing was stored")
         }
@@ -283,6 +288,7 @@ extension BatchRecords {
             inserted += 1
             if inserted % 16 == 0, SystemClock.monotonicMilliseconds() >= deadline { break }
         }
+        try connection.sendQueued()
         return inserted
     }
 

@@ -239,7 +239,7 @@ public struct ItemLeases {
         try connection.statement(
             """
             INSERT INTO batch_media_counts (batch_id, media_type, count, bytes) VALUES (?1, ?2, 1, ?3)
-            ON CONFLICT (batch_id, media_type) DO UPDATE SET count = count + 1, bytes = bytes + ?3
+            ON CONFLICT (batch_id, media_type) DO UPDATE SET count = batch_media_counts.count + 1, bytes = batch_media_counts.bytes + ?3
             """
         ).bind(.text(item.batchID), .text(media.mediaType), .integer(media.sizeBytes)).run()
         return (id, false)

@@ -95,6 +95,10 @@ public final class PostgresConnection: StoreConnection {
     static let maxQueued = 256
     static let maxQueuedBytes = 1 << 20
 
+    public func sendQueued() throws(StoreError) {
+        if !queue.isEmpty { try flushQueue() }
+    }
+
     /// Sends what waits, if anything.
     private func flushQueue() throws(StoreError) {
         let requests = takePending()
@@ -117,7 +121,7 @@ public final class PostgresConnection: StoreConnection {
         // PostgreSQL text cannot hold NUL, and a C string would end there: refuse
         // rather than store a shortened value.
         if parameters.contains(where: { if case .text(let text) = $0 { text.utf8.contains(0) } else { false } }) {
-            throw .postgres(sqlState: "22021", message: "a text value contains a NUL byte")
+            throw .postgres(sqlState: StoreError.nulInTextState, message: "a text value contains a NUL byte")
         }
         // Preparing (a round trip, once per connection) runs nothing, so it may
         // go ahead of what is queued.

@@ -21,6 +21,8 @@ public final class SQLiteConnection: StoreConnection {
     public var changedBatches: [BatchIdentity: Int] = [:]
     public var dialect: StoreDialect { .sqlite }
     public func migrate() throws(StoreError) { try Migrations.apply(to: self) }
+    /// SQLite runs each statement when asked: nothing waits.
+    public func sendQueued() throws(StoreError) {}
 
     /// Where this process's write transactions take turns (set by `StoreDatabase`).
     public var writerQueue: WriterQueue?

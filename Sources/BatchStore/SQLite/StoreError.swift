@@ -2,6 +2,10 @@
 /// wire in one place: `.notFound` and `.conflict` are the client's business,
 /// the rest are server faults.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// PostgreSQL's SQLSTATE for a character it cannot store (`character_not_in_repertoire`),
+    /// also given before sending when a text value holds a NUL byte.
+    public static let nulInTextState = "22021"
+
     /// SQLite said no: its result code and message.
     case sqlite(code: Int32, message: String)
     /// PostgreSQL said no: its SQLSTATE (`23505`, `40001`, …) and message.

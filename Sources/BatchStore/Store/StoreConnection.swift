@@ -14,6 +14,9 @@ public protocol StoreConnection: AnyObject {
     func statement(_ sql: String) throws(StoreError) -> any StoreStatement
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ kind: TransactionKind, _ body: () throws(StoreError) -> T) throws(StoreError) -> T
+    /// Sends what `StoreStatement.enqueue()` queued now, so its errors surface
+    /// here (the caller names them); nothing to do on SQLite.
+    func sendQueued() throws(StoreError)
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { get }
     /// Applies the migrations of this backend the database has not seen yet.
@@ -37,7 +40,13 @@ extension StoreConnection {
 }
 
 /// The two SQL dialects the store speaks.
-public enum StoreDialect: Sendable { case sqlite, postgres }
+public enum StoreDialect: Sendable {
+    case sqlite, postgres
+
+    /// Whether other batchd processes (nodes) may use the same database at once:
+    /// a SQLite file belongs to one process, a PostgreSQL database to every node.
+    public var isSharedByNodes: Bool { self == .postgres }
+}
 
 /// How a transaction starts. SQLite: `.immediate` takes the write lock up front,
 /// so a busy database fails at BEGIN, not halfway through. PostgreSQL locks rows
