@@ -140,6 +140,52 @@ import Testing
         #expect(local.isEmpty, "\(local)")
     }
 
+    /// What lives in Redis holds across nodes: a status document one node built is
+    /// a hit on the others, a state change made through one node is seen through
+    /// all, a flush and a TTL change apply everywhere, and a tenant's limit is one
+    /// budget however many nodes answer (requests spread over all three, checked in
+    /// their logs).
+    @Test func cacheInvalidationsFlushesTTLsAndLimitsHoldAcrossNodes() throws {
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 3
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","submit":false}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let path = "/v1/batches/\(id)"
+        func poll(_ times: Int = 12) throws -> [HTTPResult] { try (0..<times).map { _ in try stack.get(path, key: stack.clientKey) } }
+        func served() -> [Int] {
+            ["batchd.log", "batchd-n2.log", "batchd-n3.log"].map { stack.readLog($0).components(separatedBy: "path=\(path) ").count - 1 }
+        }
+
+        // Built once, then a hit whichever node answers.
+        let warm = try poll()
+        #expect(warm.filter { $0.xCache == "MISS" }.count == 1 && warm.filter { $0.xCache == "HIT" }.count == 11, "\(warm.map(\.xCache))")
+        // (Logs are written in the background: give them a moment.)
+        try stack.waitUntil(seconds: 5, "requests logged by every node: \(served())") { served().allSatisfy { $0 > 0 } }
+        // A state change through one node invalidates the document for all.
+        #expect(try stack.sendJSON("PUT", path + "/state", key: stack.clientKey, #"{"action":"submit"}"#).status == 200)
+        let after = try poll()
+        #expect(after.allSatisfy { ($0.json["data"] as? [String: Any])?["status"] as? String != "accumulating" }, "\(after.map(\.text))")
+        // A flush through one node empties the cache for all: the next answer is built again.
+        _ = try poll()
+        #expect(try stack.send("DELETE", "/v1/admin/cache", key: stack.adminKey).status == 200)
+        #expect(try stack.get(path, key: stack.clientKey).xCache == "MISS")
+        // TTLs set through one node reach every node within their refresh (a second).
+        #expect(try stack.sendJSON("PUT", "/v1/admin/cache", key: stack.adminKey, #"{"ttl":{"all":{"all":0}}}"#).status == 200)
+        try stack.waitUntil(seconds: 5, "every node bypassing the cache") { ((try? poll(9)) ?? []).allSatisfy { $0.xCache == "BYPASS" } }
+
+        // One tenant's burst of 20 is one budget across the three nodes.
+        _ = try stack.batchctl(["tenant", "create", "limited"])
+        _ = try stack.batchctl(["tenant", "limits", "limited", "--limit", "1000", "--burst", "20"])
+        let key = try stack.batchctl(["key", "create", "--tenant", "limited", "--role", "client", "--secret-only"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let answers = try (0..<45).map { _ in try stack.get("/v1/status", key: key).status }
+        let allowed = answers.filter { $0 == 200 }.count
+        #expect((20...21).contains(allowed) && answers.filter { $0 == 429 }.count == 45 - allowed, "\(answers)")
+    }
+
     /// Moving from one machine to several: `batchctl migrate-store` copies a stopped
     /// batchd's SQLite store into PostgreSQL, and the copy answers the same.
     @Test func aSingleNodeStoreMovesToPostgres() throws {
