@@ -136,6 +136,17 @@ import Testing
         #expect(connection.isOpen)
     }
 
+    /// A database a newer batchd migrated is refused, not written with an older schema's idea of it.
+    @Test func refusesADatabaseFromTheFuture() throws {
+        let server = try TemporaryPostgres()
+        let connection = try server.connect()
+        try PostgresMigrations.apply(to: connection)
+        try connection.query("INSERT INTO schema_migrations (version) VALUES ($1::bigint)", [.int(PostgresMigrations.latestVersion + 1)])
+        #expect(throws: StoreError.schemaTooNew(found: PostgresMigrations.latestVersion + 1, known: PostgresMigrations.latestVersion)) {
+            try StoreDatabase(postgres: server.conninfo).prepare()
+        }
+    }
+
     @Test func migrationsGiveSQLitesSchemaAndRunOnceFromManyNodes() throws {
         let server = try TemporaryPostgres()
         let conninfo = server.conninfo
