@@ -186,6 +186,36 @@ import Testing
         #expect((20...21).contains(allowed) && answers.filter { $0 == 429 }.count == 45 - allowed, "\(answers)")
     }
 
+    /// PostgreSQL restarting (every connection cut) costs a few failed requests
+    /// answered in the envelope, never a node: each reconnects, the API answers
+    /// again, and a batch running across the restart completes with every item
+    /// counted once.
+    @Test func aPostgresRestartCostsRetriesNotNodes() throws {
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 2
+        options.processors = #"{"exec": {"slow": {"command": ["/bin/sh", "-c", "sleep 0.05; echo '{}'"]}}}"#
+        options.extraArguments = ["--scheduler-workers", "2", "--lease-seconds", "3", "--rescue-seconds", "1"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let pids = [stack.batchd?.pid] + stack.otherNodes.map { Optional($0.pid) }
+        let items = "[" + (1...200).map { #"{"content":"item \#($0)"}"# }.joined(separator: ",") + "]"
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":\#(items)}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        usleep(500_000)
+        try #require(stack.postgres).restart(downSeconds: 1)
+        // Whatever was asked while the database was away was answered in the envelope, then all is well again.
+        try stack.waitUntil(seconds: 30, "the API answering again") { (try? stack.get("/v1/batches/\(id)", key: stack.clientKey).status) == 200 }
+        try stack.waitForStatus(id, ["completed"], seconds: 60)
+        let connection = try #require(stack.postgres).connect()
+        let counters = try connection.query("SELECT n_succeeded, n_failed, n_pending, n_processing FROM batches WHERE id = $1", [.text(id)])
+        #expect(counters.rows.first ?? [] == ["200", "0", "0", "0"])
+        #expect(try connection.query("SELECT count(*) FROM items WHERE batch_id = $1 AND status = 'succeeded'", [.text(id)]).int(0, 0) == 200)
+        #expect([stack.batchd?.exitStatus()] + stack.otherNodes.map { $0.exitStatus() } == [nil, nil], "a node died")
+        #expect([stack.batchd?.pid] + stack.otherNodes.map { Optional($0.pid) } == pids)
+        #expect(!stack.readLog("batchd.log").contains("level=critical"))
+    }
+
     /// Moving from one machine to several: `batchctl migrate-store` copies a stopped
     /// batchd's SQLite store into PostgreSQL, and the copy answers the same.
     @Test func aSingleNodeStoreMovesToPostgres() throws {

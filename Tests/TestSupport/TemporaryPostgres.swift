@@ -49,13 +49,27 @@ public final class TemporaryPostgres {
         try ChildProcess.bash(
             "\(runAs)\(binDirectory)/initdb -D '\(folder)/data' -U batchd -A trust -E UTF8 --locale=C --no-sync",
             outputPath: log, seconds: 60)
+        conninfo = "host=\(folder) user=batchd dbname=batchd"
+        try start(log: log)
+        let admin = try PostgresConnection("host=\(folder) user=batchd dbname=postgres")
+        try admin.execute("CREATE DATABASE batchd")
+    }
+
+    /// Stops the server at once (`immediate`: every connection cut, as a crash
+    /// would), waits `downSeconds`, and starts it again on the same socket.
+    public func restart(downSeconds: Double = 0) throws {
+        let log = folder + "/setup.log"
+        try ChildProcess.bash("\(runAs)\(binDirectory)/pg_ctl -D '\(folder)/data' -m immediate -w stop", outputPath: log, seconds: 30)
+        if downSeconds > 0 { usleep(UInt32(downSeconds * 1_000_000)) }
+        try start(log: log)
+    }
+
+    /// Starts the server on the folder's socket only, without durability (a test's data).
+    private func start(log: String) throws {
         try ChildProcess.bash(
             "\(runAs)\(binDirectory)/pg_ctl -D '\(folder)/data' -l '\(folder)/server.log' -w -t 30 "
                 + "-o \"-k '\(folder)' -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start",
             outputPath: log, seconds: 60)
-        let admin = try PostgresConnection("host=\(folder) user=batchd dbname=postgres")
-        try admin.execute("CREATE DATABASE batchd")
-        conninfo = "host=\(folder) user=batchd dbname=batchd"
     }
 
     /// A new connection to the `batchd` database.
