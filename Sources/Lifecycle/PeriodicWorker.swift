@@ -65,14 +65,24 @@ public final class PeriodicWorker<Connection>: Service {
         defer { exited.signal() }
         let pass = makePass(thread)
         var connection: Connection?
+        var throttle = FailureLogThrottle()
         while !stopSignal.isRaised {
             do {
                 let current = try connection ?? connect()
                 connection = current
-                if try pass(current, stopSignal) == .wait { stopSignal.sleep(milliseconds: intervalMilliseconds) }
+                let pace = try pass(current, stopSignal)
+                if let failures = throttle.succeeded() {
+                    logger.notice("background pass works again", metadata: ["worker": "\(name)", "failures": "\(failures)"])
+                }
+                if pace == .wait { stopSignal.sleep(milliseconds: intervalMilliseconds) }
             } catch {
-                // The store failed (busy past its timeout, disk full, file gone): a new connection next time.
-                logger.error("background pass failed", metadata: ["worker": "\(name)", "error": "\(error)"])
+                // The store failed (busy past its timeout, disk full, file gone, server
+                // restarting): a new connection next time; the same failure logged once a minute.
+                let now = Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
+                if case .log(let unlogged) = throttle.failed("\(error)", now: now) {
+                    logger.error(
+                        "background pass failed", metadata: ["worker": "\(name)", "error": "\(error)", "repeats_unlogged": "\(unlogged)"])
+                }
                 connection = nil
                 stopSignal.sleep(milliseconds: retryMilliseconds)
             }

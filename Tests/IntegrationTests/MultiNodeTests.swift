@@ -203,9 +203,12 @@ import Testing
         let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":\#(items)}"#)
         let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
         usleep(500_000)
-        try #require(stack.postgres).restart(downSeconds: 1)
+        try #require(stack.postgres).restart(downSeconds: 2)
         // Whatever was asked while the database was away was answered in the envelope, then all is well again.
         try stack.waitUntil(seconds: 30, "the API answering again") { (try? stack.get("/v1/batches/\(id)", key: stack.clientKey).status) == 200 }
+        // Each worker whose connection died costs at most the one request that found it dead.
+        let statuses = try (0..<100).map { _ in try stack.get("/v1/batches/\(id)", key: stack.clientKey).status }
+        #expect(statuses.suffix(20).allSatisfy { $0 == 200 }, "\(statuses)")
         try stack.waitForStatus(id, ["completed"], seconds: 60)
         let connection = try #require(stack.postgres).connect()
         let counters = try connection.query("SELECT n_succeeded, n_failed, n_pending, n_processing FROM batches WHERE id = $1", [.text(id)])
@@ -214,6 +217,11 @@ import Testing
         #expect([stack.batchd?.exitStatus()] + stack.otherNodes.map { $0.exitStatus() } == [nil, nil], "a node died")
         #expect([stack.batchd?.pid] + stack.otherNodes.map { Optional($0.pid) } == pids)
         #expect(!stack.readLog("batchd.log").contains("level=critical"))
+        // The outage is in the log, the same failure once (not once a retry), and so is its end.
+        let log = stack.readLog("batchd.log")
+        let failures = log.components(separatedBy: "msg=\"background pass failed\"").count - 1
+        #expect(failures > 0 && failures < 30, "\(failures) failure lines")
+        #expect(log.contains("msg=\"background pass works again\""))
     }
 
     /// Moving from one machine to several: `batchctl migrate-store` copies a stopped

@@ -49,9 +49,11 @@ public final class WorkerResources {
         redis?.onAvailabilityChange = { [metrics] available, reason in metrics.dependencies.record(.redis, up: available, reason: reason) }
     }
 
-    /// This thread's SQLite connection, opened on first use and reopened after a failure to open.
+    /// This thread's store connection, opened on first use, reopened after a
+    /// failure to open and after it broke (a PostgreSQL server that restarted
+    /// costs each worker the one request that found its connection dead).
     public func store() throws(StoreError) -> any StoreConnection {
-        if let connection { return connection }
+        if let connection, !connection.isBroken { return connection }
         let opened = try database.connect()
         connection = opened
         return opened

@@ -52,6 +52,9 @@ public final class PostgresConnection: StoreConnection {
     /// Whether the connection still works as far as libpq knows.
     public var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Known dead (after a failed call found the server gone).
+    public var isBroken: Bool { !isOpen }
+
     /// Runs `sql` (one or more statements, no parameters) and drops any rows.
     public func execute(_ sql: String) throws(StoreError) {
         try flushQueue()

@@ -21,6 +21,8 @@ public final class SQLiteConnection: StoreConnection {
     public var changedBatches: [BatchIdentity: Int] = [:]
     public var dialect: StoreDialect { .sqlite }
     public func migrate() throws(StoreError) { try Migrations.apply(to: self) }
+    /// A SQLite file is opened in process: an error leaves the connection usable.
+    public var isBroken: Bool { false }
     /// SQLite runs each statement when asked: nothing waits.
     public func sendQueued() throws(StoreError) {}
 

@@ -17,6 +17,9 @@ public protocol StoreConnection: AnyObject {
     /// Sends what `StoreStatement.enqueue()` queued now, so its errors surface
     /// here (the caller names them); nothing to do on SQLite.
     func sendQueued() throws(StoreError)
+    /// Whether the connection can no longer work (PostgreSQL: the server went
+    /// away or restarted); the owner opens a new one. A SQLite connection never is.
+    var isBroken: Bool { get }
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { get }
     /// Applies the migrations of this backend the database has not seen yet.
