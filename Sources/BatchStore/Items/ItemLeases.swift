@@ -33,20 +33,21 @@ public struct ItemLeases {
     /// for its whole interval while work waits).
     public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), limitFor: (String) -> Int) throws(StoreError) -> [ClaimedItem] {
         var pause: UInt32 = 200
-        for _ in 0..<Self.busyTries {
+        for attempt in 1...Self.busyTries {
             switch try claimOnce(owner: owner, leaseSeconds: leaseSeconds, now: now, limitFor: limitFor) {
             case .claimed(let items): return items
             case .nothingRunnable: return []
-            case .busy:
+            case .busy where attempt < Self.busyTries:
                 usleep(pause)
                 pause *= 2
+            case .busy: return []
             }
         }
         return []
     }
 
     /// Tries before a claim that found every runnable batch held reports nothing
-    /// (pauses of 0.2 to 3.2 ms: about 6 ms in all).
+    /// (pauses of 0.2, 0.4, 0.8 and 1.6 ms between them: 3 ms in all).
     static let busyTries = 5
 
     private enum ClaimAttempt {
