@@ -25,8 +25,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// disk, an I/O error, a file gone or damaged. Not a bug in a request: the
     /// server is unavailable until an operator acts.
     public var isStorageFault: Bool {
-        // PostgreSQL: connection lost (08…), disk full or I/O (53…, 58…).
-        if case .postgres(let state, _) = self { return ["08", "53", "58"].contains(String(state.prefix(2))) }
+        // PostgreSQL: connection lost (08…), the server shutting down, starting or
+        // cancelling (57…: admin_shutdown, cannot_connect_now), disk full or I/O (53…, 58…).
+        if case .postgres(let state, _) = self { return ["08", "53", "57", "58"].contains(String(state.prefix(2))) }
         guard case .sqlite(let code, _) = self else { return false }
         switch code & 0xFF {
         case 3, 8, 10, 11, 13, 14, 26: return true  // PERM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
