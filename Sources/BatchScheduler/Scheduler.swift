@@ -260,7 +260,7 @@ private final class LeaseCheck: @unchecked Sendable {
         guard !lost, now - checkedAt >= 1000 else { return lost }
         checkedAt = now
         do {
-            let store = try connection.flatMap { $0.isBroken ? nil : $0 } ?? database.connect()
+            let store = try database.connection(reusing: connection)
             connection = store
             lost = try !ItemLeases(store).renew(item, leaseSeconds: leaseSeconds)
         } catch {

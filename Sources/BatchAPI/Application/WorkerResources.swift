@@ -53,10 +53,9 @@ public final class WorkerResources {
     /// failure to open and after it broke (a PostgreSQL server that restarted
     /// costs each worker the one request that found its connection dead).
     public func store() throws(StoreError) -> any StoreConnection {
-        if let connection, !connection.isBroken { return connection }
-        let opened = try database.connect()
-        connection = opened
-        return opened
+        let current = try database.connection(reusing: connection)
+        connection = current
+        return current
     }
 
     /// The cache TTLs in force: this worker's copy, refreshed only when the shared

@@ -26,7 +26,7 @@ public enum ServiceStatusHandler {
                 "started_at": .string(context.resources.service.startedAt.iso8601),
                 // `sqlite` is the store's database whichever backend it is (the name came first).
                 "sqlite": .string(dependencies.sqlite ? "up" : "down"),
-                "store": .string(context.resources.database.backendName),
+                "store": .string(context.resources.database.dialect.rawValue),
                 "redis": .string(dependencies.redis ? "up" : "down"),
             ],
         ]

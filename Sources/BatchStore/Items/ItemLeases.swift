@@ -95,10 +95,10 @@ public struct ItemLeases {
             let moveBatch = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID), .int(nextClaimFrom))
             // created -> running is visible in status documents; otherwise the
             // counters' update goes with the COMMIT (one round trip on PostgreSQL).
-            if starting, let version = try moveBatch.firstRow({ Int($0.int(0)) }) {
-                connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version
-            } else if !starting {
+            if !starting {
                 try moveBatch.enqueue()
+            } else if let version = try moveBatch.firstRow({ Int($0.int(0)) }) {
+                connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version
             }
             return .claimed(items.sorted { $0.seq < $1.seq })
         }

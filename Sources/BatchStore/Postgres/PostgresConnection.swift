@@ -194,10 +194,8 @@ public final class PostgresConnection: StoreConnection {
         switch request {
         case .command(let sql): return PQexec(handle, sql)
         case .prepared(let name, let buffers, let nulls):
-            let lengths = buffers.map { Int32($0.count) }
-            let formats = [Int32](repeating: 0, count: buffers.count)
-            return Self.withPointers(buffers, nulls: nulls) { values in
-                PQexecPrepared(handle, name, Int32(buffers.count), values, lengths, formats, 0)
+            return Self.withParameters(buffers, nulls: nulls) { count, values, lengths, formats in
+                PQexecPrepared(handle, name, count, values, lengths, formats, 0)
             }
         }
     }
@@ -207,10 +205,8 @@ public final class PostgresConnection: StoreConnection {
         switch request {
         case .command(let sql): return PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0) == 1
         case .prepared(let name, let buffers, let nulls):
-            let lengths = buffers.map { Int32($0.count) }
-            let formats = [Int32](repeating: 0, count: buffers.count)
-            return Self.withPointers(buffers, nulls: nulls) { values in
-                PQsendQueryPrepared(handle, name, Int32(buffers.count), values, lengths, formats, 0) == 1
+            return Self.withParameters(buffers, nulls: nulls) { count, values, lengths, formats in
+                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0) == 1
             }
         }
     }
@@ -271,7 +267,7 @@ public final class PostgresConnection: StoreConnection {
     }
 
     private func check(_ result: OpaquePointer?) throws(StoreError) {
-        guard let result else { throw .postgres(sqlState: "08006", message: Self.trimmed(PQerrorMessage(handle))) }
+        guard let result else { throw connectionError() }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY: return
         default:
@@ -288,10 +284,11 @@ public final class PostgresConnection: StoreConnection {
         return String(cString: message).trimmingSuffixNewlines()
     }
 
-    /// Calls `body` with C pointers to `buffers` (nil for the NULL parameters),
+    /// Calls `body` with libpq's view of text-format parameters: their count, C
+    /// pointers to `buffers` (nil for the NULL ones), their lengths and formats,
     /// valid for the duration of the call.
-    private static func withPointers<R>(
-        _ buffers: [[UInt8]], nulls: [Bool], _ body: ([UnsafePointer<CChar>?]) -> R
+    private static func withParameters<R>(
+        _ buffers: [[UInt8]], nulls: [Bool], _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
     ) -> R {
         let copies = buffers.map { bytes -> UnsafeMutablePointer<CChar> in
             // NUL-terminated: libpq reads text-format parameters as C strings.
@@ -303,7 +300,9 @@ public final class PostgresConnection: StoreConnection {
             return copy
         }
         defer { copies.forEach { $0.deallocate() } }
-        return body(zip(copies, nulls).map { $1 ? nil : UnsafePointer($0) })
+        return body(
+            Int32(buffers.count), zip(copies, nulls).map { $1 ? nil : UnsafePointer($0) }, buffers.map { Int32($0.count) },
+            [Int32](repeating: 0, count: buffers.count))
     }
 }
 

@@ -38,7 +38,8 @@ public enum StoreCopy {
                         default: return .text(select.text(column))
                         }
                     }
-                    try insert.bind(values).run()
+                    // Sent in pipelines on PostgreSQL, not a round trip a row.
+                    try insert.bind(values).enqueue()
                     count += 1
                 }
                 copied.append((table, count))

@@ -26,11 +26,11 @@ public struct StoreDatabase: Sendable {
         writerQueue = WriterQueue()
     }
 
-    /// The backend's name as the API reports it: `sqlite` or `postgres`.
-    public var backendName: String {
+    /// The dialect of the connections it opens (its name is what the API reports).
+    public var dialect: StoreDialect {
         switch backend {
-        case .sqlite: "sqlite"
-        case .postgres: "postgres"
+        case .sqlite: .sqlite
+        case .postgres: .postgres
         }
     }
 
@@ -56,6 +56,13 @@ public struct StoreDatabase: Sendable {
             if synchronous == .normal { try connection.execute("SET synchronous_commit = off") }
             return connection
         }
+    }
+
+    /// `connection` while it works, else a new one: a PostgreSQL connection the
+    /// server dropped (a restart) is replaced, costing its owner one failed call.
+    public func connection(reusing connection: (any StoreConnection)?) throws(StoreError) -> any StoreConnection {
+        if let connection, !connection.isBroken { return connection }
+        return try connect()
     }
 
     /// Creates the database if needed (SQLite) and applies pending migrations. Call once at start.

@@ -43,7 +43,7 @@ extension StoreConnection {
 }
 
 /// The two SQL dialects the store speaks.
-public enum StoreDialect: Sendable {
+public enum StoreDialect: String, Sendable {
     case sqlite, postgres
 
     /// Whether other batchd processes (nodes) may use the same database at once:
