@@ -41,10 +41,13 @@ import Testing
     @Test func twoHundredConcurrentRequestsAgainstABudgetOfOneHundred() throws {
         let stack = try stack(limit: 100, window: 3600, burst: 100)
         defer { stack.stop() }
+        let started = Date()
         let answers = concurrently(200) { _ in try? stack.get("/v1/status", key: stack.clientKey) }
+        // The budget refills one request every 36 s; a loaded machine may take that long.
+        let refilled = Int(Date().timeIntervalSince(started) / 36)
         let passed = answers.filter { $0?.status == 200 }.count
         let refused = answers.compactMap { $0 }.filter { $0.status == 429 }
-        #expect((99...101).contains(passed), "\(passed) let through")
+        #expect((99...101 + refilled).contains(passed), "\(passed) let through, \(refilled) refilled meanwhile")
         #expect(passed + refused.count == 200)
         let refusal = try #require(refused.first)
         #expect(Int(refusal.headers["retry-after"] ?? "") ?? 0 >= 1)

@@ -21,12 +21,16 @@ public enum RateLimitGate {
         let write = isWrite(method: method)
         if let redis = resources.redis {
             do {
+                let decided: (RateLimitVerdict, RedisReply?)
                 if let key = cacheRead, !write {
                     let call = limiter.gatedReadCall(
                         tenantID: tenant.id, policy: tenant.rateLimit, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds)
-                    return try limiter.gatedRead(from: redis.evaluate([call])[0], policy: tenant.rateLimit)
+                    decided = try limiter.gatedRead(from: redis.evaluate([call])[0], policy: tenant.rateLimit)
+                } else {
+                    decided = (try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
                 }
-                return (try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
+                resources.fallbackLimiter.follow(decided.0, tenantID: tenant.id, policy: tenant.rateLimit)
+                return decided
             } catch {
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }

@@ -113,13 +113,13 @@ public struct ItemLeases {
         return try connection.transaction {
             () throws(StoreError) -> Int in
             var counted = 0
-            var touched: Set<String> = []
+            var moves = BatchCounterMoves()
             var totals: [String: CompletionTotals] = [:]
             var results: [(completion: ItemCompletion, values: [SQLiteValue], usage: Usage)] = []
             for completion in completions {
                 let item = completion.item
                 if case .crashed = completion.outcome, item.crashes + 1 < ItemOutcome.crashLimit {
-                    if try retryAfterCrash(item) { touched.insert(item.batchID) }
+                    if try retryAfterCrash(item) { moves.returnedToPending(item.batchID) }
                     continue
                 }
                 var values: [SQLiteValue]
@@ -166,7 +166,6 @@ public struct ItemLeases {
             for (completion, _, usage) in results where held.remove(completion.item.id) != nil {
                 let item = completion.item
                 counted += 1
-                touched.insert(item.batchID)
                 let succeeded = if case .succeeded = completion.outcome { 1 } else { 0 }
                 if case .crashed = completion.outcome {
                     try connection.statement("UPDATE items SET crashes = crashes + 1 WHERE id = ?").bind(.text(item.id)).enqueue()
@@ -178,9 +177,15 @@ public struct ItemLeases {
                 case .succeeded: break
                 }
             }
-            // One counter update a batch, not one an item; on PostgreSQL sent with
-            // the finishing checks below in one round trip.
-            for (batchID, total) in totals {
+            // One counter update a batch, not one an item, batches in id order
+            // (`BatchCounterMoves`); on PostgreSQL sent with the finishing checks in
+            // one round trip.
+            for batchID in Set(totals.keys).union(moves.batchIDs).sorted() {
+                try moves.write(batchID, on: connection)
+                guard let total = totals[batchID] else {
+                    try BatchRecords(connection).finishIfDone(batchID: batchID, now: now)
+                    continue
+                }
                 try connection.statement(
                     """
                     UPDATE batches SET n_processing = n_processing - ?1, n_succeeded = n_succeeded + ?2, n_failed = n_failed + ?1 - ?2,
@@ -192,8 +197,8 @@ public struct ItemLeases {
                     .int(total.count), .int(total.succeeded), .integer(total.milliseconds), .integer(total.costCents), .integer(total.inputTokens),
                     .integer(total.outputTokens), .integer(now.milliseconds), .text(batchID)
                 ).enqueue()
+                try BatchRecords(connection).finishIfDone(batchID: batchID, now: now)
             }
-            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
             return counted
         }
     }
@@ -255,12 +260,11 @@ public struct ItemLeases {
 
     /// After the first death of the process running it: the item goes back to
     /// pending at once (its lease released, not left to expire), its crash counted.
-    /// False when the lease was no longer held.
+    /// False when the lease was no longer held. The batch's counters are the
+    /// caller's (`BatchCounterMoves`).
     private func retryAfterCrash(_ item: ClaimedItem) throws(StoreError) -> Bool {
         try connection.statement(Self.retryAfterCrashSQL).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
-        guard connection.changes == 1 else { return false }
-        try returnedToPending(batchID: item.batchID)
-        return true
+        return connection.changes == 1
     }
 
     /// Items that were running when this server's previous process died of a
@@ -275,25 +279,32 @@ public struct ItemLeases {
             () throws(StoreError) -> (retried: Int, failed: Int) in
             var retried = 0
             var failed = 0
-            var touched: Set<String> = []
-            for id in Set(itemIDs) {
-                guard
-                    let (batchID, crashes, name) = try connection.statement(
-                        "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
-                    ).bind(.text(id)).firstRow({ ($0.text(0), Int($0.int(1)) + 1, $0.text(2)) })
-                else { continue }
-                touched.insert(batchID)
+            var moves = BatchCounterMoves()
+            // On PostgreSQL every item is locked first, in id order, and only then
+            // moved: another node's rescue may hold some of them, and taking batch
+            // rows between item locks would deadlock with it.
+            let select = try connection.statement(
+                "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
+                    + (connection.dialect == .postgres ? " FOR UPDATE" : ""))
+            var held: [(id: String, batchID: String, crashes: Int, name: String)] = []
+            for id in Set(itemIDs).sorted() {
+                if let found = try select.bind(.text(id)).firstRow({ (id, $0.text(0), Int($0.int(1)) + 1, $0.text(2)) }) { held.append(found) }
+            }
+            for (id, batchID, crashes, name) in held {
                 if crashes >= ItemOutcome.crashLimit {
-                    try failUnfinished(
+                    if try failUnfinished(
                         id: id, batchID: batchID, name: name, message: "batchd died \(crashes) times while processing this item", crashes: crashes,
                         now: now)
-                    failed += 1
-                } else {
-                    try returnUnfinished(id: id, batchID: batchID, crashes: crashes)
+                    {
+                        moves.failedForGood(batchID)
+                        failed += 1
+                    }
+                } else if try returnUnfinished(id: id, crashes: crashes) {
+                    moves.returnedToPending(batchID)
                     retried += 1
                 }
             }
-            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
+            try moves.writeAll(on: connection, now: now)
             return (retried, failed)
         }
     }
@@ -318,10 +329,12 @@ public struct ItemLeases {
         guard !items.isEmpty else { return }
         try connection.transaction {
             () throws(StoreError) in
+            var moves = BatchCounterMoves()
             for item in items {
                 try connection.statement(Self.releaseSQL).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
-                if connection.changes == 1 { try returnedToPending(batchID: item.batchID) }
+                if connection.changes == 1 { moves.returnedToPending(item.batchID) }
             }
+            try moves.writeAll(on: connection, now: now)
         }
     }
 
@@ -332,54 +345,51 @@ public struct ItemLeases {
     public func rescueExpired(maxAttempts: Int, limit: Int = 1000, now: Timestamp = .now()) throws(StoreError) -> (rescued: Int, failed: Int) {
         try connection.transaction {
             () throws(StoreError) -> (rescued: Int, failed: Int) in
-            let expired = try connection.statement(
-                "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE \(Self.held) AND lease_until < ? LIMIT ?"
-            ).bind(.integer(now.milliseconds), .int(limit)).rows { ($0.text(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
+            let expired = try connection.statement(connection.dialect == .postgres ? Self.expiredPostgresSQL : Self.expiredSQL)
+                .bind(.integer(now.milliseconds), .int(limit)).rows { ($0.text(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
             var rescued = 0
             var failed = 0
-            var touched: Set<String> = []
+            var moves = BatchCounterMoves()
             for (id, batchID, attempt, name) in expired {
-                touched.insert(batchID)
                 if attempt >= maxAttempts {
-                    try failUnfinished(
+                    if try failUnfinished(
                         id: id, batchID: batchID, name: name, message: "Processing did not finish after \(attempt) attempts", crashes: nil, now: now)
-                    failed += 1
-                } else {
-                    try returnUnfinished(id: id, batchID: batchID, crashes: nil)
+                    {
+                        moves.failedForGood(batchID)
+                        failed += 1
+                    }
+                } else if try returnUnfinished(id: id, crashes: nil) {
+                    moves.returnedToPending(batchID)
                     rescued += 1
                 }
             }
-            for batchID in touched { try BatchRecords(connection).finishIfDone(batchID: batchID, now: now) }
+            try moves.writeAll(on: connection, now: now)
             return (rescued, failed)
         }
     }
 
     /// An item whose processing never finished fails for good with
-    /// `processing_error` (its crash count recorded when given).
-    private func failUnfinished(id: String, batchID: String, name: String, message: String, crashes: Int?, now: Timestamp) throws(StoreError) {
+    /// `processing_error` (its crash count recorded when given), and its error
+    /// is summarized; false when it was no longer held. The batch's counters are
+    /// the caller's (`BatchCounterMoves`).
+    private func failUnfinished(id: String, batchID: String, name: String, message: String, crashes: Int?, now: Timestamp) throws(StoreError) -> Bool
+    {
         try connection.statement(Self.failUnfinishedSQL).bind(
             .integer(now.milliseconds), .text(message), .optionalText(crashes.map { JSONWriter.string(["crashes": .integer($0)]) }),
             crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)
         ).run()
-        try connection.statement("UPDATE batches SET n_processing = n_processing - 1, n_failed = n_failed + 1, version = version + 1 WHERE id = ?")
-            .bind(.text(batchID)).run()
+        guard connection.changes == 1 else { return false }
         try recordError(type: "processing_error", file: name, batchID: batchID)
+        return true
     }
 
     /// An item whose processing never finished goes back to pending, attempt kept
-    /// (its crash count updated when given).
-    private func returnUnfinished(id: String, batchID: String, crashes: Int?) throws(StoreError) {
+    /// (its crash count updated when given); false when it was no longer held.
+    /// The batch's counters are the caller's (`BatchCounterMoves`).
+    private func returnUnfinished(id: String, crashes: Int?) throws(StoreError) -> Bool {
         try connection.statement(Self.returnUnfinishedSQL)
             .bind(crashes.map { SQLiteValue.int($0) } ?? .null, .text(id)).run()
-        try returnedToPending(batchID: batchID)
-    }
-
-    /// Counts an item back to pending; the batch's claim cursor goes back to its
-    /// start so the item is claimed next, not after the rest of the batch.
-    private func returnedToPending(batchID: String) throws(StoreError) {
-        try connection.statement(
-            "UPDATE batches SET n_pending = n_pending + 1, n_processing = n_processing - 1, claim_from = 0, version = version + 1 WHERE id = ?"
-        ).bind(.text(batchID)).run()
+        return connection.changes == 1
     }
 }
 
@@ -475,6 +485,14 @@ extension ItemLeases {
         UPDATE items SET status = \(StateSQL.target(of: .rescue)), lease_owner = NULL, lease_until = NULL, attempt = attempt - 1, started_at = NULL
         WHERE id = ? AND \(StateSQL.itemsMovedBy(.rescue)) AND lease_owner = ? AND attempt = ?
         """
+
+    /// Held items whose lease has run out (`?1` now, `?2` how many).
+    static let expiredSQL = "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE \(held) AND lease_until < ?1 LIMIT ?2"
+
+    /// On PostgreSQL, where every node rescues: the rows are locked until the
+    /// rescue commits, and rows another node is moving are left to it, so no
+    /// item is returned (and counted back) twice.
+    static let expiredPostgresSQL = expiredSQL + " FOR UPDATE SKIP LOCKED"
 
     static let failUnfinishedSQL = """
         UPDATE items SET status = \(StateSQL.target(of: .fail)), completed_at = ?1, error_type = 'processing_error', error_message = ?2,
