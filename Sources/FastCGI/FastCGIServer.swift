@@ -174,11 +174,10 @@ public final class FastCGIServer: Service {
             incoming.bodyTruncated = incoming.body.count < declared
         }
         let response = responder.respond(to: incoming)
-        let bytes = response.encoded()
+        let out = request.out
         // A client that went away makes this fail; the worker carries on.
-        _ = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
-        }
+        let sent = Self.write(response.encoded(), to: out)
+        if sent, let stream = response.stream { stream.produce { Self.write($0, to: out) } }
         // The body is read to its end-of-stream record, even when every declared byte
         // was read: left on a kept-open connection, that empty record makes libfcgi's
         // next accept fail with a protocol error and close the connection, and nginx
@@ -221,6 +220,15 @@ public final class FastCGIServer: Service {
     }
 
     /// Reads and drops the rest of a body in small chunks.
+    /// Sends bytes to nginx; false once the connection failed (the client went away).
+    static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        let written = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), stream) }
+        }
+        return written == Int32(bytes.count)
+    }
+
     static func discard(_ stream: UnsafeMutablePointer<FCGX_Stream>?) {
         var scratch = [CChar](repeating: 0, count: 64 << 10)
         scratch.withUnsafeMutableBufferPointer { buffer in

@@ -18,7 +18,7 @@ public enum FuzzTargets {
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "json": json, "create": create, "multipart": multipart, "csv": csv, "ndjson": ndjson, "query": query, "path": path,
         "base64": base64, "fastcgi-params": fastCGIParams, "media": media, "inflate": inflate, "inspection-wire": inspectionWire,
-        "webhook-url": webhookURL,
+        "webhook-url": webhookURL, "range": range,
     ]
 
     static let limits: BatchLimits = {
@@ -150,6 +150,17 @@ public enum FuzzTargets {
         precondition(!(target.hostHeader + target.requestTarget).utf8.contains { $0 == 10 || $0 == 13 || $0 == 32 }, "a header could be split")
         if case .success(let allowed) = WebhookPolicy().check(url) {
             precondition(allowed.literalAddress?.internalRange == nil, "an internal address was allowed")
+        }
+    }
+
+    /// A `Range` header: whatever it parses to resolves, against any length, to
+    /// offsets inside the representation.
+    static func range(_ bytes: [UInt8]) {
+        guard let range = ByteRange(header: String(decoding: bytes, as: UTF8.self)) else { return }
+        for length in [0, 1, bytes.count, 1 << 20, Int.max / 2] {
+            if let covered = range.resolve(length: length) {
+                precondition(covered.lowerBound >= 0 && covered.upperBound < length, "a range outside the representation")
+            }
         }
     }
 

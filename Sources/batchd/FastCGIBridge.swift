@@ -10,7 +10,8 @@ final class FastCGIBridge: FastCGIResponder {
 
     func respond(to request: FastCGIRequest) -> FastCGIResponse {
         let response = application.respond(to: Self.httpRequest(from: request))
-        return FastCGIResponse(status: response.status, headers: response.headers, body: response.body)
+        let stream = response.stream.map { stream in FastCGIBodyProducer { write in stream.run(write: write) } }
+        return FastCGIResponse(status: response.status, headers: response.headers, body: response.body, stream: stream)
     }
 
     static func httpRequest(from request: FastCGIRequest) -> HTTPRequest {

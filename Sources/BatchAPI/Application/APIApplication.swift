@@ -123,8 +123,15 @@ public final class APIApplication {
                 if request.admission == .check { return HTTPResponse(status: 204, headers: [(RequestAdmission.chargedHeader, "1")]) }
                 if let budget = resources.budget {
                     if let refusal = budget.acquire(tenant: principal.tenant.id, key: principal.keyID) { throw Self.refusal(refusal) }
-                    defer { budget.release(tenant: principal.tenant.id, key: principal.keyID) }
-                    return try route.handler(context)
+                    let release = { budget.release(tenant: principal.tenant.id, key: principal.keyID) }
+                    let response: HTTPResponse
+                    do { response = try route.handler(context) } catch {
+                        release()
+                        throw error
+                    }
+                    // A streamed body holds its place until it is sent.
+                    if let stream = response.stream { stream.onFinish(release) } else { release() }
+                    return response
                 }
             }
             return try route.handler(context)

@@ -14,6 +14,8 @@ public enum Routes {
         Route("DELETE", "/v1/batches/{batch_id}", BatchDeleteHandler.handle),
         Route("PUT", "/v1/batches/{batch_id}/state", BatchStateHandler.handle),
         Route("GET", "/v1/batches/{batch_id}/results", BatchResultsHandler.handle),
+        Route("GET", "/v1/batches/{batch_id}/results.jsonl", BatchResultsStreamHandler.jsonl),
+        Route("GET", "/v1/batches/{batch_id}/results.csv", BatchResultsStreamHandler.csv),
         Route("POST", "/v1/batches/{batch_id}/items", BatchItemsHandler.handle),
 
         // Check's view (spec 002): the same path as Check's, and under /compat/check.

@@ -9,6 +9,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case gone = "gone"
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
+    case rangeNotSatisfiable = "range_not_satisfiable"
     case rateLimitError = "rate_limit_error"
     case processingError = "processing_error"
     case serviceUnavailable = "service_unavailable"
@@ -24,6 +25,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .gone: return 410
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
+        case .rangeNotSatisfiable: return 416
         case .rateLimitError: return 429
         case .processingError: return 500
         case .serviceUnavailable: return 503

@@ -48,7 +48,8 @@ public enum JSONWriter {
         out.append(contentsOf: d.description.utf8)
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// A JSON string literal, quoted and escaped.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {

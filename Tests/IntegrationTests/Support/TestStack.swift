@@ -278,9 +278,14 @@ final class TestStack {
     }
 
     /// batchd's peak resident memory so far, in kB (VmHWM).
-    func batchdPeakMemoryKB() -> Int? {
+    func batchdPeakMemoryKB() -> Int? { batchdStatusKB("VmHWM:") }
+
+    /// batchd's resident memory now, in kB (VmRSS).
+    func batchdResidentMemoryKB() -> Int? { batchdStatusKB("VmRSS:") }
+
+    private func batchdStatusKB(_ field: String) -> Int? {
         guard let pid = batchd?.pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field) }
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
     }
 

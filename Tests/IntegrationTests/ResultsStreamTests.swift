@@ -1,0 +1,157 @@
+import BatchStore
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `results.jsonl` / `results.csv` through nginx: a large batch downloaded
+/// whole and in two `Range` halves gives the same bytes; a download of more
+/// than 1 GB of results leaves batchd's memory where it was; a running batch's
+/// finished prefix, then the rest from its cursor, gives every item once.
+@Suite(.serialized) struct ResultsStreamTests {
+    /// Downloads with curl into `file` and returns the answer's headers (lower-cased names).
+    func download(_ stack: TestStack, _ path: String, to file: String, headers: [String] = []) throws -> (status: Int, headers: [String: String]) {
+        let headerFile = file + ".headers"
+        var arguments = ["-sS", "-o", file, "-D", headerFile, "-H", "X-Api-Key: \(stack.clientKey)"]
+        for header in headers { arguments += ["-H", header] }
+        _ = try stack.run("/usr/bin/curl", arguments + ["http://127.0.0.1:\(stack.port)\(path)"], seconds: 300)
+        let lines = try String(contentsOfFile: headerFile, encoding: .utf8).split(separator: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, fields)
+    }
+
+    func createAndFinish(_ stack: TestStack, items: Int, processor: String = "noop", seconds: Double = 300) throws -> String {
+        let body = "[" + (1...items).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
+        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"\#(processor)","items":\#(body)}"#)
+        #expect(created.status == 201, "\(created.text.prefix(300))")
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        try stack.waitUntil(seconds: seconds, "the batch to complete") {
+            guard let answer = try? stack.get("/v1/batches/\(id)?metrics_only=true", key: stack.clientKey) else { return false }
+            return (answer.json["data"] as? [String: Any])?["status"] as? String == "completed"
+        }
+        return id
+    }
+
+    @Test func aLargeBatchDownloadsWholeAndInHalvesAlikeAndInConstantMemory() throws {
+        var options = TestStack.Options()
+        options.extraArguments = ["--max-items", "1000000"]
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let items = 200_000
+        let id = try createAndFinish(stack, items: items)
+        let folder = stack.directory + "/downloads"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+
+        let whole = try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/whole.jsonl")
+        #expect(whole.status == 200)
+        #expect(whole.headers["x-batch-complete"] == "true")
+        #expect(whole.headers["x-results-cursor"] == String(items))
+        #expect(whole.headers["content-type"]?.hasPrefix("application/x-ndjson") == true)
+        let etag = try #require(whole.headers["etag"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/whole.jsonl"))
+        let lines = bytes.split(separator: UInt8(ascii: "\n"))
+        #expect(lines.count == items)
+        for (index, line) in lines.enumerated() where index % 997 == 0 || index == items - 1 {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            #expect(
+                object["seq"] as? Int == index + 1 && object["custom_id"] as? String == "c\(index + 1)" && object["status"] as? String == "succeeded")
+        }
+
+        // Two halves, the second guarded by If-Range, give the same bytes.
+        let half = bytes.count / 2
+        let first = try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/first", headers: ["Range: bytes=0-\(half - 1)"])
+        #expect(first.status == 206 && first.headers["content-range"] == "bytes 0-\(half - 1)/\(bytes.count)")
+        let second = try download(
+            stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/second", headers: ["Range: bytes=\(half)-", "If-Range: \(etag)"])
+        #expect(second.status == 206 && second.headers["content-range"] == "bytes \(half)-\(bytes.count - 1)/\(bytes.count)")
+        var joined = try Data(contentsOf: URL(fileURLWithPath: folder + "/first"))
+        joined.append(try Data(contentsOf: URL(fileURLWithPath: folder + "/second")))
+        #expect(joined == bytes, "the halves differ from the whole")
+        // A stale If-Range gets the whole again; a current ETag gets 304; past the end, 416.
+        #expect(
+            try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/stale", headers: ["Range: bytes=10-", "If-Range: \"old\""]).status
+                == 200)
+        #expect(try stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey, headers: ["If-None-Match": etag]).status == 304)
+        let past = try stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey, headers: ["Range": "bytes=\(bytes.count)-"])
+        #expect(
+            past.status == 416 && past.headers["content-range"] == "bytes */\(bytes.count)" && past.json["code"] as? String == "range_not_satisfiable"
+        )
+
+        // Results of more than 1 GB (5.5 kB each, written into the store), streamed
+        // while batchd's resident memory is sampled.
+        let database = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3")
+        try database.statement("UPDATE items SET result = '\"' || hex(randomblob(2750)) || '\"' WHERE batch_id = ?").bind(.text(id)).run()
+        let baseline = try #require(stack.batchdResidentMemoryKB())
+        let highest = Atomic<Int>(baseline)
+        let sampling = Atomic<Bool>(true)
+        let sampler = Thread {
+            while sampling.load(ordering: .relaxed) {
+                if let now = stack.batchdResidentMemoryKB(), now > highest.load(ordering: .relaxed) { highest.store(now, ordering: .relaxed) }
+                usleep(20_000)
+            }
+        }
+        sampler.start()
+        let large = try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/large.jsonl")
+        sampling.store(false, ordering: .relaxed)
+        let size = (try FileManager.default.attributesOfItem(atPath: folder + "/large.jsonl")[.size] as? Int) ?? 0
+        try? FileManager.default.removeItem(atPath: folder + "/large.jsonl")
+        #expect(large.status == 200 && size > 1 << 30, "\(size) bytes")
+        let rise = highest.load(ordering: .relaxed) - baseline
+        print("results stream: \(size >> 20) MB downloaded; batchd resident memory rose \(rise) kB")
+        #expect(rise < 20 << 10, "downloading \(size >> 20) MB raised batchd's memory by \(rise) kB")
+    }
+
+    @Test func aRunningBatchGivesItsFinishedPrefixThenTheRestOnce() throws {
+        var options = TestStack.Options()
+        options.processors = #"{"exec": {"slow": {"command": ["/bin/sh", "-c", "sleep 0.1; echo '{\"ok\": true}'"]}}}"#
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let body = "[" + (1...30).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
+        let created = try stack.sendJSON(
+            "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":\#(body),"configuration":{"max_concurrent":1}}"#)
+        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        var partial: HTTPResult?
+        try stack.waitUntil(seconds: 30, "a part of the batch to be finished") {
+            guard let answer = try? stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey) else { return false }
+            partial = answer
+            return Int(answer.headers["x-results-cursor"] ?? "") ?? 0 >= 3
+        }
+        let running = try #require(partial)
+        #expect(running.headers["x-batch-complete"] == "false")
+        let cursor = try #require(Int(running.headers["x-results-cursor"] ?? ""))
+        var seqs = running.text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+        #expect(seqs == Array(1...cursor), "the prefix is every item up to the cursor")
+        try stack.waitUntil(seconds: 60, "the batch to complete") {
+            (try? stack.get("/v1/batches/\(id)/results.jsonl?after=\(cursor)", key: stack.clientKey))?.headers["x-batch-complete"] == "true"
+        }
+        let rest = try stack.get("/v1/batches/\(id)/results.jsonl?after=\(cursor)", key: stack.clientKey)
+        seqs += rest.text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+        #expect(seqs == Array(1...30), "every item once, in order")
+        #expect(rest.headers["x-results-cursor"] == "30")
+
+        // The CSV view and the errors-only view; bad parameters are 400s in the envelope.
+        let csv = try stack.get("/v1/batches/\(id)/results.csv", key: stack.clientKey)
+        #expect(csv.status == 200 && csv.text.split(separator: "\r\n").count == 31 && csv.text.hasPrefix("custom_id,item_id,seq,status,result,"))
+        let zipped = try stack.get("/v1/batches/\(id)/results.csv", key: stack.clientKey, headers: ["Accept-Encoding": "gzip"])
+        #expect(zipped.status == 200 && zipped.headers["content-encoding"] == "gzip" && zipped.body.count < csv.body.count)
+        let failed = try stack.get("/v1/batches/\(id)/results.jsonl?state=failed", key: stack.clientKey)
+        #expect(failed.status == 200 && failed.body.isEmpty)
+        for bad in ["state=done", "after=-1", "after=x", "page=2"] {
+            let answer = try stack.get("/v1/batches/\(id)/results.jsonl?\(bad)", key: stack.clientKey)
+            #expect(answer.status == 400 && answer.json["code"] as? String == "validation_error", "\(bad): \(answer.status)")
+        }
+        #expect(try stack.get("/v1/batches/batch-nosuchbatch/results.jsonl", key: stack.clientKey).status == 404)
+    }
+}
