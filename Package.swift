@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "batchd", targets: ["batchd"]),
         .executable(name: "batchctl", targets: ["batchctl"]),
         .executable(name: "batchd-inspect", targets: ["batchd-inspect"]),
+        .executable(name: "batchcli", targets: ["batchcli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -81,6 +82,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchctl", dependencies: ["BatchCodecs", "BatchModel", "BatchStore", "BatchCache", argumentParser], swiftSettings: strict),
+        // The tenant's client: HTTP(S) through URLSession, nothing of the server linked in.
+        .target(name: "BatchClient", dependencies: ["BatchCodecs"], swiftSettings: strict),
+        .executableTarget(name: "batchcli", dependencies: ["BatchClient", argumentParser], swiftSettings: strict),
 
         // The parsers of client bytes as libFuzzer targets (deploy/fuzz).
         .target(
@@ -95,6 +99,7 @@ let package = Package(
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchCodecs", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "BatchModel", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "BatchClientTests", dependencies: ["BatchClient"]),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", logging]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),
         .testTarget(name: "BatchWebhooksTests", dependencies: ["BatchWebhooks", "BatchCodecs", "BatchStore", "BatchModel", "TestSupport"]),

@@ -229,9 +229,7 @@ import Testing
     @Test func aSingleNodeStoreMovesToPostgres() throws {
         let stack = try TestStack()
         defer { stack.stop() }
-        let items = "[" + (1...40).map { #"{"content":"item \#($0)"}"# }.joined(separator: ",") + "]"
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"noop","items":\#(items)}"#)
-        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let id = try stack.createBatch(items: 40)
         try stack.waitUntil(seconds: 20, "completed") {
             ((try? stack.get("/v1/batches/\(id)", key: stack.clientKey).json["data"] as? [String: Any])?["status"] as? String) == "completed"
         }

@@ -29,10 +29,7 @@ import Testing
     }
 
     func createAndFinish(_ stack: TestStack, items: Int, processor: String = "noop", seconds: Double = 300) throws -> String {
-        let body = "[" + (1...items).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
-        let created = try stack.sendJSON("POST", "/v1/batches", key: stack.clientKey, #"{"processor":"\#(processor)","items":\#(body)}"#)
-        #expect(created.status == 201, "\(created.text.prefix(300))")
-        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let id = try stack.createBatch(items: items, processor: processor, customIDs: true)
         try stack.waitUntil(seconds: seconds, "the batch to complete") {
             guard let answer = try? stack.get("/v1/batches/\(id)?metrics_only=true", key: stack.clientKey) else { return false }
             return (answer.json["data"] as? [String: Any])?["status"] as? String == "completed"
@@ -114,10 +111,7 @@ import Testing
         options.processors = #"{"exec": {"slow": {"command": ["/bin/sh", "-c", "sleep 0.1; echo '{\"ok\": true}'"]}}}"#
         let stack = try TestStack(options)
         defer { stack.stop() }
-        let body = "[" + (1...30).map { #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# }.joined(separator: ",") + "]"
-        let created = try stack.sendJSON(
-            "POST", "/v1/batches", key: stack.clientKey, #"{"processor":"exec:slow","items":\#(body),"configuration":{"max_concurrent":1}}"#)
-        let id = try #require((created.json["data"] as? [String: Any])?["batch_id"] as? String)
+        let id = try stack.createBatch(items: 30, processor: "exec:slow", configuration: #"{"max_concurrent":1}"#, customIDs: true)
         var partial: HTTPResult?
         try stack.waitUntil(seconds: 30, "a part of the batch to be finished") {
             guard let answer = try? stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey) else { return false }

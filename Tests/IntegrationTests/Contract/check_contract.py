@@ -96,6 +96,33 @@ def template_of(method, path):
     return None
 
 
+LINE_TYPES = ("application/x-ndjson", "text/csv")
+LINE_KEYS = ["custom_id", "item_id", "seq", "status", "result", "error", "media_id", "started_at", "completed_at", "duration_ms", "usage"]
+CSV_HEADER = ("custom_id,item_id,seq,status,result,error_type,error_message,media_id,started_at,completed_at,duration_ms,"
+              "cost_cents,input_tokens,output_tokens")
+
+
+def check_lines(label, template, method, status, response_type, raw):
+    """A results download: its status and media type in the contract, and each line well formed."""
+    operation = spec_dict["paths"][template][method.lower()]
+    documented = operation["responses"].get(str(status))
+    if documented is None or (raw and response_type not in documented.get("content", {})):
+        fail(f"{label}: {status} {response_type} is not in the contract")
+        return
+    if status != 200:
+        return
+    text = raw.decode("utf-8")
+    if response_type == "text/csv":
+        if not text.startswith(CSV_HEADER + "\r\n"):
+            fail(f"{label}: the CSV does not start with its header: {text[:200]!r}")
+        return
+    for line in filter(None, text.split("\n")):
+        item = json.loads(line)
+        if list(item) != LINE_KEYS or item["status"] not in ("succeeded", "failed", "cancelled", "expired", "pending", "processing"):
+            fail(f"{label}: a line is not a result line: {line[:200]!r}")
+            return
+
+
 def call(method, path, key=KEY, body=None, content_type=None, headers=None, expect=None):
     """Calls batchd and validates the exchange against the contract; returns (status, parsed JSON or None)."""
     global checked
@@ -118,6 +145,16 @@ def call(method, path, key=KEY, body=None, content_type=None, headers=None, expe
     request_headers = dict(headers or {})
     if key:
         request_headers["X-Api-Key"] = key
+    response_type = response_headers.get("content-type", "").split(";")[0].strip()
+    if response_type in LINE_TYPES:
+        # Results downloads are lines, not one document: the status and type must be the
+        # operation's, and every line must be what the README and the description promise.
+        check_lines(label, template, method, status, response_type, raw)
+        if 200 <= status < 300:
+            answered_2xx.add((method, template))
+        if expect is not None and status != expect:
+            fail(f"{label}: expected {expect}, got {status}: {raw[:300]!r}")
+        return status, None
     request = MockRequest(
         BASE, method.lower(), split.path, args=dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True)),
         headers=request_headers, data=body or b"", content_type=content_type or "application/json")
@@ -219,6 +256,19 @@ for word, batch_id in states.items():
             fail(f"{word} batch shows status {document['data']['status']}")
     for query in ["", "?page=1&page_size=1", "?page=99"]:
         call("GET", f"/v1/batches/{batch_id}/results{query}", expect=200)
+    for query in ["", "?after=1", "?state=failed"]:
+        call("GET", f"/v1/batches/{batch_id}/results.jsonl{query}", expect=200)
+    call("GET", f"/v1/batches/{batch_id}/results.csv", expect=200)
+
+# A results download's conditional and partial answers.
+status, download_headers, whole = http("GET", f"/v1/batches/{completed}/results.jsonl", KEY)
+if status != 200 or not whole:
+    fail(f"results.jsonl of the completed batch: {status}, {len(whole)} bytes")
+else:
+    call("GET", f"/v1/batches/{completed}/results.jsonl", headers={"Range": "bytes=1-"}, expect=206)
+    call("GET", f"/v1/batches/{completed}/results.csv", headers={"Range": "bytes=-10"}, expect=206)
+    call("GET", f"/v1/batches/{completed}/results.jsonl", headers={"Range": f"bytes={len(whole)}-"}, expect=416)
+    call("GET", f"/v1/batches/{completed}/results.jsonl", headers={"If-None-Match": download_headers.get("etag", "")}, expect=304)
     for path in [f"/v1/batch/{batch_id}", f"/compat/check/v1/batch/{batch_id}", f"/compat/talonic/v1/batches/{batch_id}"]:
         call("GET", path, expect=200)
 

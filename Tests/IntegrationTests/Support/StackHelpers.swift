@@ -22,6 +22,16 @@ extension TestStack {
         return id
     }
 
+    /// Creates a batch of `count` items (`item N`, with custom ids `cN` when asked)
+    /// and returns its id; `configuration` is the create body's JSON object, if any.
+    func createBatch(items count: Int, processor: String = "noop", configuration: String? = nil, customIDs: Bool = false) throws -> String {
+        let items = (1...count).map { customIDs ? #"{"content":"item \#($0)","custom_id":"c\#($0)"}"# : #"{"content":"item \#($0)"}"# }
+        let body =
+            #"{"processor":"\#(processor)","items":[\#(items.joined(separator: ","))]"# + (configuration.map { #","configuration":\#($0)"# } ?? "")
+            + "}"
+        return try createBatch(body)
+    }
+
     /// Creates a batch from a multipart upload of `files` (name, bytes), one item a file.
     func upload(_ files: [(String, [UInt8])], fields: [(String, String)] = [("collection_id", "uploads")]) throws -> HTTPResult {
         try send(
