@@ -104,6 +104,30 @@ import Testing
         #expect(pending == 200)
     }
 
+    /// A pause and a cancel of the same batch at once (two nodes, or two clients):
+    /// whichever comes first, the batch ends cancelled with every item cancelled;
+    /// a pause that lost the race is refused whole, never written over the cancel.
+    @Test(arguments: StoreBackend.allCases) func concurrentActionsNeverOverwriteEachOther(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let tenant = try TenantRecords(store.connection).create(name: "acme")
+        for _ in 0..<15 {
+            let batch = NewBatch(name: "b", processor: "noop", items: NewItems((1...20).map { NewItem(content: [1], row: $0) }))
+            guard case .created(let row, _) = try BatchRecords(store.connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+                throw StoreError.notFound("batch")
+            }
+            let failures = Self.onThreads(2, connect: store.connect) { worker, connection in
+                do {
+                    _ = try BatchRecords(connection).apply(worker == 0 ? .pause : .cancel, batchID: row.id, tenantID: tenant.id)
+                } catch StoreError.busy {
+                    // Refused: the other action moved the batch first.
+                }
+            }
+            #expect(failures.isEmpty, "\(failures)")
+            let after = try #require(try BatchRecords(store.connection).find(id: row.id))
+            #expect(after.state == .cancelled && after.cancelled == 20 && after.pending == 0, "\(after.state) \(after.cancelled)")
+        }
+    }
+
     /// Runs `body` on `count` threads at once, each with its own connection (as
     /// scheduler threads and nodes have); the errors they threw.
     static func onThreads(

@@ -212,6 +212,13 @@ extension BatchRecords {
     ) throws(StoreError) -> BatchRow {
         try connection.transaction {
             () throws(StoreError) -> BatchRow in
+            // On PostgreSQL the batch row is locked before its counts are read: two
+            // appends reading the same count could otherwise both pass the limit (SQLite's
+            // single writer does this by itself). Appends touch no existing item, so
+            // taking the batch first keeps every other transaction's lock order.
+            if connection.dialect == .postgres {
+                try connection.statement("SELECT 1 FROM batches WHERE id = ? FOR UPDATE").bind(.text(batchID)).run()
+            }
             guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
             guard batch.state == .accumulating else {
                 throw .conflict("Items can be appended only to an accumulating batch; this one is \(batch.state.nativeName)")

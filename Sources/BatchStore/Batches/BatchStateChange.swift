@@ -22,6 +22,24 @@ extension BatchRecords {
     public func apply(
         _ action: BatchAction, batchID: String, tenantID: String, now: Timestamp = .now()
     ) throws(StoreError) -> Result<StateChange, RefusedAction> {
+        // An action that lost a race with another (`.busy`, nothing written) is decided
+        // again on the batch's new state: a cancel after a concurrent pause still cancels.
+        for _ in 1..<Self.actionTries {
+            do {
+                return try applyOnce(action, batchID: batchID, tenantID: tenantID, now: now)
+            } catch .busy {
+                continue
+            }
+        }
+        return try applyOnce(action, batchID: batchID, tenantID: tenantID, now: now)
+    }
+
+    /// How often an action is decided before a lost race is answered as busy.
+    static let actionTries = 3
+
+    private func applyOnce(
+        _ action: BatchAction, batchID: String, tenantID: String, now: Timestamp
+    ) throws(StoreError) -> Result<StateChange, RefusedAction> {
         try connection.transaction {
             () throws(StoreError) -> Result<StateChange, RefusedAction> in
             guard let batch = try find(id: batchID, tenantID: tenantID) else { throw .notFound("batch \(batchID)") }
@@ -50,8 +68,13 @@ extension BatchRecords {
             case .pause, .resume, .submit:
                 break
             }
-            try connection.statement("UPDATE batches SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?")
-                .bind(.text(next.rawValue), ms, .text(batchID)).run()
+            // Only from the state this action was decided on: on PostgreSQL another
+            // action may have moved the batch since it was read (the batch row is taken
+            // last, after the items, as every transaction takes them), and then this
+            // one is refused whole instead of overwriting that move.
+            try connection.statement("UPDATE batches SET status = ?, updated_at = ?, version = version + 1 WHERE id = ? AND status = ?")
+                .bind(.text(next.rawValue), ms, .text(batchID), .text(batch.state.rawValue)).run()
+            guard connection.changes == 1 else { throw .busy }
             try finishIfDone(batchID: batchID, now: now)
             guard let updated = try find(id: batchID) else { throw .notFound("batch \(batchID)") }
             return .success(StateChange(previous: batch.state, current: updated.state, batch: updated))
