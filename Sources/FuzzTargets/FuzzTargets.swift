@@ -79,6 +79,7 @@ public enum FuzzTargets {
         _ = try? BatchStatusDocument.Options(query: query)
         _ = try? BatchResultsDocument.Page(query: query)
         _ = try? BatchListHandler.parse(query)
+        _ = try? BatchResultsStreamHandler.options(query)
         _ = try? RowBodyParser.options(query)
         // The same bytes as a Content-Type header: the one parser every create's body goes through.
         let type = ContentType(header: String(decoding: bytes, as: UTF8.self))

@@ -1,6 +1,6 @@
 import BatchCodecs
 import BatchDocuments
-import BatchModel
+public import BatchModel
 import BatchStore
 import Logging
 
@@ -36,19 +36,7 @@ public enum BatchResultsStreamHandler {
     static func handle(_ context: RequestContext, format: ResultsFormat) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let id = try BatchStatusHandler.validatedID(context)
-        let query = context.request.query
-        try query.requireOnly(parameters)
-        var after = 0
-        if let text = query["after"] {
-            guard let value = Int(text), value >= 0 else { throw .invalidParameter("after", "must be a non-negative integer (a X-Results-Cursor)") }
-            after = value
-        }
-        var states: [ItemState]?
-        switch query["state"] {
-        case nil: break
-        case "failed": states = [.failed]
-        case .some: throw .invalidParameter("state", "must be failed (every item's line is sent without it)")
-        }
+        let (after, states) = try options(context.request.query)
         let found = try context.withStore("get_batch_results", details: ["batch_id": .string(id)]) {
             connection throws(StoreError) -> (BatchRow, Int)? in
             guard let row = try BatchRecords(connection).find(id: id, tenantID: caller.tenant.id) else { return nil }
@@ -60,7 +48,7 @@ public enum BatchResultsStreamHandler {
         guard let (row, end) = found else { throw .batchNotFound(id) }
         let view = View(batchID: id, format: format, after: after, end: end, states: states)
         let complete = row.pending + row.processing == 0
-        let etag = "\"\(id)-v\(row.version)-\(format.rawValue)-\(query["state"] ?? "all")-\(after)-\(end)\""
+        let etag = "\"\(id)-v\(row.version)-\(format.rawValue)-\(states == nil ? "all" : "failed")-\(after)-\(end)\""
         var headers: [(name: String, value: String)] = [
             ("Content-Type", format.contentType), ("ETag", etag), ("Accept-Ranges", "bytes"), ("Cache-Control", "private, no-cache"),
             ("X-Batch-Complete", complete ? "true" : "false"), ("X-Results-Cursor", String(end)),
@@ -95,6 +83,21 @@ public enum BatchResultsStreamHandler {
         }
         headers += [("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(length)"), ("Content-Length", String(bytes.count))]
         return HTTPResponse(status: 206, headers: headers, stream: stream(view, context: context, skip: bytes.lowerBound, count: bytes.count))
+    }
+
+    /// The query's view: after which seq, and which states (nil: every item).
+    public static func options(_ query: QueryParameters) throws(APIError) -> (after: Int, states: [ItemState]?) {
+        try query.requireOnly(parameters)
+        var after = 0
+        if let text = query["after"] {
+            guard let value = Int(text), value >= 0 else { throw .invalidParameter("after", "must be a non-negative integer (a X-Results-Cursor)") }
+            after = value
+        }
+        switch query["state"] {
+        case nil: return (after, nil)
+        case "failed": return (after, [.failed])
+        case .some: throw .invalidParameter("state", "must be failed (every item's line is sent without it)")
+        }
     }
 
     /// Whether an `If-None-Match` list names `etag` (or is `*`).
