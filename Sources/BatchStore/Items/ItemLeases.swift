@@ -182,21 +182,20 @@ public struct ItemLeases {
             // one round trip.
             for batchID in Set(totals.keys).union(moves.batchIDs).sorted() {
                 try moves.write(batchID, on: connection)
-                guard let total = totals[batchID] else {
-                    try BatchRecords(connection).finishIfDone(batchID: batchID, now: now)
-                    continue
+                if let total = totals[batchID] {
+                    try connection.statement(
+                        """
+                        UPDATE batches SET n_processing = n_processing - ?1, n_succeeded = n_succeeded + ?2, n_failed = n_failed + ?1 - ?2,
+                            item_time_ms = item_time_ms + ?3, cost_cents = cost_cents + ?4, input_tokens = input_tokens + ?5,
+                            output_tokens = output_tokens + ?6, updated_at = ?7, version = version + 1
+                        WHERE id = ?8
+                        """
+                    ).bind(
+                        .int(total.count), .int(total.succeeded), .integer(total.milliseconds), .integer(total.costCents),
+                        .integer(total.inputTokens),
+                        .integer(total.outputTokens), .integer(now.milliseconds), .text(batchID)
+                    ).enqueue()
                 }
-                try connection.statement(
-                    """
-                    UPDATE batches SET n_processing = n_processing - ?1, n_succeeded = n_succeeded + ?2, n_failed = n_failed + ?1 - ?2,
-                        item_time_ms = item_time_ms + ?3, cost_cents = cost_cents + ?4, input_tokens = input_tokens + ?5,
-                        output_tokens = output_tokens + ?6, updated_at = ?7, version = version + 1
-                    WHERE id = ?8
-                    """
-                ).bind(
-                    .int(total.count), .int(total.succeeded), .integer(total.milliseconds), .integer(total.costCents), .integer(total.inputTokens),
-                    .integer(total.outputTokens), .integer(now.milliseconds), .text(batchID)
-                ).enqueue()
                 try BatchRecords(connection).finishIfDone(batchID: batchID, now: now)
             }
             return counted
