@@ -33,7 +33,8 @@ command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the tool
 # SOCKETS: one batchd socket, or several separated by spaces (one upstream server each).
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
 # NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), PER_ADDRESS_CONN
-# (128 requests in progress), MAX_BODY (512m).
+# (128 requests in progress), MAX_BODY (512m), RESULTS_DIR (STATE_DIR/var/results: batchd's
+# --results-dir, whose files nginx sends for finished batches' results downloads).
 render_nginx() {
     local state="$1" listen="$2" socket="$3" extra="${4:-}"
     local run="$state/run" logs="$state/log"
@@ -56,6 +57,7 @@ values = {
     "PER_ADDRESS_CONN": "${PER_ADDRESS_CONN:-128}",
     "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-$(nproc)}", "DAEMON": "${NGINX_DAEMON:-on}",
     "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
+    "RESULTS_DIR": "${RESULTS_DIR:-$state/var/results}",
 }
 for name in ("batchd.conf", "nginx.conf"):
     text = open(f"{nginx_dir}/{name}.in").read()

@@ -39,6 +39,9 @@ public final class Scheduler: Service {
         /// (then only blobs older than an hour: an upload may be writing one).
         public var blobDirectory: String?
         public var blobSweepIntervalSeconds = 600
+        /// Rendered results downloads: a purged batch's go with it, and the folder
+        /// is trimmed to its budget every `blobSweepIntervalSeconds`.
+        public var renderedResults: RenderedResultsFolder?
         /// Where the time of each claim that got items is recorded, if anywhere (`/metrics`).
         public var claimLatency: LatencyHistogram?
 
@@ -131,6 +134,7 @@ public final class Scheduler: Service {
                     if SystemClock.monotonicMilliseconds() - lastSweep >= Int64(configuration.blobSweepIntervalSeconds) * 1000 {
                         lastSweep = SystemClock.monotonicMilliseconds()
                         sweepBlobs(connection, minimumAgeSeconds: Self.leftoverAgeSeconds)
+                        configuration.renderedResults?.trim()
                         if connection.dialect.isSharedByNodes { try discardStagedLeftovers(connection, all: false) }
                     }
                     return .wait
@@ -234,6 +238,7 @@ public final class Scheduler: Service {
         publishChanges(connection, redis)
         for batch in purged.batches { invalidator.invalidate(redis, batch: batch, version: StatusCache.goneVersion) }
         for blob in purged.blobs { unlink(blob) }
+        for batch in purged.batches { configuration.renderedResults?.removeFiles(ofBatch: batch.batchID) }
         for batch in purged.batches { logger.notice("batch purged after its retention", metadata: ["batch_id": "\(batch.batchID)"]) }
     }
 }

@@ -41,6 +41,18 @@ struct Configuration: ParsableArguments {
     )
     var blobDir: String = environment["BATCHD_BLOB_DIR"] ?? ""
 
+    @Option(
+        help:
+            "Where finished batches' results downloads are kept as files for nginx to send (env BATCHD_RESULTS_DIR; default <state-dir>/var/results). nginx's /.batchd-results/ location must alias the same folder."
+    )
+    var resultsDir: String = environment["BATCHD_RESULTS_DIR"] ?? ""
+
+    @Option(
+        help:
+            "Most megabytes of rendered results downloads kept; the least recently used go first. 0: every download is rendered from the store (env BATCHD_RESULTS_CACHE_MB)."
+    )
+    var resultsCacheMb: Int = Int(environment["BATCHD_RESULTS_CACHE_MB"] ?? "") ?? 4096
+
     @Option(help: "Redis endpoint: unix:/path, /path or host:port (env BATCHD_REDIS; default unix:<state-dir>/run/redis.sock).")
     var redis: String = environment["BATCHD_REDIS"] ?? ""
 
@@ -141,6 +153,9 @@ struct Configuration: ParsableArguments {
     var stateLayout: StateLayout { StateLayout(stateDir, node: node) }
     var socketPath: String { socket.isEmpty ? stateLayout.fastCGISocket : socket }
     var blobDirectory: String { blobDir.isEmpty ? stateLayout.blobDirectory : blobDir }
+    var resultsFolder: RenderedResultsFolder {
+        RenderedResultsFolder(directory: resultsDir.isEmpty ? stateLayout.resultsDirectory : resultsDir, budgetBytes: resultsCacheMb << 20)
+    }
     var databasePath: String { database.isEmpty ? StateLayout(stateDir).database : database }
     var redisSpec: String { redis.isEmpty ? "unix:" + StateLayout(stateDir).redisSocket : redis }
 
@@ -156,6 +171,7 @@ struct Configuration: ParsableArguments {
         ("BATCHD_MAX_IMAGE_BYTES", "--max-image-bytes", false), ("BATCHD_MAX_AUDIO_BYTES", "--max-audio-bytes", false),
         ("BATCHD_MAX_VIDEO_BYTES", "--max-video-bytes", false), ("BATCHD_INSPECT_MEMORY_MB", "--inspect-memory-mb", false),
         ("BATCHD_INSPECT_CPU_SECONDS", "--inspect-cpu-seconds", false), ("BATCHD_MAX_ITEMS", "--max-items", false),
+        ("BATCHD_RESULTS_CACHE_MB", "--results-cache-mb", false),
     ]
 
     mutating func validate() throws {
@@ -191,6 +207,7 @@ struct Configuration: ParsableArguments {
         }
         guard (64...65_536).contains(inspectMemoryMb) else { throw ValidationError("--inspect-memory-mb must be between 64 and 65536") }
         guard (1...86_400).contains(inspectCpuSeconds) else { throw ValidationError("--inspect-cpu-seconds must be between 1 and 86400") }
+        guard (0...(1 << 24)).contains(resultsCacheMb) else { throw ValidationError("--results-cache-mb must be between 0 and 16777216") }
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (0...10_000).contains(statusBuildDelayMs) else { throw ValidationError("--status-build-delay-ms must be between 0 and 10000") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }

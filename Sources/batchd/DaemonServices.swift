@@ -30,6 +30,8 @@ struct DaemonServices {
         processorNames = catalog.names.sorted()
         let blobDirectory = settings.blobDirectory
         try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
+        let resultsFolder = settings.resultsFolder
+        try FileManager.default.createDirectory(atPath: resultsFolder.directory, withIntermediateDirectories: true)
 
         // Shared by every worker and the scheduler of this process.
         let invalidator = CacheInvalidator()
@@ -46,6 +48,7 @@ struct DaemonServices {
         scheduling.redisTimeoutMilliseconds = settings.redisTimeoutMs
         scheduling.crashJournalPath = stateLayout.crashJournal
         scheduling.blobDirectory = blobDirectory
+        scheduling.renderedResults = resultsFolder
         scheduling.claimLatency = metrics.claims
         let scheduler = Scheduler(
             configuration: scheduling, database: database, catalog: catalog, logger: Logger(label: "batchd.scheduler"), invalidator: invalidator)
@@ -66,6 +69,7 @@ struct DaemonServices {
         limits.webhooks = settings.webhookPolicy
         var serviceInfo = ServiceInfo(
             maxBodyBytes: settings.maxBodyBytes, maxInMemoryBodyBytes: settings.maxJsonBytes, batchLimits: limits, blobDirectory: blobDirectory)
+        if resultsFolder.budgetBytes > 0 { serviceInfo.renderedResults = resultsFolder }
         serviceInfo.statusBuildDelayMilliseconds = settings.statusBuildDelayMs
         let service = serviceInfo
         let fallbackLimiter = LocalRateLimiter()

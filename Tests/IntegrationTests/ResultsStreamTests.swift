@@ -47,13 +47,20 @@ import Testing
         let folder = stack.directory + "/downloads"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
-        let whole = try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/whole.jsonl")
+        // Before any whole download, a range is rendered from the store.
+        let path = "/v1/batches/\(id)/results.jsonl"
+        let early = try download(stack, path, to: folder + "/early", headers: ["Range: bytes=0-99"])
+        #expect(early.status == 206)
+        #expect(Self.renderedFiles(stack).isEmpty, "a range download rendered a file")
+
+        let whole = try download(stack, path, to: folder + "/whole.jsonl")
         #expect(whole.status == 200)
         #expect(whole.headers["x-batch-complete"] == "true")
         #expect(whole.headers["x-results-cursor"] == String(items))
         #expect(whole.headers["content-type"]?.hasPrefix("application/x-ndjson") == true)
         let etag = try #require(whole.headers["etag"])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/whole.jsonl"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/early")) == bytes.prefix(100))
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
         #expect(lines.count == items)
         for (index, line) in lines.enumerated() where index % 997 == 0 || index == items - 1 {
@@ -61,31 +68,51 @@ import Testing
             #expect(
                 object["seq"] as? Int == index + 1 && object["custom_id"] as? String == "c\(index + 1)" && object["status"] as? String == "succeeded")
         }
+        // The whole download was kept as a file, which nginx now sends: the same
+        // bytes and headers, ranges and validators judged alike.
+        #expect(Self.renderedFiles(stack).map(\.size) == [bytes.count])
+        let again = try download(stack, path, to: folder + "/again.jsonl")
+        #expect(again.status == 200 && again.headers["etag"] == etag && again.headers["x-batch-complete"] == "true")
+        #expect(again.headers["x-results-cursor"] == String(items) && again.headers["x-request-id"] != nil)
+        #expect(again.headers["content-type"] == whole.headers["content-type"])
+        #expect(again.headers["content-disposition"] == whole.headers["content-disposition"])
+        #expect(again.headers["x-ratelimit-limit"] != nil && again.headers["x-ratelimit-limit"] == whole.headers["x-ratelimit-limit"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/again.jsonl")) == bytes, "the kept file differs from the rendered download")
+        #expect(try Self.accessLogStatuses(stack, path).suffix(3) == [206, 200, 200])
 
         // Two halves, the second guarded by If-Range, give the same bytes.
         let half = bytes.count / 2
-        let first = try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/first", headers: ["Range: bytes=0-\(half - 1)"])
+        let first = try download(stack, path, to: folder + "/first", headers: ["Range: bytes=0-\(half - 1)"])
         #expect(first.status == 206 && first.headers["content-range"] == "bytes 0-\(half - 1)/\(bytes.count)")
-        let second = try download(
-            stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/second", headers: ["Range: bytes=\(half)-", "If-Range: \(etag)"])
+        let second = try download(stack, path, to: folder + "/second", headers: ["Range: bytes=\(half)-", "If-Range: \(etag)"])
         #expect(second.status == 206 && second.headers["content-range"] == "bytes \(half)-\(bytes.count - 1)/\(bytes.count)")
         var joined = try Data(contentsOf: URL(fileURLWithPath: folder + "/first"))
         joined.append(try Data(contentsOf: URL(fileURLWithPath: folder + "/second")))
         #expect(joined == bytes, "the halves differ from the whole")
+        // A client that accepts gzip gets it for the whole file, and identity bytes for a range.
+        #expect(try download(stack, path, to: folder + "/gzip", headers: ["Accept-Encoding: gzip"]).headers["content-encoding"] == "gzip")
+        let zipped = try download(stack, path, to: folder + "/zipped-range", headers: ["Accept-Encoding: gzip", "Range: bytes=0-99"])
+        #expect(zipped.status == 206 && zipped.headers["content-encoding"] == nil)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/zipped-range")) == bytes.prefix(100))
         // A stale If-Range gets the whole again; a current ETag gets 304; past the end, 416.
-        #expect(
-            try download(stack, "/v1/batches/\(id)/results.jsonl", to: folder + "/stale", headers: ["Range: bytes=10-", "If-Range: \"old\""]).status
-                == 200)
-        #expect(try stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey, headers: ["If-None-Match": etag]).status == 304)
-        let past = try stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey, headers: ["Range": "bytes=\(bytes.count)-"])
+        #expect(try download(stack, path, to: folder + "/stale", headers: ["Range: bytes=10-", "If-Range: \"old\""]).status == 200)
+        #expect(try stack.get(path, key: stack.clientKey, headers: ["If-None-Match": etag]).status == 304)
+        let past = try stack.get(path, key: stack.clientKey, headers: ["Range": "bytes=\(bytes.count)-"])
         #expect(
             past.status == 416 && past.headers["content-range"] == "bytes */\(bytes.count)" && past.json["code"] as? String == "range_not_satisfiable"
         )
+        // Another key's tenant cannot reach the file, and nginx's internal location answers no one directly.
+        let (_, otherKey) = try stack.makeTenant("other")
+        #expect(try stack.get(path, key: otherKey).status == 404)
+        let direct = try stack.get("/.batchd-results/" + (Self.renderedFiles(stack).first?.name ?? "x"), key: stack.clientKey)
+        #expect(direct.status == 404 && direct.json["code"] as? String == "not_found")
 
-        // Results of more than 1 GB (5.5 kB each, written into the store), streamed
-        // while batchd's resident memory is sampled.
+        // Results of more than 1 GB (5.5 kB each, written into the store with a new
+        // version, as any change to a batch's items makes), streamed while batchd's
+        // resident memory is sampled.
         let database = try SQLiteConnection(path: stack.directory + "/var/batchd.sqlite3")
         try database.statement("UPDATE items SET result = '\"' || hex(randomblob(2750)) || '\"' WHERE batch_id = ?").bind(.text(id)).run()
+        try database.statement("UPDATE batches SET version = version + 1 WHERE id = ?").bind(.text(id)).run()
         let baseline = try #require(stack.batchdResidentMemoryKB())
         let highest = Atomic<Int>(baseline)
         let sampling = Atomic<Bool>(true)
@@ -104,6 +131,29 @@ import Testing
         let rise = highest.load(ordering: .relaxed) - baseline
         print("results stream: \(size >> 20) MB downloaded; batchd resident memory rose \(rise) kB")
         #expect(rise < 20 << 10, "downloading \(size >> 20) MB raised batchd's memory by \(rise) kB")
+        // It was kept in place of the earlier version's file.
+        #expect(Self.renderedFiles(stack).map(\.size) == [size])
+        // Deleting the batch removes its file.
+        #expect(try stack.send("DELETE", "/v1/batches/\(id)", key: stack.clientKey).status == 200)
+        #expect(Self.renderedFiles(stack).isEmpty)
+    }
+
+    /// The results files batchd kept (not the ones being written).
+    static func renderedFiles(_ stack: TestStack) -> [(name: String, size: Int)] {
+        let folder = stack.directory + "/var/results"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
+            (name, (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? -1)
+        }
+    }
+
+    /// The statuses nginx logged for requests of `path`, oldest first.
+    static func accessLogStatuses(_ stack: TestStack, _ path: String) throws -> [Int] {
+        usleep(1_200_000)  // the access log is flushed every second
+        let log = try String(contentsOfFile: stack.directory + "/log/nginx-access.log", encoding: .utf8)
+        return log.split(separator: "\n").filter { $0.contains("\"GET \(path) ") }.compactMap { line in
+            line.components(separatedBy: "\" ").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) }
+        }
     }
 
     @Test func aRunningBatchGivesItsFinishedPrefixThenTheRestOnce() throws {

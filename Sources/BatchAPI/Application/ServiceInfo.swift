@@ -15,6 +15,11 @@ public struct ServiceInfo: Sendable {
     public var batchLimits: BatchLimits
     /// Where uploaded files are kept (`<state>/var/blobs`); nil refuses uploads.
     public var blobDirectory: String?
+    /// Where finished batches' results downloads are kept for nginx to send
+    /// (`X-Accel-Redirect` to `resultsLocation`); nil renders every download.
+    public var renderedResults: RenderedResultsFolder?
+    /// nginx's internal location that aliases `renderedResults`' folder.
+    public static let resultsLocation = "/.batchd-results/"
     /// Diagnostic: milliseconds every status-document build from SQLite is slowed
     /// by, to make cache stampedes observable in tests. 0 in production.
     public var statusBuildDelayMilliseconds = 0

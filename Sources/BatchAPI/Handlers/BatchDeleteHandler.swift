@@ -17,6 +17,7 @@ public enum BatchDeleteHandler {
         context.invalidateCachedDocuments(BatchIdentity(tenantID: caller.tenant.id, batchID: id), version: StatusCache.goneVersion)
         // After the commit: a crash in between leaves an orphaned file, never a batch without its files.
         BlobWriter.remove(blobs)
+        context.resources.service.renderedResults?.removeFiles(ofBatch: id)
         context.logger.info("batch deleted", metadata: ["batch_id": "\(id)"])
         return NativeEnvelope.response(
             message: "Batch deleted successfully", data: ["batch_id": .string(id), "deleted": true], requestID: context.request.requestID)

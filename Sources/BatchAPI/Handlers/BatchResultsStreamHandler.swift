@@ -63,8 +63,20 @@ public enum BatchResultsStreamHandler {
             range = ByteRange(header: header)
             if let ifRange = request.headers["if-range"], ifRange.trimmed != etag { range = nil }
         }
+        // A finished batch's whole view is rendered once into a file that nginx
+        // then sends itself (ranges included; it is told our ETag for If-Range).
+        var file: RenderedResultsFile?
+        if complete, after == 0, let folder = context.resources.service.renderedResults {
+            let name = RenderedResultsFolder.name(
+                batchID: id, version: row.version, view: states == nil ? "all" : "failed", fileExtension: format.rawValue)
+            if let length = folder.size(of: name) {
+                if let range, range.resolve(length: length) == nil { throw unsatisfiable(range, length: length, request: request) }
+                return HTTPResponse(status: 200, headers: headers + [("X-Accel-Redirect", ServiceInfo.resultsLocation + name)])
+            }
+            if range == nil { file = folder.create(name) }
+        }
         guard let range else {
-            return HTTPResponse(status: 200, headers: headers, stream: stream(view, context: context, skip: 0, count: nil))
+            return HTTPResponse(status: 200, headers: headers, stream: stream(view, context: context, skip: 0, count: nil, file: file))
         }
         // A range needs the length: one pass that renders and counts, then the answer.
         let length = try context.withStore("get_batch_results", details: ["batch_id": .string(id)]) {
@@ -76,13 +88,17 @@ public enum BatchResultsStreamHandler {
             }
             return total
         }
-        guard let bytes = range.resolve(length: length) else {
-            throw APIError(
-                .rangeNotSatisfiable, "Range \(request.headers["range"] ?? "") is past the end of the \(length)-byte results",
-                details: ["length": .integer(length)], headers: [("Content-Range", "bytes */\(length)")])
-        }
+        guard let bytes = range.resolve(length: length) else { throw unsatisfiable(range, length: length, request: request) }
         headers += [("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(length)"), ("Content-Length", String(bytes.count))]
-        return HTTPResponse(status: 206, headers: headers, stream: stream(view, context: context, skip: bytes.lowerBound, count: bytes.count))
+        return HTTPResponse(
+            status: 206, headers: headers, stream: stream(view, context: context, skip: bytes.lowerBound, count: bytes.count, file: nil))
+    }
+
+    /// 416, with the length the range missed.
+    static func unsatisfiable(_ range: ByteRange, length: Int, request: HTTPRequest) -> APIError {
+        APIError(
+            .rangeNotSatisfiable, "Range \(request.headers["range"] ?? "") is past the end of the \(length)-byte results",
+            details: ["length": .integer(length)], headers: [("Content-Range", "bytes */\(length)")])
     }
 
     /// The query's view: after which seq, and which states (nil: every item).
@@ -130,19 +146,26 @@ public enum BatchResultsStreamHandler {
 
     /// The body: the view's bytes from `skip`, `count` of them (all when nil),
     /// read page by page on this worker's store connection as they are sent.
-    static func stream(_ view: View, context: RequestContext, skip: Int, count: Int?) -> ResponseBodyStream {
+    /// `file`, when given, receives every byte too and is kept only if the whole
+    /// view was rendered and sent.
+    static func stream(_ view: View, context: RequestContext, skip: Int, count: Int?, file: RenderedResultsFile?) -> ResponseBodyStream {
         ResponseBodyStream { write in
             var toSkip = skip
             var left = count ?? Int.max
+            var whole = true
             /// Sends what is past the skipped bytes and within the count; false to stop.
             func send(_ bytes: [UInt8]) -> Bool {
+                file?.append(bytes)
                 var slice = bytes[...]
                 let dropped = min(toSkip, slice.count)
                 slice = slice.dropFirst(dropped)
                 toSkip -= dropped
                 slice = slice.prefix(left)
                 left -= slice.count
-                if !slice.isEmpty, !write(Array(slice)) { return false }
+                if !slice.isEmpty, !write(Array(slice)) {
+                    whole = false
+                    return false
+                }
                 return left > 0
             }
             guard send(view.format.header) else { return }
@@ -150,6 +173,7 @@ public enum BatchResultsStreamHandler {
                 try context.withStore("stream_batch_results", details: ["batch_id": .string(view.batchID)]) {
                     connection throws(StoreError) in try lines(view, connection: connection, emit: send)
                 }
+                if whole { file?.keep() }
             } catch {
                 // Past the head nothing can be answered: a failure cuts the body short,
                 // which the client sees as a download to resume.

@@ -26,6 +26,8 @@ public struct StateLayout: Sendable, Equatable {
     public var folders: [String] { ["var", "run", "log"].map { directory + "/" + $0 } }
     /// Upload blobs (items' files), named by hash.
     public var blobDirectory: String { directory + "/var/blobs" }
+    /// Finished batches' results downloads, rendered once for nginx to send (`RenderedResultsFolder`).
+    public var resultsDirectory: String { directory + "/var/results" }
     /// The items a dying process was running (`CrashJournal`).
     public var crashJournal: String { directory + "/run/crashed-items\(nodeSuffix)" }
     /// Where exec processors' commands run (a node kills the orphans it finds there at start).
