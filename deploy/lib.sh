@@ -113,7 +113,9 @@ alive() {
 stop_pidfile() {
     local file="$1"
     [ -f "$file" ] || return 0
-    local pid; pid="$(cat "$file" 2>/dev/null)"
+    # The file may go between the check and the read (a supervisor removes the
+    # pidfile of a process that exited): that is a stop with nothing left to do.
+    local pid; pid="$(cat "$file" 2>/dev/null || true)"
     if [ -n "$pid" ] && alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 300); do alive "$pid" || break; sleep 0.05; done

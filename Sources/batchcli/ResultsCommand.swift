@@ -13,6 +13,7 @@ struct ResultsCommand: ParsableCommand {
         discussion: """
             batchcli results batch-abc123 -o results.jsonl      # run it again to resume
             batchcli results batch-abc123 --format csv --state failed > failed.csv
+            batchcli results batch-abc123 --state finished --after 4 >> so-far.jsonl
             """)
 
     @OptionGroup var options: ClientOptions
@@ -20,7 +21,8 @@ struct ResultsCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output-file")], help: "Write to this file (resumed when it holds a part) instead of standard output.")
     var outputFile: String?
     @Option(help: "jsonl or csv.") var format: String = "jsonl"
-    @Option(help: "failed: only the failed items.") var state: String?
+    @Option(help: "failed: only the failed items; finished: every finished item, not held back by unfinished ones (its cursor is a seal).")
+    var state: String?
     @Option(help: "Start after this X-Results-Cursor.") var after: Int?
 
     func run() throws {
@@ -54,7 +56,8 @@ struct ResultsCommand: ParsableCommand {
             if let note { line["note"] = note }
             Console.error(Console.jsonLine(line))
         } else if outputFile != nil || Console.errorIsTerminal {
-            let more = complete == "true" ? "" : "; the batch is still running: continue with --after \(cursor)"
+            let more =
+                complete == "true" ? "" : "; the batch is still running: continue with\(state.map { " --state " + $0 } ?? "") --after \(cursor)"
             Console.error("\(bytes) bytes\(note.map { " (\($0))" } ?? "")\(more)")
         }
     }

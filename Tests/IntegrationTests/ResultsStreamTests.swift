@@ -94,6 +94,13 @@ import Testing
         let zipped = try download(stack, path, to: folder + "/zipped-range", headers: ["Accept-Encoding: gzip", "Range: bytes=0-99"])
         #expect(zipped.status == 206 && zipped.headers["content-encoding"] == nil)
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/zipped-range")) == bytes.prefix(100))
+        // A range batchd does not take (nginx would answer some of these itself) or
+        // an If-Range date gets the whole, as before the file was kept.
+        for headers in [["Range: bytes=-1-1712"], ["Range: bytes=0-1,5-6"], ["Range: bytes=10-", "If-Range: Thu, 03 Dec 2026 10:00:00 GMT"]] {
+            let answer = try download(stack, path, to: folder + "/ignored", headers: headers)
+            #expect(answer.status == 200 && answer.headers["content-length"] == nil, "\(headers): \(answer.status)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/ignored")) == bytes)
         // A stale If-Range gets the whole again; a current ETag gets 304; past the end, 416.
         #expect(try download(stack, path, to: folder + "/stale", headers: ["Range: bytes=10-", "If-Range: \"old\""]).status == 200)
         #expect(try stack.get(path, key: stack.clientKey, headers: ["If-None-Match": etag]).status == 304)
@@ -136,6 +143,44 @@ import Testing
         // Deleting the batch removes its file.
         #expect(try stack.send("DELETE", "/v1/batches/\(id)", key: stack.clientKey).status == 200)
         #expect(Self.renderedFiles(stack).isEmpty)
+    }
+
+    /// `?state=finished` while the first item is slow: the items after it come
+    /// as they finish (the finished prefix stays empty meanwhile), and a reader
+    /// following the cursor gets every item exactly once, the slow one last.
+    @Test func theFinishedViewIsNotHeldBackByASlowItem() throws {
+        var options = TestStack.Options()
+        options.processors = #"{"exec": {"first-slow": {"command": ["/bin/sh", "-c", "[ \"$BATCHD_CUSTOM_ID\" = c1 ] && sleep 2; echo '{}'"]}}}"#
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        let id = try stack.createBatch(items: 20, processor: "exec:first-slow", configuration: #"{"max_concurrent":2}"#, customIDs: true)
+        var seqs: [Int] = []
+        var cursor = 0
+        var sawMoreThanThePrefix = false
+        try stack.waitUntil(seconds: 60, "every item through the finished view") {
+            guard let answer = try? stack.get("/v1/batches/\(id)/results.jsonl?state=finished&after=\(cursor)", key: stack.clientKey),
+                answer.status == 200, let next = Int(answer.headers["x-results-cursor"] ?? "")
+            else { return false }
+            let lines = answer.text.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["seq"] as? Int
+            }
+            seqs += lines
+            cursor = next
+            if !lines.isEmpty, !seqs.contains(1),
+                let prefix = try? stack.get("/v1/batches/\(id)/results.jsonl", key: stack.clientKey), prefix.body.isEmpty
+            {
+                sawMoreThanThePrefix = true
+            }
+            return answer.headers["x-batch-complete"] == "true" && seqs.count >= 20
+        }
+        #expect(sawMoreThanThePrefix, "the finished view gave items while the prefix was empty")
+        #expect(seqs.sorted() == Array(1...20), "every item once: \(seqs)")
+        #expect(seqs.last == 1)
+        // A cursor read again gives the same answer; a range of it resumes it.
+        let again = try stack.get("/v1/batches/\(id)/results.jsonl?state=finished", key: stack.clientKey)
+        #expect(again.text.split(separator: "\n").count == 20)
+        let tail = try stack.get("/v1/batches/\(id)/results.jsonl?state=finished", key: stack.clientKey, headers: ["Range": "bytes=100-"])
+        #expect(tail.status == 206 && Array(tail.body) == Array(again.body.dropFirst(100)))
     }
 
     /// The results files batchd kept (not the ones being written).
@@ -192,7 +237,7 @@ import Testing
         #expect(zipped.status == 200 && zipped.headers["content-encoding"] == "gzip" && zipped.body.count < csv.body.count)
         let failed = try stack.get("/v1/batches/\(id)/results.jsonl?state=failed", key: stack.clientKey)
         #expect(failed.status == 200 && failed.body.isEmpty)
-        for bad in ["state=done", "after=-1", "after=x", "page=2"] {
+        for bad in ["state=done", "state=all", "after=-1", "after=x", "page=2"] {
             let answer = try stack.get("/v1/batches/\(id)/results.jsonl?\(bad)", key: stack.clientKey)
             #expect(answer.status == 400 && answer.json["code"] as? String == "validation_error", "\(bad): \(answer.status)")
         }

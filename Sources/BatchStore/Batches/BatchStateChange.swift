@@ -104,7 +104,8 @@ extension BatchRecords {
 
     static let retryItemsSQL = """
         UPDATE items SET status = \(StateSQL.target(of: .retry)), started_at = NULL, completed_at = NULL, duration_ms = NULL, result = NULL,
-            error_type = NULL, error_message = NULL, error_details = NULL WHERE batch_id = ? AND \(StateSQL.itemsMovedBy(.retry))
+            error_type = NULL, error_message = NULL, error_details = NULL, finish_seq = NULL
+        WHERE batch_id = ? AND \(StateSQL.itemsMovedBy(.retry))
         """
 
     static let finishSQL = """

@@ -30,20 +30,26 @@ extension ItemRecords {
     public func resultRows(batchID: String, afterSeq: Int, limit: Int, states: [ItemState]? = nil) throws(StoreError) -> [ItemResultRow] {
         let filter = states.map { " AND status IN (\(StateSQL.list($0)))" } ?? ""
         return try connection.statement(
-            """
-            SELECT id, seq, custom_id, filename, status, started_at, completed_at, duration_ms, result,
-                   error_type, error_message, error_details, media_id, cost_cents, input_tokens, output_tokens
-            FROM items WHERE batch_id = ? AND seq > ?\(filter) ORDER BY seq LIMIT ?
-            """
-        ).bind(.text(batchID), .int(afterSeq), .int(limit)).rows { row in
-            ItemResultRow(
-                id: row.text(0), seq: Int(row.int(1)), customID: row.optionalText(2), filename: row.optionalText(3),
-                state: ItemState(rawValue: row.text(4)) ?? .failed, startedAt: row.optionalInt(5).map(Timestamp.init(milliseconds:)),
-                completedAt: row.optionalInt(6).map(Timestamp.init(milliseconds:)), durationMilliseconds: row.optionalInt(7),
-                result: row.optionalText(8),
-                errorType: row.optionalText(9), errorMessage: row.optionalText(10), errorDetails: row.optionalText(11), mediaID: row.optionalText(12),
-                costCents: row.int(13), inputTokens: row.int(14), outputTokens: row.int(15))
-        }
+            "SELECT \(ItemResultRow.columns) FROM items WHERE batch_id = ? AND seq > ?\(filter) ORDER BY seq LIMIT ?"
+        ).bind(.text(batchID), .int(afterSeq), .int(limit)).rows(ItemResultRow.init(row:))
+    }
+}
+
+extension ItemResultRow {
+    /// What a results line needs, in the order `init(row:)` reads it.
+    static let columns = """
+        id, seq, custom_id, filename, status, started_at, completed_at, duration_ms, result,
+        error_type, error_message, error_details, media_id, cost_cents, input_tokens, output_tokens
+        """
+
+    init(row: any StoreRow) {
+        self.init(
+            id: row.text(0), seq: Int(row.int(1)), customID: row.optionalText(2), filename: row.optionalText(3),
+            state: ItemState(rawValue: row.text(4)) ?? .failed, startedAt: row.optionalInt(5).map(Timestamp.init(milliseconds:)),
+            completedAt: row.optionalInt(6).map(Timestamp.init(milliseconds:)), durationMilliseconds: row.optionalInt(7),
+            result: row.optionalText(8),
+            errorType: row.optionalText(9), errorMessage: row.optionalText(10), errorDetails: row.optionalText(11), mediaID: row.optionalText(12),
+            costCents: row.int(13), inputTokens: row.int(14), outputTokens: row.int(15))
     }
 }
 

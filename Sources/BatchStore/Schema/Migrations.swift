@@ -5,7 +5,9 @@
 /// columns rather than redesign tables, which is why migration 1 already holds
 /// the counters, leases and idempotency records batches will need.
 public enum Migrations {
-    public static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8, migration9]
+    public static let all: [String] = [
+        migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8, migration9, migration10,
+    ]
 
     public static var latestVersion: Int { all.count }
 
@@ -86,6 +88,15 @@ public enum Migrations {
     /// until vacuum, and a scan from the start of a large batch would walk them all).
     static let migration9 = """
         ALTER TABLE batches ADD COLUMN claim_from INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Seals of finished items (`FinishSeals`): the `?state=finished` results view's
+    /// cursor. Only sealed items are in the index, and an item is sealed only when a
+    /// reader asks, so completions do not maintain it.
+    static let migration10 = """
+        ALTER TABLE batches ADD COLUMN finish_seal INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN finish_seq INTEGER;
+        CREATE INDEX items_sealed ON items(batch_id, finish_seq, seq) WHERE finish_seq IS NOT NULL;
         """
 
     /// Finding the item that owns an upload blob (`OrphanBlobSweep`).

@@ -6,7 +6,7 @@
 ///
 /// Never edit a migration that has shipped: append one, here and in `Migrations`.
 public enum PostgresMigrations {
-    public static let all: [String] = [migration1, migration2]
+    public static let all: [String] = [migration1, migration2, migration3]
 
     public static var latestVersion: Int { all.count }
 
@@ -33,6 +33,13 @@ public enum PostgresMigrations {
     public static func currentVersion(of connection: PostgresConnection) throws(StoreError) -> Int {
         Int(try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").int(0, 0) ?? 0)
     }
+
+    /// `Migrations.migration10`: seals of finished items.
+    static let migration3 = """
+        ALTER TABLE batches ADD COLUMN finish_seal bigint NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN finish_seq bigint;
+        CREATE INDEX items_sealed ON items(batch_id, finish_seq, seq) WHERE finish_seq IS NOT NULL;
+        """
 
     /// `Migrations.migration9`: the claim cursor.
     static let migration2 = """
