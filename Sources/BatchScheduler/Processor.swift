@@ -1,5 +1,6 @@
 import BatchCodecs
 public import BatchModel
+public import BatchStore
 import IngestInspection
 
 /// Does the work of one item. Called on a scheduler worker thread; may block for
@@ -59,4 +60,7 @@ public struct ProcessorCatalog: Sendable {
 
     /// How many items to claim at once for a batch of this processor.
     public func claimBatch(for name: String) -> Int { processors[name]?.claimBatch ?? 1 }
+
+    /// Every processor's claim size (one item for a name it does not know).
+    public var claimSizes: ClaimSizes { ClaimSizes(byProcessor: processors.mapValues(\.claimBatch), otherwise: 1) }
 }

@@ -51,6 +51,7 @@ public final class Scheduler: Service {
     public let configuration: Configuration
     private let database: StoreDatabase
     private let catalog: ProcessorCatalog
+    private let claimSizes: ClaimSizes
     private let logger: Logger
     private let instance: String
     public let name = "scheduler"
@@ -66,6 +67,7 @@ public final class Scheduler: Service {
         self.configuration = configuration
         self.database = database
         self.catalog = catalog
+        claimSizes = catalog.claimSizes
         self.logger = logger
         self.invalidator = invalidator
         self.instance = ResourceID.make(.lease)
@@ -162,7 +164,7 @@ public final class Scheduler: Service {
     ) throws(StoreError) -> PeriodicWorker<any StoreConnection>.Pace {
         let leases = ItemLeases(store)
         let started = SystemClock.monotonicMicroseconds()
-        let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds) { catalog.claimBatch(for: $0) }
+        let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds, sizes: claimSizes)
         publishChanges(store, redis)
         if claimed.isEmpty { return .wait }
         configuration.claimLatency?.observe(microseconds: Int(SystemClock.monotonicMicroseconds() - started))

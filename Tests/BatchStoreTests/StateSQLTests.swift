@@ -118,8 +118,9 @@ import Testing
         let store = try backend.open()
         let (connection, batchID, _) = try seed(store, batchState: state)
         try connection.statement("UPDATE batches SET n_pending = 0, n_processing = 0 WHERE id = ?").bind(.text(batchID)).run()
-        let finished = try BatchRecords(connection).finishIfDone(batchID: batchID)
-        #expect(finished == (state.finishing() != nil))
+        connection.changedBatches = [:]
+        try BatchRecords(connection).finishIfDone(batchID: batchID)
+        #expect(connection.changedBatches.keys.map(\.batchID) == (state.finishing() != nil ? [batchID] : []))
         #expect(try BatchRecords(connection).find(id: batchID)?.state == state.finishing() ?? state)
     }
 

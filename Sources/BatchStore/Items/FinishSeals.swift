@@ -1,4 +1,4 @@
-public import BatchModel
+import BatchModel
 
 /// The cursor of the `?state=finished` results view: every finished item of a
 /// batch, in the order readers first saw them finished, each exactly once.

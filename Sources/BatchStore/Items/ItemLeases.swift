@@ -21,7 +21,7 @@ public struct ItemLeases {
     /// nothing is claimed from a batch whose completion window has passed.
     /// Returns no items when nothing is runnable.
     public func claim(owner: String, limit: Int, leaseSeconds: Int, now: Timestamp = .now()) throws(StoreError) -> [ClaimedItem] {
-        try claim(owner: owner, leaseSeconds: leaseSeconds, now: now) { _ in limit }
+        try claim(owner: owner, leaseSeconds: leaseSeconds, now: now, sizes: ClaimSizes(otherwise: limit))
     }
 
     /// As above, with the number of items to claim chosen by the batch's processor.
@@ -31,10 +31,18 @@ public struct ItemLeases {
     /// runnable batch was, the claim is tried again after a short pause, growing
     /// from 0.2 ms, rather than answering "nothing to claim" (which idles a worker
     /// for its whole interval while work waits).
-    public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), limitFor: (String) -> Int) throws(StoreError) -> [ClaimedItem] {
+    public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), sizes: ClaimSizes) throws(StoreError) -> [ClaimedItem] {
         var pause: UInt32 = 200
         for attempt in 1...Self.busyTries {
-            switch try claimOnce(owner: owner, leaseSeconds: leaseSeconds, now: now, limitFor: limitFor) {
+            let outcome =
+                connection.dialect == .postgres
+                ? try claimOncePostgres(owner: owner, leaseSeconds: leaseSeconds, now: now, sizes: sizes)
+                : try claimOnce(owner: owner, leaseSeconds: leaseSeconds, now: now, sizes: sizes)
+            switch outcome {
+            case .claimed(let items) where items.isEmpty && connection.dialect == .postgres && attempt == 1:
+                // The batch's claim cursor was past its pending items (it is a hint):
+                // the claim reset it, and the next one reads from the start.
+                continue
             case .claimed(let items): return items
             case .nothingRunnable: return []
             case .busy where attempt < Self.busyTries:
@@ -57,11 +65,11 @@ public struct ItemLeases {
         case busy
     }
 
-    private func claimOnce(owner: String, leaseSeconds: Int, now: Timestamp, limitFor: (String) -> Int) throws(StoreError) -> ClaimAttempt {
+    /// One claim on SQLite, whose one writer at a time makes it exact.
+    private func claimOnce(owner: String, leaseSeconds: Int, now: Timestamp, sizes: ClaimSizes) throws(StoreError) -> ClaimAttempt {
         try connection.transaction {
             () throws(StoreError) -> ClaimAttempt in
-            let postgres = connection.dialect == .postgres
-            let candidate = try connection.statement(postgres ? Self.candidatePostgresSQL : Self.candidateSQL).bind(.integer(now.milliseconds))
+            let candidate = try connection.statement(Self.candidateSQL).bind(.integer(now.milliseconds))
                 .firstRow { row in
                     (
                         row.text(0), row.text(1), row.text(2), row.text(3), Int(row.int(4)), Int(row.int(5)), row.int(6) == 1, row.int(7) == 1,
@@ -69,13 +77,11 @@ public struct ItemLeases {
                     )
                 }
             guard let (batchID, tenantID, processor, collection, timeout, free, forceOverwrite, starting, claimFrom) = candidate else {
-                guard postgres, try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) != nil
-                else { return .nothingRunnable }
-                return .busy
+                return .nothingRunnable
             }
             let ms = now.milliseconds
-            let claimItems = try connection.statement(postgres ? Self.claimItemsPostgresSQL : Self.claimItemsSQL)
-            let limit = max(1, min(limitFor(processor), free))
+            let claimItems = try connection.statement(Self.claimItemsSQL)
+            let limit = max(1, min(sizes.size(for: processor), free))
             let pick = { (from: Int) throws(StoreError) -> [ClaimedItem] in
                 try claimItems.bind(.text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .integer(ms), .text(batchID), .int(limit), .int(from))
                     .rows { row in
@@ -93,15 +99,50 @@ public struct ItemLeases {
             if items.isEmpty && claimFrom > 0 { items = try pick(0) }
             let nextClaimFrom = items.map { $0.seq + 1 }.max() ?? claimFrom
             let moveBatch = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID), .int(nextClaimFrom))
-            // created -> running is visible in status documents; otherwise the
-            // counters' update goes with the COMMIT (one round trip on PostgreSQL).
-            if !starting {
-                try moveBatch.enqueue()
-            } else if let version = try moveBatch.firstRow({ Int($0.int(0)) }) {
+            if let version = try moveBatch.firstRow({ Int($0.int(0)) }), starting {
+                // created -> running is visible in status documents.
                 connection.changedBatches[BatchIdentity(tenantID: tenantID, batchID: batchID)] = version
             }
             return .claimed(items.sorted { $0.seq < $1.seq })
         }
+    }
+
+    /// One claim on PostgreSQL: choosing the batch (its row locked, one another
+    /// transaction holds skipped), taking its items and moving its counters are
+    /// one statement (`claimPostgresSQL`), sent with BEGIN and COMMIT in one
+    /// round trip, so the batch row is held only while the server runs it, never
+    /// across a round trip to this process: every claim and completion of a batch
+    /// on every node waits for that row.
+    private func claimOncePostgres(owner: String, leaseSeconds: Int, now: Timestamp, sizes: ClaimSizes) throws(StoreError) -> ClaimAttempt {
+        let ms = now.milliseconds
+        var limits = JSONObject()
+        for (name, size) in sizes.byProcessor { limits[name] = .integer(Int64(size)) }
+        var batch: (identity: BatchIdentity, version: Int, starting: Bool)?
+        var items: [ClaimedItem] = []
+        try connection.transaction {
+            () throws(StoreError) in
+            try connection.statement(Self.claimPostgresSQL).bind(
+                .integer(ms), .text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .text(JSONWriter.string(.object(limits))),
+                .int(sizes.otherwise)
+            ).enqueueReading { row in
+                let (batchID, tenantID) = (row.text(0), row.text(1))
+                batch = (BatchIdentity(tenantID: tenantID, batchID: batchID), Int(row.int(7)), row.int(6) == 1)
+                guard !row.isNull(8) else { return }
+                items.append(
+                    ClaimedItem(
+                        id: row.text(8), batchID: batchID, tenantID: tenantID, seq: Int(row.int(9)), attempt: Int(row.int(10)), leaseOwner: owner,
+                        processor: row.text(2), collection: row.text(3), forceOverwrite: row.int(5) == 1, timeoutSeconds: Int(row.int(4)),
+                        content: row.isNull(11) ? nil : row.blob(11), filePath: row.optionalText(12), filename: row.optionalText(13),
+                        customID: row.optionalText(14), context: row.optionalText(15), crashes: Int(row.int(16))))
+            }
+        }
+        guard let batch else {
+            guard try connection.statement(Self.anyRunnableSQL).bind(.integer(ms)).firstRow({ _ in true }) != nil else { return .nothingRunnable }
+            return .busy
+        }
+        // created -> running is visible in status documents.
+        if batch.starting { connection.changedBatches[batch.identity] = batch.version }
+        return .claimed(items.sorted { $0.seq < $1.seq })
     }
 
     /// Commits results in one transaction. A result counts only while its worker
@@ -418,22 +459,43 @@ extension ItemLeases {
         LIMIT 1
         """
 
-    /// On PostgreSQL, where several nodes claim at once: the chosen batch row is
-    /// locked, and a batch another node is claiming from is skipped rather than
+    /// A claim on PostgreSQL, where several nodes claim at once, in one statement
+    /// (`?1` now, `?2` the owner, `?3` the lease's end, `?4` claim sizes by
+    /// processor as a JSON object, `?5` the size for any other): the chosen batch
+    /// row is locked, and a batch another transaction holds is skipped rather than
     /// waited for, so `max_concurrent` and the counters stay exact and nodes spread
-    /// over batches. Fairness and priority are decided on the batch and tenant
-    /// rows, never by scanning items.
-    static let candidatePostgresSQL = candidateSQL + " FOR UPDATE OF b SKIP LOCKED"
-
-    /// The batch's items behind a materialized CTE (picked once, then updated),
-    /// skipping any a concurrent transaction holds.
-    static let claimItemsPostgresSQL = """
-        WITH picked AS MATERIALIZED (
-            SELECT id FROM items WHERE batch_id = ?4 AND \(StateSQL.itemsMovedBy(.claim)) AND seq >= ?6 ORDER BY seq LIMIT ?5 FOR UPDATE SKIP LOCKED
+    /// over batches; fairness and priority are decided on the batch and tenant
+    /// rows, never by scanning items. The batch's items are picked behind a
+    /// materialized CTE from its claim cursor (back to the start next time when
+    /// none was there), skipping any a concurrent transaction holds, and its
+    /// counters move with them. One row per item claimed, with the batch's
+    /// columns; one row with no item when the batch gave none; none when no batch was free.
+    static let claimPostgresSQL = """
+        WITH cand (id, tenant_id, processor, collection, timeout_seconds, free, force_overwrite, starting, cursor) AS MATERIALIZED (
+            \(candidateSQL) FOR UPDATE OF b SKIP LOCKED
+        ),
+        picked AS MATERIALIZED (
+            SELECT id FROM items
+            WHERE batch_id = (SELECT id FROM cand) AND \(StateSQL.itemsMovedBy(.claim)) AND seq >= (SELECT cursor FROM cand)
+            ORDER BY seq
+            LIMIT (SELECT greatest(1, least(coalesce((?4::jsonb ->> processor)::bigint, ?5::bigint), free)) FROM cand)
+            FOR UPDATE SKIP LOCKED
+        ),
+        moved AS (
+            UPDATE items SET status = \(StateSQL.target(of: .claim)), lease_owner = ?2, lease_until = ?3, attempt = attempt + 1, started_at = ?1
+            FROM picked WHERE items.id = picked.id
+            RETURNING items.id, items.seq, items.attempt, items.content, items.file_path, items.filename, items.custom_id, items.context, items.crashes
+        ),
+        moved_batch AS (
+            UPDATE batches SET n_pending = n_pending - (SELECT count(*) FROM moved), n_processing = n_processing + (SELECT count(*) FROM moved),
+                started_at = coalesce(started_at, ?1), status = \(StateSQL.batchStateAfterClaim), last_claimed_at = ?1, updated_at = ?1,
+                claim_from = coalesce((SELECT max(seq) + 1 FROM moved), 0), version = version + 1
+            WHERE id = (SELECT id FROM cand)
+            RETURNING version
         )
-        UPDATE items SET status = \(StateSQL.target(of: .claim)), lease_owner = ?1, lease_until = ?2, attempt = attempt + 1, started_at = ?3
-        FROM picked WHERE items.id = picked.id
-        RETURNING items.id, items.seq, items.attempt, items.content, items.file_path, items.filename, items.custom_id, items.context, items.crashes
+        SELECT cand.id, cand.tenant_id, cand.processor, cand.collection, cand.timeout_seconds, cand.force_overwrite, cand.starting, moved_batch.version,
+            moved.id, moved.seq, moved.attempt, moved.content, moved.file_path, moved.filename, moved.custom_id, moved.context, moved.crashes
+        FROM cand CROSS JOIN moved_batch LEFT JOIN moved ON true
         """
 
     static let claimItemsSQL = """

@@ -21,6 +21,8 @@ public final class PostgresConnection: StoreConnection {
     /// Statements `enqueue` queued, waiting to go with the next statement; before
     /// them the transaction's BEGIN while `beginPending`.
     private var queue: [PostgresRequest] = []
+    /// What reads the results of queued statements (`enqueueReading`), by their index in `queue`.
+    private var readers: [Int: (PostgresRows) -> Void] = [:]
     private var beginPending = false
     private var queuedBytes = 0
     /// Exchanges with the server so far (one statement alone, or one pipeline):
@@ -71,7 +73,8 @@ public final class PostgresConnection: StoreConnection {
         let request = try prepared(sql, parameters)
         // Whatever waits (a BEGIN, statements queued by `enqueue`) goes in the same
         // exchange: one round trip, not one each.
-        let result = try exchange(takePending() + [request])
+        let (pending, readers) = takePending()
+        let result = try exchange(pending + [request], readers: readers)
         defer { PQclear(result) }
         changes = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresRows(result)
@@ -80,12 +83,14 @@ public final class PostgresConnection: StoreConnection {
     /// Queues one statement to be sent with the next statement or the commit, in
     /// a transaction; runs it at once outside one. Its error surfaces from the
     /// call it is sent with, still inside the transaction (which then rolls back).
-    func enqueue(_ sql: String, _ parameters: [SQLiteValue]) throws(StoreError) {
+    func enqueue(_ sql: String, _ parameters: [SQLiteValue], reader: ((PostgresRows) -> Void)? = nil) throws(StoreError) {
         guard inTransaction else {
-            try query(sql, parameters)
+            let rows = try query(sql, parameters)
+            reader?(rows)
             return
         }
         let request = try prepared(sql, parameters)
+        if let reader { readers[queue.count] = reader }
         queue.append(request)
         queuedBytes += request.size
         // A bounded pipeline: the server's replies to what is queued (a few bytes
@@ -104,19 +109,22 @@ public final class PostgresConnection: StoreConnection {
 
     /// Sends what waits, if anything.
     private func flushQueue() throws(StoreError) {
-        let requests = takePending()
+        let (requests, readers) = takePending()
         guard !requests.isEmpty else { return }
-        PQclear(try exchange(requests))
+        PQclear(try exchange(requests, readers: readers))
     }
 
-    /// What waits to be sent (a BEGIN first), no longer waiting.
-    private func takePending() -> [PostgresRequest] {
+    /// What waits to be sent (a BEGIN first), no longer waiting, with the
+    /// readers of its results by index.
+    private func takePending() -> (requests: [PostgresRequest], readers: [Int: (PostgresRows) -> Void]) {
         defer {
             beginPending = false
             queue = []
+            readers = [:]
             queuedBytes = 0
         }
-        return (beginPending ? [.command("BEGIN")] : []) + queue
+        let offset = beginPending ? 1 : 0
+        return ((beginPending ? [.command("BEGIN")] : []) + queue, Dictionary(uniqueKeysWithValues: readers.map { ($0.key + offset, $0.value) }))
     }
 
     /// `sql` prepared on this connection with `parameters` in text format.
@@ -147,7 +155,8 @@ public final class PostgresConnection: StoreConnection {
     /// clears it). One request goes alone; several go in pipeline mode: all sent,
     /// then one sync, then every result read. The first failure is thrown after
     /// the pipeline is read to its end, so the connection stays usable.
-    private func exchange(_ requests: [PostgresRequest]) throws(StoreError) -> OpaquePointer? {
+    /// `readers` get the results of the requests at their indexes (not the last's).
+    private func exchange(_ requests: [PostgresRequest], readers: [Int: (PostgresRows) -> Void] = [:]) throws(StoreError) -> OpaquePointer? {
         roundTrips += 1
         if requests.count == 1, let request = requests.first {
             let result = run(request)
@@ -155,6 +164,7 @@ public final class PostgresConnection: StoreConnection {
                 PQclear(result)
                 throw error
             }
+            readers[0].map { $0(PostgresRows(result)) }
             return result
         }
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
@@ -171,7 +181,10 @@ public final class PostgresConnection: StoreConnection {
             guard result != nil else { throw connectionError() }
             while let extra = PQgetResult(handle) { PQclear(extra) }
             if failure == nil {
-                do { try check(result) } catch { failure = error }
+                do {
+                    try check(result)
+                    readers[index].map { $0(PostgresRows(result)) }
+                } catch { failure = error }
             }
             if index == requests.count - 1 && failure == nil { last = result } else { PQclear(result) }
         }
@@ -243,7 +256,8 @@ public final class PostgresConnection: StoreConnection {
                 beginPending = false
                 return value
             }
-            PQclear(try exchange(takePending() + [.command("COMMIT")]))
+            let (pending, readers) = takePending()
+            PQclear(try exchange(pending + [.command("COMMIT")], readers: readers))
             return value
         } catch {
             let begun = !beginPending

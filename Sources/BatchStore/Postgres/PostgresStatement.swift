@@ -23,6 +23,12 @@ final class PostgresStatement: StoreStatement {
 
     func enqueue() throws(StoreError) { try connection.enqueue(sql, values) }
 
+    func enqueueReading(_ read: @escaping (any StoreRow) -> Void) throws(StoreError) {
+        try connection.enqueue(sql, values) { result in
+            for values in result.rows { read(PostgresRow(values: values)) }
+        }
+    }
+
     func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T] {
         let result = try connection.query(sql, values)
         var rows: [T] = []

@@ -59,6 +59,8 @@ public final class SQLiteStatement: StoreStatement, StoreRow {
     /// SQLite runs in process: nothing to gain by waiting.
     public func enqueue() throws(StoreError) { try run() }
 
+    public func enqueueReading(_ read: @escaping (any StoreRow) -> Void) throws(StoreError) { _ = try rows { read($0) } }
+
     public func run() throws(StoreError) {
         _ = try step()
         sqlite3_reset(raw)

@@ -68,6 +68,12 @@ public protocol StoreStatement: AnyObject {
     /// For writes whose changes the caller does not read; an error surfaces from
     /// the call it is sent with, and the transaction rolls back as for any other.
     func enqueue() throws(StoreError)
+    /// `enqueue` for a statement whose rows the caller reads: `read` gets each row
+    /// when its result arrives (PostgreSQL: with the exchange it is sent in, such
+    /// as the commit's; SQLite: now). So a transaction can end with a statement
+    /// whose answer it needs and its COMMIT in one round trip, holding its row
+    /// locks for no client round trip at all.
+    func enqueueReading(_ read: @escaping (any StoreRow) -> Void) throws(StoreError)
     func rows<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> [T]
     func firstRow<T>(_ read: (any StoreRow) throws(StoreError) -> T) throws(StoreError) -> T?
 }
