@@ -96,7 +96,7 @@ public enum BatchResultsStreamHandler {
         if complete, after == 0, selection != .finished, fileMayAnswer, let folder = context.resources.service.renderedResults {
             let name = RenderedResultsFolder.name(batchID: id, version: row.version, view: selection.rawValue, fileExtension: format.rawValue)
             if let length = folder.size(of: name) {
-                if let range, range.resolve(length: length) == nil { throw unsatisfiable(range, length: length, request: request) }
+                if let range, range.resolve(length: length) == nil { throw unsatisfiable(length: length, request: request) }
                 return HTTPResponse(status: 200, headers: headers + [("X-Accel-Redirect", ServiceInfo.resultsLocation + name)])
             }
             if range == nil { file = folder.create(name) }
@@ -114,14 +114,14 @@ public enum BatchResultsStreamHandler {
             }
             return total
         }
-        guard let bytes = range.resolve(length: length) else { throw unsatisfiable(range, length: length, request: request) }
+        guard let bytes = range.resolve(length: length) else { throw unsatisfiable(length: length, request: request) }
         headers += [("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(length)"), ("Content-Length", String(bytes.count))]
         return HTTPResponse(
             status: 206, headers: headers, stream: stream(view, context: context, skip: bytes.lowerBound, count: bytes.count, file: nil))
     }
 
     /// 416, with the length the range missed.
-    static func unsatisfiable(_ range: ByteRange, length: Int, request: HTTPRequest) -> APIError {
+    static func unsatisfiable(length: Int, request: HTTPRequest) -> APIError {
         APIError(
             .rangeNotSatisfiable, "Range \(request.headers["range"] ?? "") is past the end of the \(length)-byte results",
             details: ["length": .integer(length)], headers: [("Content-Range", "bytes */\(length)")])
