@@ -58,9 +58,6 @@ public struct ProcessorCatalog: Sendable {
     var execWorkDirectories: Set<String> { Set(processors.values.compactMap { ($0 as? ExecProcessor)?.workDirectory }) }
     var execPrograms: Set<String> { Set(processors.values.compactMap { ($0 as? ExecProcessor)?.command.first }) }
 
-    /// How many items to claim at once for a batch of this processor.
-    public func claimBatch(for name: String) -> Int { processors[name]?.claimBatch ?? 1 }
-
     /// Every processor's claim size (one item for a name it does not know).
     public var claimSizes: ClaimSizes { ClaimSizes(byProcessor: processors.mapValues(\.claimBatch), otherwise: 1) }
 }

@@ -155,7 +155,8 @@ public enum BatchResultsStreamHandler {
     static func lines(_ view: View, connection: any StoreConnection, emit: ([UInt8]) -> Bool) throws(StoreError) {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(chunkBytes + 16 << 10)
-        /// Renders one page; false when the view has no more.
+        /// Renders one page and sends what is due; false to stop (the view has no
+        /// more, or the reader is gone). Every way out of the loops below ends here.
         func page(_ rows: [ItemResultRow], last: Bool) -> Bool {
             for row in rows { view.format.append(row, to: &buffer) }
             if buffer.count >= chunkBytes || last {
@@ -180,7 +181,6 @@ public enum BatchResultsStreamHandler {
             cursor = rows.last?.seq ?? view.end
             guard page(rows.filter { $0.seq <= view.end }, last: cursor >= view.end) else { return }
         }
-        if !buffer.isEmpty { _ = emit(buffer) }
     }
 
     /// The body: the view's bytes from `skip`, `count` of them (all when nil),

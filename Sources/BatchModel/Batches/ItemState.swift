@@ -18,6 +18,8 @@ public enum ItemState: String, Sendable, CaseIterable {
 
     /// The state every item starts in.
     public static let initial = ItemState.pending
+    /// The final states (`isFinal`): what a results download shows and a seal stamps.
+    public static let finals = allCases.filter(\.isFinal)
 
     /// The states `event` moves an item from.
     public static func sources(of event: ItemEvent) -> [ItemState] { allCases.filter { $0.applying(event) != nil } }

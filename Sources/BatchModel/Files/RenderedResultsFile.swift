@@ -57,9 +57,7 @@ public final class RenderedResultsFile {
             unlink(temporaryPath)
             return
         }
-        if let batchID = name.split(separator: ".").first {
-            folder.removeStaleFiles(ofBatch: String(batchID), current: name)
-        }
+        folder.removeStaleFiles(besides: name)
         folder.trim()
     }
 

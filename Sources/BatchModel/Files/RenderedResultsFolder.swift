@@ -53,19 +53,17 @@ public struct RenderedResultsFolder: Sendable {
         for entry in entries() where entry.batchID == batchID { unlink(directory + "/" + entry.name) }
     }
 
-    /// Removes the batch's files of versions other than `current`'s: they can
-    /// no longer be served, since the batch's version has moved past them.
-    func removeStaleFiles(ofBatch batchID: String, current: String) {
-        let version = Self.version(of: current)
-        for entry in entries() where entry.batchID == batchID && Self.version(of: entry.name) != version {
-            unlink(directory + "/" + entry.name)
-        }
+    /// Removes the files of `current`'s batch of other versions than its: they
+    /// can no longer be served, since the batch's version has moved past them.
+    func removeStaleFiles(besides current: String) {
+        let (batchID, version) = Self.batchAndVersion(of: current)
+        for entry in entries() where entry.batchID == batchID && entry.version != version { unlink(directory + "/" + entry.name) }
     }
 
-    /// The `v<version>` part of a file name.
-    static func version(of name: String) -> Substring? {
-        let parts = name.split(separator: ".")
-        return parts.count > 1 ? parts[1] : nil
+    /// The batch id and `v<version>` parts of a file name (`name(batchID:…)`).
+    static func batchAndVersion(of name: String) -> (batchID: String, version: String) {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        return (parts.first.map(String.init) ?? "", parts.count > 1 ? String(parts[1]) : "")
     }
 
     /// Removes temporary files a dead writer left, then whole files, least
@@ -95,6 +93,7 @@ public struct RenderedResultsFolder: Sendable {
     struct Entry {
         var name: String
         var batchID: String
+        var version: String
         var temporary: Bool
         var size: Int
         var modifiedSeconds: Int
@@ -111,9 +110,9 @@ public struct RenderedResultsFolder: Sendable {
             }
             let one: Entry?
             if name.hasPrefix(RenderedResultsFile.temporaryPrefix) {
-                one = entry(name, batchID: "", temporary: true)
-            } else if !name.hasPrefix("."), let dot = name.firstIndex(of: ".") {
-                one = entry(name, batchID: String(name[..<dot]), temporary: false)
+                one = entry(name, temporary: true)
+            } else if !name.hasPrefix("."), name.contains(".") {
+                one = entry(name, temporary: false)
             } else {
                 one = nil
             }
@@ -122,9 +121,11 @@ public struct RenderedResultsFolder: Sendable {
         return found
     }
 
-    private func entry(_ name: String, batchID: String, temporary: Bool) -> Entry? {
+    private func entry(_ name: String, temporary: Bool) -> Entry? {
         var info = stat()
         guard stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Entry(name: name, batchID: batchID, temporary: temporary, size: Int(info.st_size), modifiedSeconds: Int(info.st_mtim.tv_sec))
+        let (batchID, version) = temporary ? ("", "") : Self.batchAndVersion(of: name)
+        return Entry(
+            name: name, batchID: batchID, version: version, temporary: temporary, size: Int(info.st_size), modifiedSeconds: Int(info.st_mtim.tv_sec))
     }
 }

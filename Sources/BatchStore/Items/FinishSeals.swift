@@ -20,21 +20,13 @@ public struct FinishSeals {
     /// got; the current seal when there is nothing to seal (nothing written then).
     /// Finding unsealed items walks the batch's items, once per call.
     public func seal(batchID: String) throws(StoreError) -> Int {
-        let unsealed = "batch_id = ?1 AND finish_seq IS NULL AND status IN (\(StateSQL.list(ItemState.allCases.filter(\.isFinal))))"
-        let pending = try connection.statement("SELECT 1 FROM items WHERE \(unsealed) LIMIT 1").bind(.text(batchID)).firstRow { _ in true }
-        guard pending != nil else { return try current(batchID: batchID) }
+        guard try connection.statement(Self.anyUnsealedSQL).bind(.text(batchID)).firstRow({ _ in true }) != nil else {
+            return try current(batchID: batchID)
+        }
         return try connection.transaction {
             () throws(StoreError) -> Int in
-            guard
-                let seal = try connection.statement("UPDATE batches SET finish_seal = finish_seal + 1 WHERE id = ?1 RETURNING finish_seal")
-                    .bind(.text(batchID)).firstRow({ Int($0.int(0)) })
-            else { return 0 }
-            // On PostgreSQL an item another transaction holds (a retry in flight) is
-            // left for the next seal rather than waited for.
-            let stamp =
-                connection.dialect == .postgres
-                ? "UPDATE items SET finish_seq = ?2 WHERE id IN (SELECT id FROM items WHERE \(unsealed) FOR UPDATE SKIP LOCKED)"
-                : "UPDATE items SET finish_seq = ?2 WHERE \(unsealed)"
+            guard let seal = try connection.statement(Self.nextSealSQL).bind(.text(batchID)).firstRow({ Int($0.int(0)) }) else { return 0 }
+            let stamp = connection.dialect == .postgres ? Self.stampPostgresSQL : Self.stampSQL
             try connection.statement(stamp).bind(.text(batchID), .int(seal)).run()
             return seal
         }
@@ -61,4 +53,13 @@ public struct FinishSeals {
             (Int(row.int(16)), ItemResultRow(row: row))
         }
     }
+
+    /// A batch's finished items without a seal (`?1`: the batch).
+    static let unsealed = "batch_id = ?1 AND finish_seq IS NULL AND status IN (\(StateSQL.list(ItemState.finals)))"
+    static let anyUnsealedSQL = "SELECT 1 FROM items WHERE \(unsealed) LIMIT 1"
+    static let nextSealSQL = "UPDATE batches SET finish_seal = finish_seal + 1 WHERE id = ?1 RETURNING finish_seal"
+    static let stampSQL = "UPDATE items SET finish_seq = ?2 WHERE \(unsealed)"
+    /// On PostgreSQL an item another transaction holds (a retry in flight) is
+    /// left for the next seal rather than waited for.
+    static let stampPostgresSQL = "UPDATE items SET finish_seq = ?2 WHERE id IN (SELECT id FROM items WHERE \(unsealed) FOR UPDATE SKIP LOCKED)"
 }
