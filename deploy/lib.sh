@@ -34,7 +34,8 @@ command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the tool
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
 # NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), PER_ADDRESS_CONN
 # (128 requests in progress), MAX_BODY (512m), RESULTS_DIR (STATE_DIR/var/results: batchd's
-# --results-dir, whose files nginx sends for finished batches' results downloads).
+# --results-dir, whose files nginx sends for finished batches' results downloads),
+# DASHBOARD_DIR (this checkout's nginx/dashboard: the dashboard's static files).
 render_nginx() {
     local state="$1" listen="$2" socket="$3" extra="${4:-}"
     local run="$state/run" logs="$state/log"
@@ -58,6 +59,7 @@ values = {
     "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-$(nproc)}", "DAEMON": "${NGINX_DAEMON:-on}",
     "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
     "RESULTS_DIR": "${RESULTS_DIR:-$state/var/results}",
+    "DASHBOARD_DIR": "${DASHBOARD_DIR:-$ROOT/nginx/dashboard}",
 }
 for name in ("batchd.conf", "nginx.conf"):
     text = open(f"{nginx_dir}/{name}.in").read()

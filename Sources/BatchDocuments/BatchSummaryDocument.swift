@@ -3,9 +3,11 @@ import BatchModel
 public import BatchStore
 
 /// The short description of a batch that creation answers with and listings
-/// hold: identity, state, size, and where to go next.
+/// hold: identity, state, size, and where to go next. Listings add `counts`
+/// (items per state, from the batch's counters) so a page of batches shows each
+/// one's progress without a status request per batch.
 public enum BatchSummaryDocument {
-    public static func render(_ batch: BatchRow) -> JSONValue {
+    public static func render(_ batch: BatchRow, withCounts: Bool = false) -> JSONValue {
         var object: JSONObject = [
             "batch_id": .string(batch.id),
             "batch_name": .string(batch.name),
@@ -20,6 +22,12 @@ public enum BatchSummaryDocument {
                 "state": .string("/v1/batches/\(batch.id)/state"),
             ],
         ]
+        if withCounts {
+            object["counts"] = [
+                "pending": .integer(batch.pending), "processing": .integer(batch.processing), "succeeded": .integer(batch.succeeded),
+                "failed": .integer(batch.failed), "cancelled": .integer(batch.cancelled), "expired": .integer(batch.expired),
+            ]
+        }
         if let message = batch.errorMessage { object["error_message"] = .string(message) }
         if let errors = batch.validationErrors, let parsed = try? JSONParser.parse(errors) { object["validation_errors"] = parsed }
         return .object(object)

@@ -233,6 +233,12 @@ import Testing
         #expect(filtered.status == 200)
         guard case .array(let only) = filteredBody["data"] else { return }
         #expect(only.count == 2)
+        // Each listed batch carries its items per state (the dashboard's progress bars);
+        // creation's answer does not.
+        #expect(
+            only.first?["counts"]
+                == .object(["pending": 1, "processing": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "expired": 0]))
+        #expect(create(f).1["data"]?["counts"] == nil)
         for bad in ["limit=0", "limit=abc", "status=done", "created_after=yesterday", "colour=red", "limit=1&limit=2"] {
             let (response, body) = f.send("GET", "/v1/batches", key: f.clientKey, query: bad)
             #expect(response.status == 400, "\(bad)")

@@ -46,6 +46,12 @@ import Testing
         func log() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
         try TestStack.waitUntil(seconds: 90, "deploy/run ready") { healthy() && log().contains("batchd is running at") }
         #expect(log().contains("operator key: "))
+        // The dashboard: its URL printed, its page served by nginx with a strict CSP.
+        #expect(log().contains("dashboard: http://127.0.0.1:\(port)/dashboard/"))
+        let page = try HTTPClient.send(port: port, path: "/dashboard/")
+        #expect(page.status == 200 && page.text.contains("<title>batchd</title>"))
+        #expect(page.headers["content-security-policy"]?.contains("script-src 'self'") == true)
+        #expect(page.headers["x-frame-options"] == "DENY")
         let first = try #require(batchdPID())
 
         kill(first, SIGKILL)

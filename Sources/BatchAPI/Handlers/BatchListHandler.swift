@@ -15,7 +15,7 @@ public enum BatchListHandler {
         let (rows, hasMore) = try context.withStore("list_batches") { connection throws(StoreError) in
             try BatchRecords(connection).list(tenantID: caller.tenant.id, query)
         }
-        let data: JSONValue = .array(rows.map(BatchSummaryDocument.render))
+        let data: JSONValue = .array(rows.map { BatchSummaryDocument.render($0, withCounts: true) })
         let pagination: JSONValue = [
             "limit": .integer(query.limit), "has_more": .bool(hasMore),
             "next_cursor": hasMore ? .optional(rows.last?.id) : .null,
