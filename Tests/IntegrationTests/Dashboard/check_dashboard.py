@@ -19,6 +19,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["BATCHD_URL"]
@@ -237,6 +238,13 @@ def main():
 
 
 def run_tenant_pages(driver, key, slow, other, done):
+    with urllib.request.urlopen(DASHBOARD, timeout=10) as response:
+        policy = response.headers.get("Content-Security-Policy", "")
+        frames = response.headers.get("X-Frame-Options")
+        page = response.read().decode()
+    check("script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy and frames == "DENY",
+          f"the dashboard is served with a strict CSP and no framing ({policy!r})")
+    check(re.search(r"<script(?![^>]*\bsrc=)", page) is None and " style=" not in page, "the page has no inline script or style")
     driver.get(DASHBOARD)
     wait_for(driver, "the login page", lambda d: d.find_elements(By.ID, "key"))
     check(driver.current_url.endswith("#/login"), "without a key the dashboard asks for one")
@@ -301,6 +309,17 @@ def run_tenant_pages(driver, key, slow, other, done):
     check(bool(moved), f"the running batch's progress moved ({first!r} -> {moved!r})")
     wait_for(driver, "the throughput chart", lambda d: d.find_elements(By.CSS_SELECTOR, "svg.chart polyline"))
     check(bool(driver.find_elements(By.CSS_SELECTOR, "svg.chart")), "the throughput chart is drawn while it runs")
+    hover = driver.execute_script("const t = document.querySelector('main time'); return t ? [t.innerText, t.title] : null;")
+    check(bool(hover) and hover[1].endswith("Z (UTC)") and hover[0] != hover[1], f"times show in the viewer's zone with UTC on hover ({hover})")
+    # Keyboard: Tab from the top of the page reaches the Pause button.
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
+    reached = False
+    for _ in range(40):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        if driver.execute_script("return document.activeElement?.dataset?.action === 'pause'"):
+            reached = True
+            break
+    check(reached, "the Pause button is reachable with the keyboard")
     shoot(driver, "batch-running")
     click_action(driver, "pause")
     wait_for(driver, "the paused state", lambda d: badge(d) == "paused")
@@ -459,6 +478,8 @@ def run_retry_after(driver):
             ok = False
             print(f"     {len(early)} request(s) within {r[5]} s of a 429: {early[:2]}")
     check(ok, "after a 429 the pages wait its Retry-After before the next request")
+    wait_for(driver, "the empty list", lambda d: "No batches yet" in (text(d, "main") or ""), seconds=20)
+    check("No batches yet" in (text(driver, "main") or ""), "a tenant without batches sees the empty state once the limit allows")
     console_errors(driver, allow=("429",))
 
 
