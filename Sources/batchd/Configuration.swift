@@ -149,6 +149,13 @@ struct Configuration: ParsableArguments {
     @Option(help: "Most items in one batch (env BATCHD_MAX_ITEMS).")
     var maxItems: Int = Int(environment["BATCHD_MAX_ITEMS"] ?? "") ?? 100_000
 
+    /// How this process shows in the node registry (`/readyz`'s `nodes`): the
+    /// machine's name, and the node's when it has one.
+    var nodeName: String {
+        let host = ProcessInfo.processInfo.hostName
+        return node.isEmpty ? host : "\(host)/\(node)"
+    }
+
     /// The state directory's paths for this node.
     var stateLayout: StateLayout { StateLayout(stateDir, node: node) }
     var socketPath: String { socket.isEmpty ? stateLayout.fastCGISocket : socket }

@@ -25,6 +25,7 @@ struct DaemonServices {
 
     init(settings: Configuration, database: StoreDatabase, helpers: InspectionHelperPool) throws {
         let stateLayout = settings.stateLayout
+        let startedAt = Timestamp.now()
         let ingestRoot = settings.ingestRoot.isEmpty ? nil : settings.ingestRoot
         let catalog = try Self.processors(settings: settings, ingestRoot: ingestRoot, helpers: helpers)
         processorNames = catalog.names.sorted()
@@ -38,7 +39,8 @@ struct DaemonServices {
         let cacheSettings = CacheSettingsCell()
         let metrics = RequestMetrics()
         let housekeeping = CacheHousekeeping(
-            database: database, redis: settings.redisEndpoint, settings: cacheSettings, metrics: metrics, logger: Logger(label: "batchd.cache"))
+            database: database, redis: settings.redisEndpoint, settings: cacheSettings, metrics: metrics, nodeName: settings.nodeName,
+            startedAt: startedAt, logger: Logger(label: "batchd.cache"))
 
         var scheduling = Scheduler.Configuration()
         scheduling.workers = settings.schedulerWorkers
@@ -69,6 +71,7 @@ struct DaemonServices {
         limits.webhooks = settings.webhookPolicy
         var serviceInfo = ServiceInfo(
             maxBodyBytes: settings.maxBodyBytes, maxInMemoryBodyBytes: settings.maxJsonBytes, batchLimits: limits, blobDirectory: blobDirectory)
+        serviceInfo.startedAt = startedAt
         if resultsFolder.budgetBytes > 0 { serviceInfo.renderedResults = resultsFolder }
         serviceInfo.statusBuildDelayMilliseconds = settings.statusBuildDelayMs
         let service = serviceInfo

@@ -138,6 +138,14 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: shared).filter { $0.hasSuffix(".blob") }.count == 9)
         let local = (try? FileManager.default.contentsOfDirectory(atPath: stack.directory + "/var/blobs")) ?? []
         #expect(local.isEmpty, "\(local)")
+        // Every node announces itself: /readyz (from whichever node answers) lists the three.
+        var names: [String] = []
+        try stack.waitUntil(seconds: 10, "three nodes in /readyz") {
+            let nodes = (try? stack.get("/readyz"))?.json["nodes"] as? [[String: Any]] ?? []
+            names = nodes.compactMap { $0["name"] as? String }
+            return names.count == 3
+        }
+        #expect(Set(names.map { $0.split(separator: "/").last.map(String.init) ?? "" }).isSuperset(of: ["n2", "n3"]), "\(names)")
     }
 
     /// What lives in Redis holds across nodes: a status document one node built is

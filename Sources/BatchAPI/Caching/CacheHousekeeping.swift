@@ -1,5 +1,5 @@
 public import BatchCache
-import BatchModel
+public import BatchModel
 public import BatchStore
 public import Dispatch
 public import Lifecycle
@@ -8,12 +8,17 @@ public import Logging
 /// The service that keeps this process's cache in step with the others: TTL
 /// changes (made through the API or `batchctl`, in any process) are loaded four
 /// times a second, so they are in use within a second; and this process's cache
-/// hits and misses are added to the shared figures in Redis once a second.
+/// hits and misses are added to the shared figures in Redis once a second; and
+/// every 5 seconds this process announces itself in the node registry (`/readyz`'s
+/// `nodes`) under `nodeName`.
 public final class CacheHousekeeping: Service {
     public let name = "cache-housekeeping"
     private let worker: PeriodicWorker<any StoreConnection>
 
-    public init(database: StoreDatabase, redis endpoint: RedisEndpoint, settings: CacheSettingsCell, metrics: RequestMetrics, logger: Logger) {
+    public init(
+        database: StoreDatabase, redis endpoint: RedisEndpoint, settings: CacheSettingsCell, metrics: RequestMetrics, nodeName: String,
+        startedAt: Timestamp, logger: Logger
+    ) {
         worker = PeriodicWorker(
             name: "cache-housekeeping", intervalMilliseconds: 250, logger: logger, connect: { try database.connect() },
             makePass: { _ in
@@ -22,6 +27,11 @@ public final class CacheHousekeeping: Service {
                 var pass = 0
                 return { connection, _ in
                     if let error = settings.refresh(connection) { throw error }
+                    if pass % 20 == 0 {
+                        try? NodeRegistry().announce(
+                            redis, name: nodeName, version: ServiceInfo.version, startedAtMilliseconds: startedAt.milliseconds,
+                            now: Timestamp.now().milliseconds)
+                    }
                     pass += 1
                     if pass % 4 == 0 {
                         let now = metrics.cacheLookups

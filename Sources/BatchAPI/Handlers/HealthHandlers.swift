@@ -21,13 +21,24 @@ public enum HealthHandlers {
         case (true, false): (status, code) = ("degraded", 200)
         default: (status, code) = ("unavailable", 503)
         }
-        return .json(
-            code,
-            [
-                "status": .string(status),
-                "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
-                "version": .string(ServiceInfo.version),
-            ])
+        var body: JSONObject = [
+            "status": .string(status),
+            "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
+            "version": .string(ServiceInfo.version),
+        ]
+        if dependencies.redis, let redis = context.resources.redis, let nodes = try? NodeRegistry().list(redis, now: Timestamp.now().milliseconds) {
+            body["nodes"] = .array(nodes.map(nodeDocument))
+        }
+        return .json(code, .object(body))
+    }
+
+    /// One node of the registry: its name, version, start and how long ago it was heard from.
+    static func nodeDocument(_ node: NodeRegistry.Node) -> JSONValue {
+        [
+            "name": .string(node.name), "version": .string(node.version),
+            "started_at": .string(Timestamp(milliseconds: node.startedAtMilliseconds).iso8601),
+            "last_seen_seconds": .double(Double(max(0, Timestamp.now().milliseconds - node.seenAtMilliseconds)) / 1000),
+        ]
     }
 }
 

@@ -446,6 +446,7 @@ def run_admin_pages(driver, web_tenant):
 
     driver.get(DASHBOARD + "#/admin/health")
     wait_for(driver, "readiness", lambda d: text(d, "#ready-state") == "ready")
+    check("Nodes (1)" in (text(driver, "main") or ""), "the health page lists the node that serves it")
     wait_for(driver, "the request rate", lambda d: d.find_elements(By.ID, "request-rate"), seconds=15)
     check(bool(driver.find_elements(By.ID, "request-rate")), "the health page shows the request rate from /metrics")
     shoot(driver, "health")

@@ -3,7 +3,7 @@
 // compared with the previous reading. nginx serves /metrics to the machine itself
 // only; from elsewhere the page says so.
 import { h, replace } from "../elements.js";
-import { count, duration } from "../format.js";
+import { count, duration, time } from "../format.js";
 import { PolitePoller } from "../polite-poller.js";
 import { parsePrometheus, quantile, sum } from "../prometheus-text.js";
 
@@ -30,12 +30,35 @@ export async function healthView(main, app) {
           h("div", { class: "figure" }, h("dt", {}, "Version"), h("dd", {}, body.version ?? service.version)),
           h("div", { class: "figure" }, h("dt", {}, "API"), h("dd", {}, service.api_version)),
         ),
+        nodesTable(body.nodes),
       );
     } catch (error) {
       replace(ready, h("h2", {}, "Readiness"), h("p", { class: "error-text" }, `batchd could not be reached: ${error.message}`));
     }
     await readMetrics();
     return 10;
+  }
+
+  function nodesTable(nodes) {
+    if (!nodes) return h("p", { class: "muted" }, "Nodes: unknown while Redis is down.");
+    if (nodes.length === 0) return h("p", { class: "muted" }, "No node has announced itself yet (every 5 s).");
+    return [
+      h("h3", {}, `Nodes (${nodes.length})`),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "nodes" },
+          h("thead", {}, h("tr", {}, ["Node", "Version", "Started", "Last heard"].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            {},
+            nodes.map((node) => h("tr", {}, h("td", {}, h("code", {}, node.name)), h("td", {}, node.version), h("td", {}, time(node.started_at)), h("td", {}, `${node.last_seen_seconds.toFixed(1)} s ago`))),
+          ),
+        ),
+      ),
+    ];
   }
 
   async function readMetrics() {
