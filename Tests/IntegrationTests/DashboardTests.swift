@@ -19,7 +19,10 @@ import Testing
             return
         }
         var options = TestStack.Options()
-        options.processors = #"{"exec": {"slow": {"command": ["/bin/sh", "-c", "cat > /dev/null; sleep 0.25; echo '{}'"]}}}"#
+        options.processors = #"""
+            {"exec": {"slow": {"command": ["/bin/sh", "-c", "cat > /dev/null; sleep 0.25; echo '{}'"]},
+                      "fail": {"command": ["/bin/sh", "-c", "cat > /dev/null; echo broken >&2; exit 3"]}}}
+            """#
         options.extraArguments = ["--scheduler-workers", "4"]
         let stack = try TestStack(options)
         defer { stack.stop() }

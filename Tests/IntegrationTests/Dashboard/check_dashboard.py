@@ -213,13 +213,15 @@ def main():
 
     done = make_batch(web_key, XSS_NAME, "noop", 30, max_concurrent=5)
     wait_until("the noop batch completed", lambda: batch_status(web_key, done)["status"] == "completed")
+    failing = make_batch(web_key, "Failing", "exec:fail", 3, max_concurrent=3)
+    wait_until("the failing batch completed", lambda: batch_status(web_key, failing)["status"] == "completed")
     # Items of 0.25 s, two at a time: a few minutes, so they run while the pages look.
     slow = make_batch(web_key, "Slow run", "exec:slow", 1000, max_concurrent=2)
     other = make_batch(web_key, "To cancel", "exec:slow", 1000, max_concurrent=1)
 
     driver = browser()
     try:
-        for part in (lambda: run_tenant_pages(driver, web_key, slow, other, done), lambda: run_polling_checks(driver, web_key, slow),
+        for part in (lambda: run_tenant_pages(driver, web_key, slow, other, done, failing), lambda: run_polling_checks(driver, web_key, slow),
                      lambda: run_admin_pages(driver, web_tenant), lambda: run_retry_after(driver)):
             try:
                 part()
@@ -237,7 +239,7 @@ def main():
         print(f"  failed: {failure}")
 
 
-def run_tenant_pages(driver, key, slow, other, done):
+def run_tenant_pages(driver, key, slow, other, done, failing):
     with urllib.request.urlopen(DASHBOARD, timeout=10) as response:
         policy = response.headers.get("Content-Security-Policy", "")
         frames = response.headers.get("X-Frame-Options")
@@ -264,18 +266,27 @@ def run_tenant_pages(driver, key, slow, other, done):
 
     # The list: every batch, the hostile name as text, progress bars.
     rows = wait_for(driver, "the batch list", lambda d: d.find_elements(By.CSS_SELECTOR, "table.batches tbody tr"))
-    check(rows is not None and len(rows) == 3, "the list shows the tenant's three batches")
+    check(rows is not None and len(rows) == 4, "the list shows the tenant's four batches")
     names = texts(driver, "table.batches a.batch-name")
     check(XSS_NAME in names, "a batch named <img src=x onerror=alert(1)> shows its name as text in the list")
     check(driver.find_elements(By.CSS_SELECTOR, "main img") == [], "no <img> element was made from the name")
-    check(len(driver.find_elements(By.CSS_SELECTOR, "table.batches [role=progressbar]")) == 3, "each batch has a progress bar")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "table.batches [role=progressbar]")) == 4, "each batch has a progress bar")
     shoot(driver, "batches")
 
     # Filters: completed only.
     driver.find_element(By.CSS_SELECTOR, "#filter-state option[value=completed]").click()
     driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    wait_for(driver, "the filtered list", lambda d: len(d.find_elements(By.CSS_SELECTOR, "table.batches tbody tr")) == 1)
-    check(texts(driver, "table.batches tbody tr", "data-batch-id") == [done], "the state filter keeps the completed batch only")
+    wait_for(driver, "the filtered list", lambda d: len(d.find_elements(By.CSS_SELECTOR, "table.batches tbody tr")) == 2)
+    check(texts(driver, "table.batches tbody tr", "data-batch-id") == [failing, done], "the state filter keeps the completed batches only")
+
+    # Errors by type with their resolution, each item's error, and Retry failed offered.
+    driver.get(DASHBOARD + f"#/batches/{failing}")
+    wait_for(driver, "the failing batch's errors", lambda d: d.find_elements(By.CSS_SELECTOR, "ul.errors li"))
+    errors = text(driver, "ul.errors") or ""
+    check("processing_error × 3" in errors and bool(driver.find_elements(By.CSS_SELECTOR, "ul.errors .resolution")), f"errors by type with their resolution ({errors!r})")
+    wait_for(driver, "the failed items", lambda d: "processing_error" in (text(d, "table.items") or ""))
+    check(texts(driver, ".actions button[data-action]", "data-action") == ["retry_failed", "delete"], "a completed batch with failures offers Retry failed and Delete")
+    shoot(driver, "batch-errors")
     check(console_errors(driver) == [], "no console errors on the batch list")
 
     # The hostile name on its own page, and the download of its results.
