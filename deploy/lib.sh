@@ -29,7 +29,7 @@ RUNTIME_PACKAGES=(libfcgi-dev libhiredis-dev libsqlite3-dev libpq-dev zlib1g-dev
 command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the toolchain at /opt/swift)"
 
 # Renders nginx/batchd.conf.in and nginx/nginx.conf.in into $RUN_DIR.
-#   render_nginx STATE_DIR LISTEN SOCKETS [EXTRA_SERVER_FILE]
+#   render_nginx STATE_DIR LISTEN SOCKETS [EXTRA_SERVER_FILE [EXTRA_HTTP_FILE]]
 # SOCKETS: one batchd socket, or several separated by spaces (one upstream server each).
 # Tunables come from the environment: NGINX_KEEP_CONN (on), NGINX_UPSTREAM_KEEPALIVE (16),
 # NGINX_WORKERS (nproc), PER_ADDRESS_RATE (200r/s), PER_ADDRESS_BURST (400), PER_ADDRESS_CONN
@@ -37,7 +37,7 @@ command -v swift >/dev/null 2>&1 || die "swift is not on PATH (expected the tool
 # --results-dir, whose files nginx sends for finished batches' results downloads),
 # DASHBOARD_DIR (this checkout's nginx/dashboard: the dashboard's static files).
 render_nginx() {
-    local state="$1" listen="$2" socket="$3" extra="${4:-}"
+    local state="$1" listen="$2" socket="$3" extra="${4:-}" extra_http_file="${5:-}"
     local run="$state/run" logs="$state/log"
     mkdir -p "$run" "$logs"
     local user_directive="# not root: workers run as the invoking user"
@@ -46,6 +46,8 @@ render_nginx() {
     [ "$(id -u)" -eq 0 ] && user_directive="user root root;"
     local extra_server=""
     [ -n "$extra" ] && extra_server="$(cat "$extra")"
+    local extra_http=""
+    [ -n "$extra_http_file" ] && extra_http="$(cat "$extra_http_file")"
     python3 - "$ROOT/nginx" "$run" <<PY
 import sys
 nginx_dir, run = sys.argv[1], sys.argv[2]
@@ -57,7 +59,7 @@ values = {
     "PER_ADDRESS_RATE": "${PER_ADDRESS_RATE:-200r/s}", "PER_ADDRESS_BURST": "${PER_ADDRESS_BURST:-400}",
     "PER_ADDRESS_CONN": "${PER_ADDRESS_CONN:-128}",
     "MAX_BODY": "${MAX_BODY:-512m}", "NGINX_WORKERS": "${NGINX_WORKERS:-$(nproc)}", "DAEMON": "${NGINX_DAEMON:-on}",
-    "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""",
+    "USER_DIRECTIVE": "$user_directive", "EXTRA_SERVER": """$extra_server""", "EXTRA_HTTP": """$extra_http""",
     "RESULTS_DIR": "${RESULTS_DIR:-$state/var/results}",
     "DASHBOARD_DIR": "${DASHBOARD_DIR:-$ROOT/nginx/dashboard}",
 }

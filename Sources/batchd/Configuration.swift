@@ -88,6 +88,12 @@ struct Configuration: ParsableArguments {
 
     @Option(
         help:
+            "Lifetime in ms of a rate-limit lease: a slice of a tenant's budget taken from Redis in one call and spent by this process's reads; 0 decides every request in Redis (env BATCHD_RATE_LIMIT_LEASE_MS)."
+    )
+    var rateLimitLeaseMs: Int = Int(environment["BATCHD_RATE_LIMIT_LEASE_MS"] ?? "") ?? 250
+
+    @Option(
+        help:
             "Diagnostic: slow every status-document build from SQLite by this many ms, to make cache stampedes visible (env BATCHD_STATUS_BUILD_DELAY_MS; 0 in production)."
     )
     var statusBuildDelayMs: Int = Int(environment["BATCHD_STATUS_BUILD_DELAY_MS"] ?? "") ?? 0
@@ -218,6 +224,7 @@ struct Configuration: ParsableArguments {
         guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1") }
         guard (0...10_000).contains(statusBuildDelayMs) else { throw ValidationError("--status-build-delay-ms must be between 0 and 10000") }
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
+        guard (0...10_000).contains(rateLimitLeaseMs) else { throw ValidationError("--rate-limit-lease-ms must be between 0 and 10000") }
     }
 
     var storeDatabase: StoreDatabase {

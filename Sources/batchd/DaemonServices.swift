@@ -38,9 +38,10 @@ struct DaemonServices {
         let invalidator = CacheInvalidator()
         let cacheSettings = CacheSettingsCell()
         let metrics = RequestMetrics()
+        let leases = settings.rateLimitLeaseMs > 0 ? RateLimitLeases(lifetimeMilliseconds: Int64(settings.rateLimitLeaseMs)) : nil
         let housekeeping = CacheHousekeeping(
             database: database, redis: settings.redisEndpoint, settings: cacheSettings, metrics: metrics, nodeName: settings.nodeName,
-            startedAt: startedAt, logger: Logger(label: "batchd.cache"))
+            startedAt: startedAt, leases: leases, logger: Logger(label: "batchd.cache"))
 
         var scheduling = Scheduler.Configuration()
         scheduling.workers = settings.schedulerWorkers
@@ -88,7 +89,7 @@ struct DaemonServices {
                 let redis = RedisConnection(endpoint: redisEndpoint, commandTimeoutMilliseconds: redisTimeout)
                 let resources = WorkerResources(
                     database: database, redis: redis, service: service, metrics: metrics, cacheSettings: cacheSettings, invalidator: invalidator,
-                    fallbackLimiter: fallbackLimiter, lane: lane, budget: budget)
+                    fallbackLimiter: fallbackLimiter, lane: lane, budget: budget, rateLimitLeases: leases)
                 return FastCGIBridge(application: APIApplication(resources: resources, logger: Logger(label: "batchd.api")))
             })
         group = ServiceGroup([housekeeping, scheduler, webhooks, server])

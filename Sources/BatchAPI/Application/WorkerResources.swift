@@ -17,6 +17,9 @@ public final class WorkerResources {
     public let invalidator: CacheInvalidator
     /// Shared by every worker: the rate limiter used while Redis is away.
     public let fallbackLimiter: LocalRateLimiter
+    /// Shared by every worker: leased slices of tenants' budgets (nil: every
+    /// request decided in Redis, as in unit tests).
+    public let rateLimitLeases: RateLimitLeases?
     public let statusCache: StatusCache
     /// Shared by every worker: where requests with large bodies are worked on
     /// (nil: on the worker itself, as in unit tests).
@@ -33,9 +36,10 @@ public final class WorkerResources {
         database: StoreDatabase, redis: RedisConnection?, service: ServiceInfo, metrics: RequestMetrics, keyCache: KeyCache = KeyCache(),
         cacheSettings: CacheSettingsCell = CacheSettingsCell(), invalidator: CacheInvalidator = CacheInvalidator(),
         fallbackLimiter: LocalRateLimiter = LocalRateLimiter(), statusCache: StatusCache = StatusCache(), lane: LowPriorityLane? = nil,
-        budget: ConcurrencyBudget? = nil
+        budget: ConcurrencyBudget? = nil, rateLimitLeases: RateLimitLeases? = nil
     ) {
         self.lane = lane
+        self.rateLimitLeases = rateLimitLeases
         self.budget = budget
         self.database = database
         self.redis = redis

@@ -13,29 +13,74 @@ public enum RateLimitGate {
     static func isWrite(method: String) -> Bool { method != "GET" && method != "HEAD" }
 
     /// Decides the request. For a read of a cached document (`cacheRead`), the
-    /// cache lookup is made in the same script call, and its reply comes back
-    /// with the verdict (nil when refused, or when Redis failed).
+    /// cache lookup is made in the same round trip, and its reply comes back
+    /// with the verdict (nil when refused, or when Redis failed). A read this
+    /// process holds a leased cell for (`RateLimitLeases`) is decided here, and only
+    /// its cache lookup goes to Redis.
     public static func check(
         _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, cacheRead: StatusCacheKey? = nil
     ) -> (RateLimitVerdict, RedisReply?) {
         let write = isWrite(method: method)
+        let policy = tenant.rateLimit
         if let redis = resources.redis {
+            let budgetKey = RedisRateLimiter.budgetKey(tenantID: tenant.id, policy: policy)
+            let interval = policy.requests.intervalMilliseconds
+            var (cells, refund) = (1, 0)
+            let now = SystemClock.monotonicMilliseconds()
             do {
-                let decided: (RateLimitVerdict, RedisReply?)
-                if let key = cacheRead, !write {
-                    let call = limiter.gatedReadCall(
-                        tenantID: tenant.id, policy: tenant.rateLimit, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds)
-                    decided = try limiter.gatedRead(from: redis.evaluate([call])[0], policy: tenant.rateLimit)
-                } else {
-                    decided = (try limiter.check(redis, tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
+                if !write, let leases = resources.rateLimitLeases {
+                    switch leases.plan(key: budgetKey, intervalMilliseconds: interval, now: now) {
+                    case .spent(let decision):
+                        let verdict = RateLimitVerdict(
+                            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
+                            nowMilliseconds: LocalRateLimiter.unixMilliseconds())
+                        let cache = try cacheRead.map { key throws(CacheError) in try redis.evaluate([resources.statusCache.readCall(key)])[0] }
+                        return (verdict, cache)
+                    case .take(let wanted, let unspent):
+                        (cells, refund) = (wanted, unspent)
+                    }
                 }
-                resources.fallbackLimiter.follow(decided.0, tenantID: tenant.id, policy: tenant.rateLimit)
-                return decided
+                var calls: [RedisScriptCall] = []
+                if refund > 0 { calls.append(limiter.refundCall(budgetKey: budgetKey, intervalMilliseconds: interval, cells: refund)) }
+                var decided: (RateLimitVerdict, Int, RedisReply?)
+                if let key = cacheRead, !write {
+                    calls.append(
+                        limiter.gatedReadCall(
+                            tenantID: tenant.id, policy: policy, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds, cells: cells))
+                    decided = try limiter.takenGatedRead(from: redis.evaluate(calls).last ?? .null, policy: policy)
+                } else {
+                    calls.append(limiter.call(tenantID: tenant.id, policy: policy, write: write, cells: cells))
+                    let (verdict, taken) = try limiter.takenVerdict(from: redis.evaluate(calls).last ?? .null, policy: policy)
+                    decided = (verdict, taken, nil)
+                }
+                if !write, let leases = resources.rateLimitLeases {
+                    leases.record(
+                        key: budgetKey, taken: decided.1, remaining: decided.0.decision.remaining,
+                        resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds, intervalMilliseconds: interval, now: now)
+                    if decided.1 > 1 {
+                        decided.0.decision = RateLimitLease.asSpent(
+                            remaining: decided.0.decision.remaining, resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds,
+                            unspent: decided.1 - 1, intervalMilliseconds: interval)
+                    }
+                }
+                resources.fallbackLimiter.follow(decided.0, tenantID: tenant.id, policy: policy)
+                return (decided.0, decided.2)
             } catch {
+                resources.rateLimitLeases?.restoreRefund(key: budgetKey, cells: refund)
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }
         }
-        return (resources.fallbackLimiter.check(tenantID: tenant.id, policy: tenant.rateLimit, write: write), nil)
+        return (resources.fallbackLimiter.check(tenantID: tenant.id, policy: policy, write: write), nil)
+    }
+
+    /// Gives back the cells of leases that ended unspent (`CacheHousekeeping`, every 250 ms).
+    public static func refundExpiredLeases(_ leases: RateLimitLeases, redis: RedisConnection, now: Int64) {
+        let refunds = leases.sweep(now: now)
+        guard !refunds.isEmpty else { return }
+        let calls = refunds.map { limiter.refundCall(budgetKey: $0.key, intervalMilliseconds: $0.intervalMilliseconds, cells: $0.cells) }
+        if (try? redis.evaluate(calls)) == nil {
+            for refund in refunds { leases.restoreRefund(key: refund.key, cells: refund.cells) }
+        }
     }
 
     /// The 429 of `shared/spec/README.md`: `rate_limit_error` with the limit's

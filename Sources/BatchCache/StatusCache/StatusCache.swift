@@ -79,7 +79,7 @@ public struct StatusCache: Sendable {
     }
 
     /// The script call of `read`.
-    func readCall(_ key: StatusCacheKey) -> RedisScriptCall {
+    public func readCall(_ key: StatusCacheKey) -> RedisScriptCall {
         RedisScriptCall(Self.readScript, keys: [key.entry, key.lock], arguments: [String(lockMilliseconds)])
     }
 
