@@ -145,6 +145,29 @@ import Testing
         #expect(try limiter.check(redis, tenantID: "ten-b", policy: policy, write: false).allowed)
     }
 
+    /// A lease's take gets as many cells as fit (none when refused), and a refund
+    /// gives unspent ones back to the budget.
+    @Test func takesGetWhatFitsAndRefundsGiveBack() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let limiter = RedisRateLimiter()
+        let policy = RateLimitPolicy(limit: 10, windowSeconds: 3600, burst: 10, writeLimit: nil)
+        func take(_ cells: Int) throws -> (taken: Int, remaining: Int) {
+            let (verdict, taken) = try limiter.takenVerdict(
+                from: redis.evaluate([limiter.call(tenantID: "ten-a", policy: policy, write: false, cells: cells)])[0], policy: policy)
+            #expect(verdict.allowed == (taken > 0))
+            return (taken, verdict.decision.remaining)
+        }
+        #expect(try take(4) == (4, 6))
+        #expect(try take(10) == (6, 0))
+        #expect(try take(3) == (0, 0))
+        let key = RedisRateLimiter.budgetKey(tenantID: "ten-a", policy: policy)
+        _ = try redis.evaluate([limiter.refundCall(budgetKey: key, intervalMilliseconds: policy.requests.intervalMilliseconds, cells: 3)])
+        #expect(try take(5) == (3, 0))
+        // One cell a request, as before leases, when asked for one.
+        #expect(try limiter.check(redis, tenantID: "ten-b", policy: policy, write: false).decision.remaining == 9)
+    }
+
     @Test func writesDrawOnBothBudgetsAndRefusalsConsumeNothing() throws {
         let server = try RedisServer()
         let redis = RedisConnection(endpoint: .unix(path: server.socketPath))

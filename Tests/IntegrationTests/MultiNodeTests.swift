@@ -1,5 +1,7 @@
+import BatchModel
 import BatchStore
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -192,6 +194,72 @@ import Testing
         let answers = try (0..<45).map { _ in try stack.get("/v1/status", key: key).status }
         let allowed = answers.filter { $0 == 200 }.count
         #expect((20...21).contains(allowed) && answers.filter { $0 == 429 }.count == 45 - allowed, "\(answers)")
+    }
+
+    /// Rate-limit leases with two batchd processes sharing one Redis: each takes slices
+    /// of a tenant's budget and spends them locally, yet the two together admit no more
+    /// than the budget (plus what refills meanwhile), with far fewer Redis decisions
+    /// than requests; and a node killed while holding a slice loses at most that slice
+    /// (64 cells) of the tenant's budget — never admits more.
+    @Test func rateLimitLeasesHoldTheBudgetAcrossTwoProcessesAndADeadOneLosesAtMostASlice() throws {
+        var options = TestStack.Options()
+        options.postgres = true
+        options.nodes = 2
+        let stack = try TestStack(options)
+        defer { stack.stop() }
+        func tenantKey(_ name: String) throws -> String {
+            _ = try stack.batchctl(["tenant", "create", name])
+            // 3,600 an hour: one cell refills a second; a burst of 200.
+            _ = try stack.batchctl(["tenant", "limits", name, "--limit", "3600", "--burst", "200"])
+            return try stack.batchctl(["key", "create", "--tenant", name, "--role", "client", "--secret-only"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        /// `count` GETs of /v1/status from 8 threads through nginx (both nodes): the statuses.
+        func burst(_ key: String, _ count: Int) -> [Int] {
+            let statuses = Mutex([Int]())
+            DispatchQueue.concurrentPerform(iterations: 8) { lane in
+                for _ in stride(from: lane, to: count, by: 8) {
+                    let status = (try? stack.get("/v1/status", key: key).status) ?? 0
+                    statuses.withLock { $0.append(status) }
+                }
+            }
+            return statuses.withLock { $0 }
+        }
+        func decisionsInRedis() throws -> Int {
+            let stats = try stack.shell("redis-cli -s \"$STACK/run/redis.sock\" INFO commandstats")
+            // Redis ends its lines with CRLF, one Character in Swift: split on any newline.
+            let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_evalsha:") } ?? ""
+            return Int(line.split(separator: ",").first?.split(separator: "=").last ?? "") ?? 0
+        }
+
+        let steady = try tenantKey("steady")
+        let before = try decisionsInRedis()
+        let started = Date()
+        let answers = burst(steady, 500)
+        let refilled = Int(Date().timeIntervalSince(started).rounded(.up)) + 1
+        let admitted = answers.filter { $0 == 200 }.count
+        #expect(answers.allSatisfy { $0 == 200 || $0 == 429 }, "\(Set(answers))")
+        #expect(admitted >= 200 && admitted <= 200 + refilled, "admitted \(admitted) of a budget of 200 (+\(refilled) refilled)")
+        let decisions = try decisionsInRedis() - before
+        #expect(decisions > 0 && decisions < 500 / 2, "\(decisions) Redis script calls for 500 requests")
+
+        // A node killed holding a slice: what it held is lost to the tenant, nothing more.
+        let doomed = try tenantKey("doomed")
+        let startedDoomed = Date()
+        let warm = burst(doomed, 48).filter { $0 == 200 }.count
+        stack.otherNodes[0].signal(SIGKILL)
+        _ = stack.otherNodes[0].wait(seconds: 10)
+        var drained = 0
+        for _ in 0..<6 {
+            drained += burst(doomed, 80).filter { $0 == 200 }.count
+        }
+        let refilledDoomed = Int(Date().timeIntervalSince(startedDoomed).rounded(.up)) + 1
+        let total = warm + drained
+        #expect(total <= 200 + refilledDoomed, "admitted \(total) of 200 (+\(refilledDoomed) refilled)")
+        #expect(total >= 200 - RateLimitLeaseSizing.maximumCells, "admitted \(total): the dead node held more than one slice")
+        print(
+            "rate-limit leases, 2 nodes: \(admitted) of 500 admitted (budget 200, +\(refilled) s), \(decisions) Redis decisions; killed node: \(total) admitted (\(warm) before the kill)"
+        )
     }
 
     /// PostgreSQL restarting (every connection cut) costs a few failed requests

@@ -16,7 +16,8 @@ public enum RateLimitGate {
     /// cache lookup is made in the same round trip, and its reply comes back
     /// with the verdict (nil when refused, or when Redis failed). A read this
     /// process holds a leased cell for (`RateLimitLeases`) is decided here, and only
-    /// its cache lookup goes to Redis.
+    /// its cache lookup goes to Redis; so is one Redis refused a moment ago, until the
+    /// wait Redis named has passed.
     public static func check(
         _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, cacheRead: StatusCacheKey? = nil
     ) -> (RateLimitVerdict, RedisReply?) {
@@ -36,6 +37,11 @@ public enum RateLimitGate {
                             nowMilliseconds: LocalRateLimiter.unixMilliseconds())
                         let cache = try cacheRead.map { key throws(CacheError) in try redis.evaluate([resources.statusCache.readCall(key)])[0] }
                         return (verdict, cache)
+                    case .refused(let decision):
+                        let verdict = RateLimitVerdict(
+                            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
+                            nowMilliseconds: LocalRateLimiter.unixMilliseconds())
+                        return (verdict, nil)
                     case .take(let wanted, let unspent):
                         (cells, refund) = (wanted, unspent)
                     }
@@ -54,8 +60,10 @@ public enum RateLimitGate {
                     decided = (verdict, taken, nil)
                 }
                 if !write, let leases = resources.rateLimitLeases {
+                    // Only the general budget's refusal is remembered (a read draws on no other).
                     leases.record(
                         key: budgetKey, taken: decided.1, remaining: decided.0.decision.remaining,
+                        retryAfterMilliseconds: decided.0.decision.retryAfterMilliseconds,
                         resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds, intervalMilliseconds: interval, now: now)
                     if decided.1 > 1 {
                         decided.0.decision = RateLimitLease.asSpent(

@@ -11,6 +11,9 @@ public final class RateLimitLeases: Sendable {
     /// What a read needs: decided here, or a take from Redis.
     public enum Plan: Equatable, Sendable {
         case spent(GCRA.Decision)
+        /// Redis refused this tenant a moment ago, until a cell refills: refused here
+        /// too, with what is left of that wait (so nobody waits less than Redis said).
+        case refused(GCRA.Decision)
         /// Ask Redis for `cells` (the request is the first of them), giving back `refund` first.
         case take(cells: Int, refund: Int)
     }
@@ -25,6 +28,8 @@ public final class RateLimitLeases: Sendable {
         var refund = 0
         /// The budget's interval, for refunds the sweep sends.
         var intervalMilliseconds: Double
+        /// Redis's last refusal: no cell before `until` (monotonic ms), and the reset it named.
+        var refusal: (until: Int64, resetAt: Int64)?
     }
 
     private let states = Mutex([String: TenantState]())
@@ -41,6 +46,15 @@ public final class RateLimitLeases: Sendable {
             var state = states[key] ?? TenantState(countingSince: now, intervalMilliseconds: intervalMilliseconds)
             defer { states[key] = state }
             state.recent += 1
+            if let refusal = state.refusal {
+                if now < refusal.until {
+                    return .refused(
+                        GCRA.Decision(
+                            allowed: false, newTAT: 0, remaining: 0, retryAfterMilliseconds: Double(refusal.until - now),
+                            resetAfterMilliseconds: Double(max(0, refusal.resetAt - now))))
+                }
+                state.refusal = nil
+            }
             if var lease = state.lease {
                 if let decision = lease.spend(now: now) {
                     state.lease = lease
@@ -65,10 +79,16 @@ public final class RateLimitLeases: Sendable {
 
     /// Records Redis's answer to a take: `taken` cells (0: refused), the first spent
     /// by the asking request; the rest become this process's lease.
-    public func record(key: String, taken: Int, remaining: Int, resetAfterMilliseconds: Double, intervalMilliseconds: Double, now: Int64) {
+    public func record(
+        key: String, taken: Int, remaining: Int, retryAfterMilliseconds: Double, resetAfterMilliseconds: Double, intervalMilliseconds: Double,
+        now: Int64
+    ) {
         states.withLock { states in
             var state = states[key] ?? TenantState(countingSince: now, intervalMilliseconds: intervalMilliseconds)
             state.lastRemaining = remaining
+            state.refusal =
+                taken == 0 && retryAfterMilliseconds > 0
+                ? (now + Int64(retryAfterMilliseconds.rounded(.up)), now + Int64(resetAfterMilliseconds.rounded(.up))) : nil
             if let old = state.lease { state.refund += old.unspent }
             state.lease = nil
             if taken > 1, lifetimeMilliseconds > 0 {
