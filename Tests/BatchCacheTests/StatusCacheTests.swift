@@ -20,6 +20,34 @@ import Testing
         #expect(StatusCacheEntry(decoding: original.encoded) == original)
         #expect(StatusCacheEntry(decoding: Array("garbage".utf8)) == nil)
         #expect(StatusCacheEntry(decoding: Array("x 1\n{}".utf8)) == nil)
+        #expect(StatusCacheEntry(decoding: Array("1 2 x\n{}".utf8)) == nil)
+        let stamped = StatusCacheEntry(decoding: Array("4 30 1000000\n{}".utf8))
+        #expect(stamped?.expiresAtMilliseconds == 1_000_000)
+        #expect(stamped?.remainingMilliseconds(now: 990_000) == 10_000)
+        #expect(stamped?.remainingMilliseconds(now: 900_000) == 30_000)  // never above the TTL
+        #expect(stamped?.remainingMilliseconds(now: 2_000_000) == 0)
+        #expect(StatusCacheEntry(decoding: Array("4 30\n{}".utf8))?.remainingMilliseconds(now: 0) == nil)
+    }
+
+    /// A reader whose rate limit was decided in process reads an entry with a plain
+    /// GET (its expiry is in it); a miss or an entry of the older form takes the script.
+    @Test func aPlainReadFindsTheTimeLeftInTheEntry() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(endpoint: .unix(path: server.socketPath))
+        let key = StatusCacheKey(tenantID: "ten-a", batchID: "batch-9", kind: .status)
+        #expect(try cache.read(from: cache.plainRead(redis, key)) == .miss(rebuild: true))
+        #expect(try cache.write(redis, key, entry(2, ttl: 30)))
+        guard case .hit(let found, let milliseconds) = try cache.read(from: cache.plainRead(redis, key)) else {
+            Issue.record("no hit")
+            return
+        }
+        #expect(found == entry(2, ttl: 30) && milliseconds > 29_000 && milliseconds <= 30_000)
+        _ = try redis.command(["SET", key.entry, "3 30\n{}", "PX", "20000"])
+        guard case .hit(let old, let left) = try cache.read(from: cache.plainRead(redis, key)) else {
+            Issue.record("no hit for the older form")
+            return
+        }
+        #expect(old.version == 3 && left > 19_000 && left <= 20_000)
     }
 
     @Test func aMissTakesTheLockOnceThenAHitCarriesItsTTL() throws {

@@ -35,7 +35,7 @@ public enum RateLimitGate {
                         let verdict = RateLimitVerdict(
                             policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
                             nowMilliseconds: LocalRateLimiter.unixMilliseconds())
-                        let cache = try cacheRead.map { key throws(CacheError) in try redis.evaluate([resources.statusCache.readCall(key)])[0] }
+                        let cache = try cacheRead.map { key throws(CacheError) in try resources.statusCache.plainRead(redis, key) }
                         return (verdict, cache)
                     case .refused(let decision):
                         let verdict = RateLimitVerdict(

@@ -83,8 +83,14 @@ public struct StatusCache: Sendable {
         RedisScriptCall(Self.readScript, keys: [key.entry, key.lock], arguments: [String(lockMilliseconds)])
     }
 
-    /// Reads the reply of a `readCall`.
+    /// Reads the reply of a `readCall`, or of a plain `GET` of the entry that found one
+    /// stamped with its expiry (`plainRead`).
     public func read(from reply: RedisReply) throws(CacheError) -> Read {
+        if case .bulk(let bytes) = reply, let entry = StatusCacheEntry(decoding: bytes),
+            let remaining = entry.remainingMilliseconds(now: Timestamp.now().milliseconds)
+        {
+            return remaining > 0 ? .hit(entry, remainingMilliseconds: remaining) : .miss(rebuild: false)
+        }
         guard case .array(let parts) = reply, parts.count == 2 else {
             if case .error(let text) = reply { throw .reply(text) }
             throw .unexpectedReply("status read: \(reply)")
@@ -101,13 +107,24 @@ public struct StatusCache: Sendable {
         }
     }
 
+    /// The read of a reader whose rate limit was decided without Redis: a plain `GET`
+    /// (one round trip, no script) answers a hit stamped with its expiry; a miss, or an
+    /// entry of the older form, goes on to `readCall` (the rebuild lock, `PTTL`).
+    public func plainRead(_ redis: RedisConnection, _ key: StatusCacheKey) throws(CacheError) -> RedisReply {
+        let reply = try redis.command(["GET", key.entry])
+        if case .bulk(let bytes) = reply, StatusCacheEntry(decoding: bytes)?.expiresAtMilliseconds != nil { return reply }
+        return try redis.evaluate([readCall(key)])[0]
+    }
+
     /// Stores `entry` unless the batch has moved past its version. Also frees the
     /// rebuild lock. Returns whether it was stored.
     @discardableResult
     public func write(_ redis: RedisConnection, _ key: StatusCacheKey, _ entry: StatusCacheEntry) throws(CacheError) -> Bool {
+        var stamped = entry
+        stamped.expiresAtMilliseconds = Timestamp.now().milliseconds + Int64(entry.ttlSeconds) * 1000
         let reply = try redis.evaluate(
             Self.writeScript, keys: [key.entry, key.index, key.minimumVersion, key.lock],
-            arguments: [String(entry.version), String(entry.ttlSeconds * 1000), String(decoding: entry.encoded, as: UTF8.self)])
+            arguments: [String(entry.version), String(entry.ttlSeconds * 1000), String(decoding: stamped.encoded, as: UTF8.self)])
         if case .error(let text) = reply { throw .reply(text) }
         return reply == .integer(1)
     }
