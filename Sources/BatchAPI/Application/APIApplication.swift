@@ -122,8 +122,9 @@ public final class APIApplication {
                 }
                 if request.admission == .check { return HTTPResponse(status: 204, headers: [(RequestAdmission.chargedHeader, "1")]) }
                 if let budget = resources.budget {
-                    if let refusal = budget.acquire(tenant: principal.tenant.id, key: principal.keyID) { throw Self.refusal(refusal) }
-                    let release = { budget.release(tenant: principal.tenant.id, key: principal.keyID) }
+                    let slots = resources.budgetSlots(budget, tenant: principal.tenant.id, key: principal.keyID)
+                    if let refusal = budget.acquire(slots) { throw Self.refusal(refusal) }
+                    let release = { budget.release(slots) }
                     let response: HTTPResponse
                     do { response = try route.handler(context) } catch {
                         release()

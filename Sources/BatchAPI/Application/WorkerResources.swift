@@ -29,6 +29,8 @@ public final class WorkerResources {
     private var connection: (any StoreConnection)?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
+    /// The budget counters of the keys this worker served (a key's tenant never changes).
+    private var budgetSlotsByKey: [String: ConcurrencyBudget.Slots] = [:]
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
     var lastProbe: (at: Int64, sqlite: Bool, redis: Bool)?
 
@@ -51,6 +53,14 @@ public final class WorkerResources {
         self.fallbackLimiter = fallbackLimiter
         self.statusCache = statusCache
         redis?.onAvailabilityChange = { [metrics] available, reason in metrics.dependencies.record(.redis, up: available, reason: reason) }
+    }
+
+    /// The concurrency-budget counters of `key` (of `tenant`), kept by this worker.
+    func budgetSlots(_ budget: ConcurrencyBudget, tenant: String, key: String) -> ConcurrencyBudget.Slots {
+        if let slots = budgetSlotsByKey[key] { return slots }
+        let slots = budget.slots(tenant: tenant, key: key)
+        budgetSlotsByKey[key] = slots
+        return slots
     }
 
     /// This thread's store connection, opened on first use, reopened after a
