@@ -6,48 +6,60 @@ import Testing
 struct RateLimitLeasesTests {
     @Test func readsSpendTheLeaseThenTakeAgainAndEndedLeasesAreRefunded() {
         let leases = RateLimitLeases(lifetimeMilliseconds: 250)
+        let tenant = leases.tenant(key: "t", intervalMilliseconds: 10, now: 0)
+        #expect(leases.tenant(key: "t", intervalMilliseconds: 10, now: 5) === tenant)
         // No history: one cell.
-        #expect(leases.plan(key: "t", intervalMilliseconds: 10, now: 0) == .take(cells: 1, refund: 0))
-        leases.record(key: "t", taken: 1, remaining: 99, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, intervalMilliseconds: 10, now: 0)
+        #expect(leases.plan(tenant, now: 0) == .take(cells: 1, refund: 0))
+        leases.record(tenant, taken: 1, remaining: 99, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: 0)
         // A busy tenant: the next take asks for more; Redis grants 8, the asking request spends one.
-        for now in stride(from: Int64(1), through: 20, by: 1) { _ = leases.plan(key: "t", intervalMilliseconds: 10, now: now) }
-        guard case .take(let cells, 0) = leases.plan(key: "t", intervalMilliseconds: 10, now: 21), cells > 1 else {
+        for now in stride(from: Int64(1), through: 20, by: 1) { _ = leases.plan(tenant, now: now) }
+        guard case .take(let cells, 0) = leases.plan(tenant, now: 21), cells > 1 else {
             Issue.record("no larger take")
             return
         }
-        leases.record(key: "t", taken: 8, remaining: 70, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, intervalMilliseconds: 10, now: 21)
+        leases.record(tenant, taken: 8, remaining: 70, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 21)
+        var remainings: [Int] = []
         for now in Int64(22)..<29 {
-            guard case .spent(let decision) = leases.plan(key: "t", intervalMilliseconds: 10, now: now) else {
+            guard case .spent(let decision) = leases.plan(tenant, now: now) else {
                 Issue.record("cell \(now) not spent locally")
                 return
             }
             #expect(decision.allowed)
+            remainings.append(decision.remaining)
         }
+        // The headers count down as they would with one cell a request.
+        #expect(remainings == [76, 75, 74, 73, 72, 71, 70])
         // Used up: the next read takes again.
-        guard case .take = leases.plan(key: "t", intervalMilliseconds: 10, now: 29) else {
+        guard case .take = leases.plan(tenant, now: 29) else {
             Issue.record("no take after the lease")
             return
         }
-        leases.record(key: "t", taken: 4, remaining: 60, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, intervalMilliseconds: 10, now: 29)
+        leases.record(tenant, taken: 4, remaining: 60, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 29)
         // Three cells left unspent when the lease ends: the sweep gives them back.
         #expect(leases.sweep(now: 100).isEmpty)
         let refunds = leases.sweep(now: 29 + 250)
-        #expect(refunds.count == 1 && refunds.first?.cells == 3 && refunds.first?.key == "t")
+        #expect(refunds.count == 1 && refunds.first?.cells == 3 && refunds.first?.lease === tenant)
         #expect(leases.sweep(now: 29 + 260).isEmpty)
+        // A refund that could not be sent goes with the next take.
+        leases.restoreRefund(tenant, cells: 3)
+        guard case .take(_, 3) = leases.plan(tenant, now: 400) else {
+            Issue.record("the refund did not ride with the take")
+            return
+        }
     }
 
     @Test func aRefusalIsRememberedUntilTheWaitRedisNamed() {
         let leases = RateLimitLeases(lifetimeMilliseconds: 250)
-        _ = leases.plan(key: "t", intervalMilliseconds: 1_000, now: 0)
-        leases.record(
-            key: "t", taken: 0, remaining: 0, retryAfterMilliseconds: 800, resetAfterMilliseconds: 5_000, intervalMilliseconds: 1_000, now: 0)
-        guard case .refused(let decision) = leases.plan(key: "t", intervalMilliseconds: 1_000, now: 300) else {
+        let tenant = leases.tenant(key: "t", intervalMilliseconds: 1_000, now: 0)
+        _ = leases.plan(tenant, now: 0)
+        leases.record(tenant, taken: 0, remaining: 0, retryAfterMilliseconds: 800, resetAfterMilliseconds: 5_000, now: 0)
+        guard case .refused(let decision) = leases.plan(tenant, now: 300) else {
             Issue.record("not refused locally")
             return
         }
         #expect(!decision.allowed && decision.retryAfterMilliseconds == 500 && decision.resetAfterMilliseconds == 4_700)
         // Once the wait has passed, Redis decides again.
-        guard case .take = leases.plan(key: "t", intervalMilliseconds: 1_000, now: 800) else {
+        guard case .take = leases.plan(tenant, now: 800) else {
             Issue.record("still refused after the wait")
             return
         }
@@ -55,10 +67,10 @@ struct RateLimitLeasesTests {
 
     @Test func offMeansEveryReadGoesToRedis() {
         let leases = RateLimitLeases(lifetimeMilliseconds: 0)
+        let tenant = leases.tenant(key: "t", intervalMilliseconds: 1, now: 0)
         for now in Int64(0)..<50 {
-            #expect(leases.plan(key: "t", intervalMilliseconds: 1, now: now) == .take(cells: 1, refund: 0))
-            leases.record(
-                key: "t", taken: 1, remaining: 1_000, retryAfterMilliseconds: 0, resetAfterMilliseconds: 1, intervalMilliseconds: 1, now: now)
+            #expect(leases.plan(tenant, now: now) == .take(cells: 1, refund: 0))
+            leases.record(tenant, taken: 1, remaining: 1_000, retryAfterMilliseconds: 0, resetAfterMilliseconds: 1, now: now)
         }
     }
 }

@@ -29,6 +29,8 @@ public final class WorkerResources {
     private var connection: (any StoreConnection)?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
+    /// The rate-limit lease states of the budgets this worker served.
+    private var leasesByKey: [String: RateLimitLeases.TenantLease] = [:]
     /// The budget counters of the keys this worker served (a key's tenant never changes).
     private var budgetSlotsByKey: [String: ConcurrencyBudget.Slots] = [:]
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
@@ -53,6 +55,14 @@ public final class WorkerResources {
         self.fallbackLimiter = fallbackLimiter
         self.statusCache = statusCache
         redis?.onAvailabilityChange = { [metrics] available, reason in metrics.dependencies.record(.redis, up: available, reason: reason) }
+    }
+
+    /// The lease state of the rate-limit budget at `key`, kept by this worker.
+    func tenantLease(_ leases: RateLimitLeases, key: String, intervalMilliseconds: Double, now: Int64) -> RateLimitLeases.TenantLease {
+        if let lease = leasesByKey[key] { return lease }
+        let lease = leases.tenant(key: key, intervalMilliseconds: intervalMilliseconds, now: now)
+        leasesByKey[key] = lease
+        return lease
     }
 
     /// The concurrency-budget counters of `key` (of `tenant`), kept by this worker.

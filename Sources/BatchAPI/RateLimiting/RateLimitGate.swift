@@ -28,9 +28,11 @@ public enum RateLimitGate {
             let interval = policy.requests.intervalMilliseconds
             var (cells, refund) = (1, 0)
             let now = SystemClock.monotonicMilliseconds()
+            let lease =
+                write ? nil : resources.rateLimitLeases.map { resources.tenantLease($0, key: budgetKey, intervalMilliseconds: interval, now: now) }
             do {
-                if !write, let leases = resources.rateLimitLeases {
-                    switch leases.plan(key: budgetKey, intervalMilliseconds: interval, now: now) {
+                if let leases = resources.rateLimitLeases, let lease {
+                    switch leases.plan(lease, now: now) {
                     case .spent(let decision):
                         let verdict = RateLimitVerdict(
                             policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
@@ -59,12 +61,12 @@ public enum RateLimitGate {
                     let (verdict, taken) = try limiter.takenVerdict(from: redis.evaluate(calls).last ?? .null, policy: policy)
                     decided = (verdict, taken, nil)
                 }
-                if !write, let leases = resources.rateLimitLeases {
+                if let leases = resources.rateLimitLeases, let lease {
                     // Only the general budget's refusal is remembered (a read draws on no other).
                     leases.record(
-                        key: budgetKey, taken: decided.1, remaining: decided.0.decision.remaining,
+                        lease, taken: decided.1, remaining: decided.0.decision.remaining,
                         retryAfterMilliseconds: decided.0.decision.retryAfterMilliseconds,
-                        resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds, intervalMilliseconds: interval, now: now)
+                        resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds, now: now)
                     if decided.1 > 1 {
                         decided.0.decision = RateLimitLease.asSpent(
                             remaining: decided.0.decision.remaining, resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds,
@@ -74,7 +76,7 @@ public enum RateLimitGate {
                 resources.fallbackLimiter.follow(decided.0, tenantID: tenant.id, policy: policy)
                 return (decided.0, decided.2)
             } catch {
-                resources.rateLimitLeases?.restoreRefund(key: budgetKey, cells: refund)
+                if let lease { resources.rateLimitLeases?.restoreRefund(lease, cells: refund) }
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }
         }
@@ -85,9 +87,9 @@ public enum RateLimitGate {
     public static func refundExpiredLeases(_ leases: RateLimitLeases, redis: RedisConnection, now: Int64) {
         let refunds = leases.sweep(now: now)
         guard !refunds.isEmpty else { return }
-        let calls = refunds.map { limiter.refundCall(budgetKey: $0.key, intervalMilliseconds: $0.intervalMilliseconds, cells: $0.cells) }
+        let calls = refunds.map { limiter.refundCall(budgetKey: $0.lease.key, intervalMilliseconds: $0.lease.intervalMilliseconds, cells: $0.cells) }
         if (try? redis.evaluate(calls)) == nil {
-            for refund in refunds { leases.restoreRefund(key: refund.key, cells: refund.cells) }
+            for refund in refunds { leases.restoreRefund(refund.lease, cells: refund.cells) }
         }
     }
 

@@ -1,12 +1,17 @@
 public import BatchModel
 import Synchronization
 
-/// This process's rate-limit leases (`RateLimitLease`), one per tenant and policy,
-/// shared by every worker thread: a read whose tenant has cells here is decided
-/// without Redis; otherwise the worker takes a slice (`plan` says how many cells, and
-/// which unspent cells of expired or replaced leases to give back in the same round
+/// This process's rate-limit leases (`RateLimitLease`'s rules), one per tenant and
+/// policy, shared by every worker thread: a read whose tenant has cells here is
+/// decided without Redis; otherwise the worker takes a slice (`plan` says how many
+/// cells, and which unspent cells of ended leases to give back in the same round
 /// trip) and `record`s Redis's answer. Writes never use leases (they also draw on the
 /// write budget, decided in Redis each time).
+///
+/// A tenant's state is a `TenantLease` of atomics: workers keep the objects of the
+/// tenants they serve (`WorkerResources.tenantLease`), so spending a cell is an
+/// atomic subtraction — a lock here was the most contended one at 64 connections.
+/// Cells of concurrent takes add up; the figures in the headers come from the latest.
 public final class RateLimitLeases: Sendable {
     /// What a read needs: decided here, or a take from Redis.
     public enum Plan: Equatable, Sendable {
@@ -18,21 +23,42 @@ public final class RateLimitLeases: Sendable {
         case take(cells: Int, refund: Int)
     }
 
-    private struct TenantState {
-        var lease: RateLimitLease?
+    /// One tenant's lease under one policy.
+    public final class TenantLease: Sendable {
+        let key: String
+        let intervalMilliseconds: Double
+        /// Cells held here and not yet spent.
+        let available = Atomic<Int>(0)
+        let remainingAfterTake = Atomic<Int>(0)
+        let resetAfterTake = Atomic<Int64>(0)
+        let takenAt = Atomic<Int64>(0)
+        let expiresAt = Atomic<Int64>(0)
         /// Requests decided since `countingSince`, for the next slice's size.
-        var recent = 0
-        var countingSince: Int64
-        var lastRemaining: Int?
-        /// Unspent cells of leases that ended, to give back with the next take.
-        var refund = 0
-        /// The budget's interval, for refunds the sweep sends.
-        var intervalMilliseconds: Double
-        /// Redis's last refusal: no cell before `until` (monotonic ms), and the reset it named.
-        var refusal: (until: Int64, resetAt: Int64)?
+        let recent = Atomic<Int>(0)
+        let countingSince: Atomic<Int64>
+        /// Redis's `remaining` in its last answer (-1: none yet).
+        let lastRemaining = Atomic<Int>(-1)
+        /// Redis's last refusal: no cell before this (monotonic ms), and its reset.
+        let refusedUntil = Atomic<Int64>(0)
+        let refusalResetAt = Atomic<Int64>(0)
+        /// Unspent cells of ended leases, to give back with the next take.
+        let refund = Atomic<Int>(0)
+
+        init(key: String, intervalMilliseconds: Double, now: Int64) {
+            self.key = key
+            self.intervalMilliseconds = intervalMilliseconds
+            self.countingSince = Atomic(now)
+        }
+
+        /// Moves the cells of a lease past its lifetime to `refund`.
+        func endIfExpired(now: Int64) {
+            guard now >= expiresAt.load(ordering: .acquiring) else { return }
+            let unspent = available.exchange(0, ordering: .acquiringAndReleasing)
+            if unspent > 0 { refund.wrappingAdd(unspent, ordering: .relaxed) }
+        }
     }
 
-    private let states = Mutex([String: TenantState]())
+    private let tenants = Mutex([String: TenantLease]())
     public let lifetimeMilliseconds: Int64
 
     /// `lifetimeMilliseconds` 0 turns leases off: every read takes one cell from Redis.
@@ -40,93 +66,90 @@ public final class RateLimitLeases: Sendable {
         self.lifetimeMilliseconds = lifetimeMilliseconds
     }
 
-    /// Decides the read here when this process holds a cell for it.
-    public func plan(key: String, intervalMilliseconds: Double, now: Int64) -> Plan {
-        states.withLock { states in
-            var state = states[key] ?? TenantState(countingSince: now, intervalMilliseconds: intervalMilliseconds)
-            defer { states[key] = state }
-            state.recent += 1
-            if let refusal = state.refusal {
-                if now < refusal.until {
-                    return .refused(
-                        GCRA.Decision(
-                            allowed: false, newTAT: 0, remaining: 0, retryAfterMilliseconds: Double(refusal.until - now),
-                            resetAfterMilliseconds: Double(max(0, refusal.resetAt - now))))
-                }
-                state.refusal = nil
-            }
-            if var lease = state.lease {
-                if let decision = lease.spend(now: now) {
-                    state.lease = lease
-                    return .spent(decision)
-                }
-                state.refund += lease.unspent
-                state.lease = nil
-            }
-            guard lifetimeMilliseconds > 0 else { return .take(cells: 1, refund: 0) }
-            let elapsed = max(1, now - state.countingSince)
-            // Requests a lifetime, from what was seen since counting began.
-            let perLifetime = Int((Double(state.recent) * Double(lifetimeMilliseconds) / Double(elapsed)).rounded(.up))
-            if elapsed > lifetimeMilliseconds * 4 {
-                state.recent = 0
-                state.countingSince = now
-            }
-            let refund = state.refund
-            state.refund = 0
-            return .take(cells: RateLimitLeaseSizing.cells(recentRequests: perLifetime, lastRemaining: state.lastRemaining), refund: refund)
+    /// The state of the budget at `key` (one lock: workers keep what this returns).
+    public func tenant(key: String, intervalMilliseconds: Double, now: Int64) -> TenantLease {
+        tenants.withLock { tenants in
+            if let found = tenants[key] { return found }
+            let made = TenantLease(key: key, intervalMilliseconds: intervalMilliseconds, now: now)
+            tenants[key] = made
+            return made
         }
+    }
+
+    /// Decides the read here when this process holds a cell for it (or Redis refused
+    /// the tenant a moment ago); otherwise says what to ask Redis.
+    public func plan(_ lease: TenantLease, now: Int64) -> Plan {
+        lease.recent.wrappingAdd(1, ordering: .relaxed)
+        // Cells held here first: a refusal another worker met does not strand them.
+        if now < lease.expiresAt.load(ordering: .acquiring) {
+            let left = lease.available.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
+            if left >= 0 {
+                let elapsed = now - lease.takenAt.load(ordering: .relaxed)
+                return .spent(
+                    RateLimitLease.asSpent(
+                        remaining: lease.remainingAfterTake.load(ordering: .relaxed),
+                        resetAfterMilliseconds: Double(lease.resetAfterTake.load(ordering: .relaxed) - elapsed), unspent: left,
+                        intervalMilliseconds: lease.intervalMilliseconds))
+            }
+            lease.available.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        } else {
+            lease.endIfExpired(now: now)
+        }
+        let refusedUntil = lease.refusedUntil.load(ordering: .acquiring)
+        if now < refusedUntil {
+            return .refused(
+                GCRA.Decision(
+                    allowed: false, newTAT: 0, remaining: 0, retryAfterMilliseconds: Double(refusedUntil - now),
+                    resetAfterMilliseconds: Double(max(0, lease.refusalResetAt.load(ordering: .relaxed) - now))))
+        }
+        guard lifetimeMilliseconds > 0 else { return .take(cells: 1, refund: 0) }
+        let since = lease.countingSince.load(ordering: .relaxed)
+        let elapsed = max(1, now - since)
+        let recent = lease.recent.load(ordering: .relaxed)
+        // Requests a lifetime, from what was seen since counting began.
+        let perLifetime = Int((Double(recent) * Double(lifetimeMilliseconds) / Double(elapsed)).rounded(.up))
+        if elapsed > lifetimeMilliseconds * 4 {
+            lease.recent.store(0, ordering: .relaxed)
+            lease.countingSince.store(now, ordering: .relaxed)
+        }
+        let last = lease.lastRemaining.load(ordering: .relaxed)
+        let refund = lease.refund.exchange(0, ordering: .acquiringAndReleasing)
+        return .take(cells: RateLimitLeaseSizing.cells(recentRequests: perLifetime, lastRemaining: last < 0 ? nil : last), refund: refund)
     }
 
     /// Records Redis's answer to a take: `taken` cells (0: refused), the first spent
-    /// by the asking request; the rest become this process's lease.
+    /// by the asking request; the rest are added to this process's lease.
     public func record(
-        key: String, taken: Int, remaining: Int, retryAfterMilliseconds: Double, resetAfterMilliseconds: Double, intervalMilliseconds: Double,
-        now: Int64
+        _ lease: TenantLease, taken: Int, remaining: Int, retryAfterMilliseconds: Double, resetAfterMilliseconds: Double, now: Int64
     ) {
-        states.withLock { states in
-            var state = states[key] ?? TenantState(countingSince: now, intervalMilliseconds: intervalMilliseconds)
-            state.lastRemaining = remaining
-            state.refusal =
-                taken == 0 && retryAfterMilliseconds > 0
-                ? (now + Int64(retryAfterMilliseconds.rounded(.up)), now + Int64(resetAfterMilliseconds.rounded(.up))) : nil
-            if let old = state.lease { state.refund += old.unspent }
-            state.lease = nil
-            if taken > 1, lifetimeMilliseconds > 0 {
-                var lease = RateLimitLease(
-                    cells: taken, remainingAfterTake: remaining, resetAfterMilliseconds: resetAfterMilliseconds,
-                    intervalMilliseconds: intervalMilliseconds, takenAt: now, lifetimeMilliseconds: lifetimeMilliseconds)
-                _ = lease.spend(now: now)
-                state.lease = lease
-            }
-            states[key] = state
+        lease.lastRemaining.store(remaining, ordering: .relaxed)
+        if taken == 0 && retryAfterMilliseconds > 0 {
+            lease.refusalResetAt.store(now + Int64(resetAfterMilliseconds.rounded(.up)), ordering: .relaxed)
+            lease.refusedUntil.store(now + Int64(retryAfterMilliseconds.rounded(.up)), ordering: .releasing)
         }
+        guard taken > 1, lifetimeMilliseconds > 0 else { return }
+        lease.remainingAfterTake.store(remaining, ordering: .relaxed)
+        lease.resetAfterTake.store(Int64(resetAfterMilliseconds.rounded()), ordering: .relaxed)
+        lease.takenAt.store(now, ordering: .relaxed)
+        lease.expiresAt.store(now + lifetimeMilliseconds, ordering: .releasing)
+        lease.available.wrappingAdd(taken - 1, ordering: .acquiringAndReleasing)
     }
 
     /// Gives back cells a take that failed (Redis did not answer) would have refunded.
-    public func restoreRefund(key: String, cells: Int) {
-        guard cells > 0 else { return }
-        states.withLock { states in states[key]?.refund += cells }
+    public func restoreRefund(_ lease: TenantLease, cells: Int) {
+        if cells > 0 { lease.refund.wrappingAdd(cells, ordering: .relaxed) }
     }
 
-    /// Ends leases past their lifetime and forgets idle tenants: the cells to give
-    /// back, by key (called every 250 ms, so an idle tenant's cells return soon).
-    public func sweep(now: Int64) -> [(key: String, cells: Int, intervalMilliseconds: Double)] {
-        states.withLock { states in
-            var refunds: [(key: String, cells: Int, intervalMilliseconds: Double)] = []
-            for (key, var state) in states {
-                if let lease = state.lease, now >= lease.expiresAt {
-                    state.refund += lease.unspent
-                    state.lease = nil
-                }
-                if state.refund > 0 { refunds.append((key, state.refund, state.intervalMilliseconds)) }
-                state.refund = 0
-                if state.lease == nil && now - state.countingSince > lifetimeMilliseconds * 40 {
-                    states[key] = nil
-                } else {
-                    states[key] = state
-                }
-            }
-            return refunds
+    /// Ends leases past their lifetime: the cells to give back, by key (called every
+    /// 250 ms, so an idle tenant's cells return soon).
+    public func sweep(now: Int64) -> [(lease: TenantLease, cells: Int)] {
+        let all = tenants.withLock { Array($0.values) }
+        var refunds: [(lease: TenantLease, cells: Int)] = []
+        for lease in all {
+            lease.endIfExpired(now: now)
+            let cells = lease.refund.exchange(0, ordering: .acquiringAndReleasing)
+            if cells > 0 { refunds.append((lease, cells)) }
         }
+        return refunds
     }
 }
