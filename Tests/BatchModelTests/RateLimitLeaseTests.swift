@@ -3,20 +3,11 @@ import Testing
 @testable import BatchModel
 
 struct RateLimitLeaseTests {
-    @Test func aLeaseSpendsItsCellsOnceAndNotAfterItsLifetime() {
-        var lease = RateLimitLease(
-            cells: 3, remainingAfterTake: 10, resetAfterMilliseconds: 5_000, intervalMilliseconds: 1_000, takenAt: 100, lifetimeMilliseconds: 250)
-        let first = lease.spend(now: 100)
-        // Two cells still held count as remaining, and not towards the reset.
-        #expect(first == GCRA.Decision(allowed: true, newTAT: 0, remaining: 12, retryAfterMilliseconds: 0, resetAfterMilliseconds: 3_000))
-        #expect(lease.spend(now: 150)?.remaining == 11)
-        #expect(lease.spend(now: 200)?.remaining == 10)
-        #expect(lease.spend(now: 200) == nil)
-        #expect(lease.unspent == 0)
-        var late = RateLimitLease(
-            cells: 5, remainingAfterTake: 0, resetAfterMilliseconds: 0, intervalMilliseconds: 10, takenAt: 0, lifetimeMilliseconds: 250)
-        #expect(late.spend(now: 250) == nil)
-        #expect(late.unspent == 5)
+    @Test func cellsStillHeldCountAsRemainingAndNotTowardsTheReset() {
+        let decision = RateLimitLease.asSpent(remaining: 10, resetAfterMilliseconds: 5_000, unspent: 2, intervalMilliseconds: 1_000)
+        #expect(decision == GCRA.Decision(allowed: true, newTAT: 0, remaining: 12, retryAfterMilliseconds: 0, resetAfterMilliseconds: 3_000))
+        #expect(
+            RateLimitLease.asSpent(remaining: 0, resetAfterMilliseconds: 100, unspent: 5, intervalMilliseconds: 1_000).resetAfterMilliseconds == 0)
     }
 
     @Test func slicesFollowTheTenantsRateAndShrinkToOneCellNearTheLimit() {

@@ -1,6 +1,7 @@
-/// A slice of a tenant's GCRA budget that one process took from Redis in one call
-/// and spends locally, request by request, until it is used up or `lifetime` has
-/// passed; what is left then goes back to Redis (`unspent`, refunded).
+/// The rules of a rate-limit lease: a slice of a tenant's GCRA budget that one
+/// process takes from Redis in one call and spends locally, request by request,
+/// until it is used up or its lifetime has passed; what is left then goes back to
+/// Redis (refunded). `RateLimitLeases` in BatchAPI keeps them.
 ///
 /// Every cell a process admits was taken from the shared budget first, so leases
 /// never admit more than the limit: the bound on over-admission is zero, also when
@@ -9,43 +10,7 @@
 /// costs is fairness at the edge: while one process holds unspent cells another may
 /// refuse — which is why slices shrink to a single cell as the tenant nears its limit
 /// (`RateLimitLeaseSizing`), where every request is then decided in Redis as before.
-public struct RateLimitLease: Sendable, Equatable {
-    /// Cells taken from Redis.
-    public let cells: Int
-    public private(set) var spent: Int = 0
-    /// Redis's `remaining` right after the cells were taken.
-    public let remainingAfterTake: Int
-    /// Redis's reset (ms until the full burst is back) right after the take.
-    public let resetAfterMilliseconds: Double
-    /// The budget's interval: what each unspent cell adds to the reset time.
-    public let intervalMilliseconds: Double
-    /// Monotonic milliseconds.
-    public let takenAt: Int64
-    public let expiresAt: Int64
-
-    public init(
-        cells: Int, remainingAfterTake: Int, resetAfterMilliseconds: Double, intervalMilliseconds: Double, takenAt: Int64, lifetimeMilliseconds: Int64
-    ) {
-        self.cells = cells
-        self.remainingAfterTake = remainingAfterTake
-        self.resetAfterMilliseconds = resetAfterMilliseconds
-        self.intervalMilliseconds = intervalMilliseconds
-        self.takenAt = takenAt
-        self.expiresAt = takenAt + lifetimeMilliseconds
-    }
-
-    public var unspent: Int { cells - spent }
-
-    /// Spends one cell at `now` (monotonic ms): the decision to answer with, or nil
-    /// when the lease is used up or expired. The first cell was the taking request's.
-    public mutating func spend(now: Int64) -> GCRA.Decision? {
-        guard spent < cells, now < expiresAt else { return nil }
-        spent += 1
-        return Self.asSpent(
-            remaining: remainingAfterTake, resetAfterMilliseconds: resetAfterMilliseconds - Double(now - takenAt), unspent: cells - spent,
-            intervalMilliseconds: intervalMilliseconds)
-    }
-
+public enum RateLimitLease {
     /// The figures a request answers with when `unspent` cells are still held here:
     /// those cells count as remaining, and not towards the reset, as if never taken
     /// (so the headers read as they would with one cell taken a request).
