@@ -220,7 +220,7 @@ import Testing
         let policy = RateLimitPolicy(limit: 2, windowSeconds: 3600, burst: 2, writeLimit: nil)
         let key = StatusCacheKey(tenantID: "ten-g", batchID: "batch-g", kind: .status)
         func gated() throws -> (RateLimitVerdict, StatusCache.Read?) {
-            let (verdict, reply) = try limiter.gatedRead(
+            let (verdict, _, reply) = try limiter.gatedRead(
                 from: redis.evaluate([limiter.gatedReadCall(tenantID: "ten-g", policy: policy, key: key, lockMilliseconds: 1000)])[0], policy: policy)
             return (verdict, try reply.map { try cache.read(from: $0) })
         }

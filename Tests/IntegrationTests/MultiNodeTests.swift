@@ -1,7 +1,6 @@
 import BatchModel
 import BatchStore
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -208,22 +207,16 @@ import Testing
         let stack = try TestStack(options)
         defer { stack.stop() }
         func tenantKey(_ name: String) throws -> String {
-            _ = try stack.batchctl(["tenant", "create", name])
+            let (_, key) = try stack.makeTenant(name)
             // 3,600 an hour: one cell refills a second; a burst of 200.
             _ = try stack.batchctl(["tenant", "limits", name, "--limit", "3600", "--burst", "200"])
-            return try stack.batchctl(["key", "create", "--tenant", name, "--role", "client", "--secret-only"])
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return key
         }
         /// `count` GETs of /v1/status from 8 threads through nginx (both nodes): the statuses.
         func burst(_ key: String, _ count: Int) -> [Int] {
-            let statuses = Mutex([Int]())
-            DispatchQueue.concurrentPerform(iterations: 8) { lane in
-                for _ in stride(from: lane, to: count, by: 8) {
-                    let status = (try? stack.get("/v1/status", key: key).status) ?? 0
-                    statuses.withLock { $0.append(status) }
-                }
-            }
-            return statuses.withLock { $0 }
+            concurrently(8) { lane in
+                stride(from: lane, to: count, by: 8).map { _ in (try? stack.get("/v1/status", key: key).status) ?? 0 }
+            }.flatMap { $0 }
         }
         func decisionsInRedis() throws -> Int {
             let stats = try stack.shell("redis-cli -s \"$STACK/run/redis.sock\" INFO commandstats")

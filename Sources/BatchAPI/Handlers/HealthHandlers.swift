@@ -26,18 +26,19 @@ public enum HealthHandlers {
             "checks": ["sqlite": .string(dependencies.sqlite ? "up" : "down"), "redis": .string(dependencies.redis ? "up" : "down")],
             "version": .string(ServiceInfo.version),
         ]
-        if dependencies.redis, let redis = context.resources.redis, let nodes = try? NodeRegistry().list(redis, now: Timestamp.now().milliseconds) {
-            body["nodes"] = .array(nodes.map(nodeDocument))
+        let now = Timestamp.now().milliseconds
+        if dependencies.redis, let redis = context.resources.redis, let nodes = try? NodeRegistry().list(redis, now: now) {
+            body["nodes"] = .array(nodes.map { nodeDocument($0, now: now) })
         }
         return .json(code, .object(body))
     }
 
     /// One node of the registry: its name, version, start and how long ago it was heard from.
-    static func nodeDocument(_ node: NodeRegistry.Node) -> JSONValue {
+    static func nodeDocument(_ node: NodeRegistry.Node, now: Int64) -> JSONValue {
         [
             "name": .string(node.name), "version": .string(node.version),
             "started_at": .string(Timestamp(milliseconds: node.startedAtMilliseconds).iso8601),
-            "last_seen_seconds": .double(Double(max(0, Timestamp.now().milliseconds - node.seenAtMilliseconds)) / 1000),
+            "last_seen_seconds": .double(Double(max(0, now - node.seenAtMilliseconds)) / 1000),
         ]
     }
 }

@@ -32,18 +32,18 @@ public enum RateLimitGate {
                 write ? nil : resources.rateLimitLeases.map { resources.tenantLease($0, key: budgetKey, intervalMilliseconds: interval, now: now) }
             do {
                 if let leases = resources.rateLimitLeases, let lease {
+                    // A decision made here, on the general budget (the only one a read draws on).
+                    func decidedHere(_ decision: GCRA.Decision) -> RateLimitVerdict {
+                        RateLimitVerdict(
+                            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
+                            nowMilliseconds: LocalRateLimiter.unixMilliseconds())
+                    }
                     switch leases.plan(lease, now: now) {
                     case .spent(let decision):
-                        let verdict = RateLimitVerdict(
-                            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
-                            nowMilliseconds: LocalRateLimiter.unixMilliseconds())
                         let cache = try cacheRead.map { key throws(CacheError) in try resources.statusCache.plainRead(redis, key) }
-                        return (verdict, cache)
+                        return (decidedHere(decision), cache)
                     case .refused(let decision):
-                        let verdict = RateLimitVerdict(
-                            policyName: "default", limit: policy.limit, windowSeconds: policy.windowSeconds, decision: decision,
-                            nowMilliseconds: LocalRateLimiter.unixMilliseconds())
-                        return (verdict, nil)
+                        return (decidedHere(decision), nil)
                     case .take(let wanted, let unspent):
                         (cells, refund) = (wanted, unspent)
                     }
@@ -55,7 +55,7 @@ public enum RateLimitGate {
                     calls.append(
                         limiter.gatedReadCall(
                             tenantID: tenant.id, policy: policy, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds, cells: cells))
-                    decided = try limiter.takenGatedRead(from: redis.evaluate(calls).last ?? .null, policy: policy)
+                    decided = try limiter.gatedRead(from: redis.evaluate(calls).last ?? .null, policy: policy)
                 } else {
                     calls.append(limiter.call(tenantID: tenant.id, policy: policy, write: write, cells: cells))
                     let (verdict, taken) = try limiter.takenVerdict(from: redis.evaluate(calls).last ?? .null, policy: policy)

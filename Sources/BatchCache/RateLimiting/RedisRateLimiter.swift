@@ -85,18 +85,19 @@ public struct RedisRateLimiter: Sendable {
     /// the key: a changed limit starts the tenant's budget afresh instead of holding it
     /// to usage counted under the old one. Also the key of the process's lease.
     public static func budgetKey(tenantID: String, policy: RateLimitPolicy) -> String {
-        "\(StatusCacheKey.prefix(tenantID))rl:\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)"
+        "\(StatusCacheKey.prefix(tenantID))rl:\(policyTag(policy))"
     }
+
+    static func policyTag(_ policy: RateLimitPolicy) -> String { "\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)" }
 
     /// The script call deciding one request of `tenantID` (to run alone, or pipelined
     /// with others); a read may ask for `cells` at once.
     public func call(tenantID: String, policy: RateLimitPolicy, write: Bool, cells: Int = 1) -> RedisScriptCall {
         let general = policy.requests
-        let policyTag = "\(policy.limit)/\(policy.windowSeconds)/\(policy.burst)"
         var keys = [Self.budgetKey(tenantID: tenantID, policy: policy)]
         var arguments = [Self.microseconds(general.intervalMilliseconds), Self.microseconds(general.burstOffsetMilliseconds)]
         if write, let writes = policy.writes {
-            keys.append("\(StatusCacheKey.prefix(tenantID))rlw:\(policyTag)/\(writes.limit)")
+            keys.append("\(StatusCacheKey.prefix(tenantID))rlw:\(Self.policyTag(policy))/\(writes.limit)")
             arguments += [Self.microseconds(writes.intervalMilliseconds), Self.microseconds(writes.burstOffsetMilliseconds)]
         } else if cells > 1 {
             arguments += ["", "", String(cells)]
@@ -119,15 +120,9 @@ public struct RedisRateLimiter: Sendable {
             arguments: decision.arguments + ["", "", String(lockMilliseconds), String(cells)])
     }
 
-    /// The verdict and, when the request was allowed, the reply to hand to
-    /// `StatusCache.read(from:)`.
-    public func gatedRead(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> (RateLimitVerdict, RedisReply?) {
-        let (verdict, _, cache) = try takenGatedRead(from: reply, policy: policy)
-        return (verdict, cache)
-    }
-
-    /// As `gatedRead`, with the cells taken.
-    public func takenGatedRead(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> (RateLimitVerdict, Int, RedisReply?) {
+    /// The verdict, the general budget's cells taken and, when the request was allowed,
+    /// the reply to hand to `StatusCache.read(from:)`.
+    public func gatedRead(from reply: RedisReply, policy: RateLimitPolicy) throws(CacheError) -> (RateLimitVerdict, Int, RedisReply?) {
         guard case .array(let parts) = reply, parts.count == 5 || parts.count == 7 else {
             if case .error(let text) = reply { throw .reply(text) }
             throw .unexpectedReply("gated read: \(reply)")
