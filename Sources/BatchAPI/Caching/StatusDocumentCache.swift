@@ -49,8 +49,10 @@ public enum StatusDocumentCache {
         }
     }
 
-    /// How long a request waits for another one's rebuild before building itself.
-    static let rebuildWaitMilliseconds: Int64 = 500
+    /// How often a request waiting for another one's rebuild looks again: soon at
+    /// first, then less often (two hundred waiters polling every 2 ms were load enough,
+    /// on two cores, to starve the one building).
+    static let rebuildPollMicroseconds: (first: UInt32, most: UInt32) = (2_000, 25_000)
 
     /// The document for `key`, or nil when `build` finds no such batch (not cached).
     public static func serve(
@@ -78,10 +80,15 @@ public enum StatusDocumentCache {
         case .miss(rebuild: true):
             return try rebuild(context, redis, key, build)
         case .miss(rebuild: false):
-            // Someone else is rebuilding this entry: wait for it rather than query SQLite too.
-            let deadline = SystemClock.monotonicMilliseconds() + rebuildWaitMilliseconds
+            // Someone else is rebuilding this entry: wait for it rather than query the store
+            // too, as long as its lock lasts (a holder that died frees it then, and the
+            // first to look again rebuilds); the deadline only guards against a lock
+            // that outlives its time.
+            let deadline = SystemClock.monotonicMilliseconds() + Int64(cache.lockMilliseconds) * 2
+            var pause = rebuildPollMicroseconds.first
             while SystemClock.monotonicMilliseconds() < deadline {
-                usleep(2000)
+                usleep(pause)
+                pause = min(pause * 2, rebuildPollMicroseconds.most)
                 switch try? cache.read(redis, key) {
                 case .hit(let entry, let milliseconds)?: return hit(context, entry, milliseconds)
                 case .miss(rebuild: true)?: return try rebuild(context, redis, key, build)

@@ -26,7 +26,7 @@ public enum RateLimitGate {
         if let redis = resources.redis {
             let budgetKey = RedisRateLimiter.budgetKey(tenantID: tenant.id, policy: policy)
             let interval = policy.requests.intervalMilliseconds
-            var (cells, refund) = (1, 0)
+            var (cells, refund, slice) = (1, 0, false)
             let now = SystemClock.monotonicMilliseconds()
             let lease =
                 write ? nil : resources.rateLimitLeases.map { resources.tenantLease($0, key: budgetKey, intervalMilliseconds: interval, now: now) }
@@ -45,7 +45,9 @@ public enum RateLimitGate {
                     case .refused(let decision):
                         return (decidedHere(decision), nil)
                     case .take(let wanted, let unspent):
-                        (cells, refund) = (wanted, unspent)
+                        (cells, refund, slice) = (wanted, unspent, true)
+                    case .single:
+                        break
                     }
                 }
                 var calls: [RedisScriptCall] = []
@@ -64,7 +66,7 @@ public enum RateLimitGate {
                 if let leases = resources.rateLimitLeases, let lease {
                     // Only the general budget's refusal is remembered (a read draws on no other).
                     leases.record(
-                        lease, taken: decided.1, remaining: decided.0.decision.remaining,
+                        lease, slice: slice, taken: decided.1, remaining: decided.0.decision.remaining,
                         retryAfterMilliseconds: decided.0.decision.retryAfterMilliseconds,
                         resetAfterMilliseconds: decided.0.decision.resetAfterMilliseconds, now: now)
                     if decided.1 > 1 {
@@ -76,7 +78,7 @@ public enum RateLimitGate {
                 resources.fallbackLimiter.follow(decided.0, tenantID: tenant.id, policy: policy)
                 return (decided.0, decided.2)
             } catch {
-                if let lease { resources.rateLimitLeases?.restoreRefund(lease, cells: refund) }
+                if let lease, slice { resources.rateLimitLeases?.abandon(lease, refund: refund) }
                 logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }
         }

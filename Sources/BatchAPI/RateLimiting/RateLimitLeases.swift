@@ -19,8 +19,14 @@ public final class RateLimitLeases: Sendable {
         /// Redis refused this tenant a moment ago, until a cell refills: refused here
         /// too, with what is left of that wait (so nobody waits less than Redis said).
         case refused(GCRA.Decision)
-        /// Ask Redis for `cells` (the request is the first of them), giving back `refund` first.
+        /// Ask Redis for `cells` (the request is the first of them), giving back `refund`
+        /// first. This worker is the process's one taker of the tenant's next slice until
+        /// it `record`s the answer or `abandon`s the take.
         case take(cells: Int, refund: Int)
+        /// Ask Redis for this request's cell only, as without leases: leases are off, or
+        /// another worker is taking the tenant's next slice (one slice at a time, so a
+        /// process never holds more than one — all a dying one can lose).
+        case single
     }
 
     /// One tenant's lease under one policy.
@@ -43,6 +49,9 @@ public final class RateLimitLeases: Sendable {
         let refusalResetAt = Atomic<Int64>(0)
         /// Unspent cells of ended leases, to give back with the next take.
         let refund = Atomic<Int>(0)
+        /// When the take in flight began (monotonic ms; 0: none). A take older than
+        /// `staleTakeMilliseconds` no longer blocks the next (its worker lost the answer).
+        let takingSince = Atomic<Int64>(0)
 
         init(key: String, intervalMilliseconds: Double, now: Int64) {
             self.key = key
@@ -57,6 +66,8 @@ public final class RateLimitLeases: Sendable {
             if unspent > 0 { refund.wrappingAdd(unspent, ordering: .relaxed) }
         }
     }
+
+    static let staleTakeMilliseconds: Int64 = 1000
 
     private let tenants = Mutex([String: TenantLease]())
     public let lifetimeMilliseconds: Int64
@@ -102,7 +113,11 @@ public final class RateLimitLeases: Sendable {
                     allowed: false, newTAT: 0, remaining: 0, retryAfterMilliseconds: Double(refusedUntil - now),
                     resetAfterMilliseconds: Double(max(0, lease.refusalResetAt.load(ordering: .relaxed) - now))))
         }
-        guard lifetimeMilliseconds > 0 else { return .take(cells: 1, refund: 0) }
+        guard lifetimeMilliseconds > 0 else { return .single }
+        let taking = lease.takingSince.load(ordering: .acquiring)
+        if taking != 0 && now - taking < Self.staleTakeMilliseconds { return .single }
+        guard lease.takingSince.compareExchange(expected: taking, desired: max(1, now), ordering: .acquiringAndReleasing).exchanged
+        else { return .single }
         let since = lease.countingSince.load(ordering: .relaxed)
         let elapsed = max(1, now - since)
         let recent = lease.recent.load(ordering: .relaxed)
@@ -117,11 +132,14 @@ public final class RateLimitLeases: Sendable {
         return .take(cells: RateLimitLeaseSizing.cells(recentRequests: perLifetime, lastRemaining: last < 0 ? nil : last), refund: refund)
     }
 
-    /// Records Redis's answer to a take: `taken` cells (0: refused), the first spent
-    /// by the asking request; the rest are added to this process's lease.
+    /// Records Redis's answer to a `.take` (`slice`) or a `.single`: `taken` cells (0:
+    /// refused), the first spent by the asking request; the rest are added to this
+    /// process's lease, and the next slice may be taken.
     public func record(
-        _ lease: TenantLease, taken: Int, remaining: Int, retryAfterMilliseconds: Double, resetAfterMilliseconds: Double, now: Int64
+        _ lease: TenantLease, slice: Bool, taken: Int, remaining: Int, retryAfterMilliseconds: Double, resetAfterMilliseconds: Double,
+        now: Int64
     ) {
+        defer { if slice { lease.takingSince.store(0, ordering: .releasing) } }
         lease.lastRemaining.store(remaining, ordering: .relaxed)
         if taken == 0 && retryAfterMilliseconds > 0 {
             lease.refusalResetAt.store(now + Int64(resetAfterMilliseconds.rounded(.up)), ordering: .relaxed)
@@ -138,6 +156,12 @@ public final class RateLimitLeases: Sendable {
     /// Gives back cells a take that failed (Redis did not answer) would have refunded.
     public func restoreRefund(_ lease: TenantLease, cells: Int) {
         if cells > 0 { lease.refund.wrappingAdd(cells, ordering: .relaxed) }
+    }
+
+    /// Ends a `.take` Redis did not answer: its refund is kept for the next, which may begin.
+    public func abandon(_ lease: TenantLease, refund: Int) {
+        restoreRefund(lease, cells: refund)
+        lease.takingSince.store(0, ordering: .releasing)
     }
 
     /// Ends leases past their lifetime: the cells to give back, by key (called every
