@@ -4,7 +4,7 @@
 /// own request value.
 public struct FastCGIRequest: Sendable {
     /// Every FastCGI parameter (`REQUEST_METHOD`, `DOCUMENT_URI`, `HTTP_*`, …).
-    public var params: [String: String]
+    public var params: FastCGIParams
     /// The body, read whole when it fits the server's `maxBufferedBodyBytes`; empty otherwise.
     public var body: [UInt8]
     /// A larger body (up to `maxBodyBytes`), left for the responder to read in pieces.
@@ -18,7 +18,7 @@ public struct FastCGIRequest: Sendable {
     public var bodyTruncated: Bool
 
     public init(
-        params: [String: String], body: [UInt8] = [], bodyStream: FastCGIBodyStream? = nil, declaredLength: Int = 0, bodyTooLarge: Bool = false,
+        params: FastCGIParams, body: [UInt8] = [], bodyStream: FastCGIBodyStream? = nil, declaredLength: Int = 0, bodyTooLarge: Bool = false,
         bodyTruncated: Bool = false
     ) {
         self.params = params

@@ -27,7 +27,11 @@ public struct FastCGIResponse: Sendable {
             out.append(contentsOf: header.name.utf8)
             out.append(contentsOf: ": ".utf8)
             // A header value must not smuggle in another header.
-            for byte in header.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            if header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+                for byte in header.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            } else {
+                out.append(contentsOf: header.value.utf8)
+            }
             out.append(contentsOf: "\r\n".utf8)
         }
         guard stream == nil else {

@@ -186,21 +186,23 @@ public final class FastCGIServer: Service {
         Self.discard(request.in)
     }
 
-    /// CGI parameters (`NAME=value` C strings, as libfcgi hands them over) as a dictionary.
-    public static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
-        var params: [String: String] = [:]
-        guard var cursor = envp else { return params }
+    /// CGI parameters (`NAME=value` C strings, as libfcgi hands them over), each copied
+    /// once into a `String`; an entry without `=` is skipped.
+    public static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> FastCGIParams {
+        guard var cursor = envp else { return FastCGIParams() }
+        var parameters: [FastCGIParams.Parameter] = []
+        parameters.reserveCapacity(32)
         while let entry = cursor.pointee {
             if let equals = strchr(entry, Int32(UInt8(ascii: "="))) {
                 let nameLength = entry.distance(to: equals)
                 let name = entry.withMemoryRebound(to: UInt8.self, capacity: nameLength) {
                     String(decoding: UnsafeBufferPointer(start: $0, count: nameLength), as: UTF8.self)
                 }
-                params[name] = String(cString: equals + 1)
+                parameters.append(FastCGIParams.Parameter(name: name, value: String(cString: equals + 1)))
             }
             cursor += 1
         }
-        return params
+        return FastCGIParams(parameters)
     }
 
     static func read(_ stream: UnsafeMutablePointer<FCGX_Stream>?, count: Int) -> [UInt8] {
@@ -219,7 +221,6 @@ public final class FastCGIServer: Service {
         return bytes
     }
 
-    /// Reads and drops the rest of a body in small chunks.
     /// Sends bytes to nginx; false once the connection failed (the client went away).
     static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
         guard !bytes.isEmpty else { return true }
@@ -229,9 +230,11 @@ public final class FastCGIServer: Service {
         return written == Int32(bytes.count)
     }
 
+    /// Reads and drops the rest of a body in small chunks.
     static func discard(_ stream: UnsafeMutablePointer<FCGX_Stream>?) {
-        var scratch = [CChar](repeating: 0, count: 64 << 10)
-        scratch.withUnsafeMutableBufferPointer { buffer in
+        // Uninitialised scratch: every request comes here, most with nothing left to read
+        // (a zeroed 64 KiB array here was 3% of a cached status answer's CPU).
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16 << 10) { buffer in
             while FCGX_GetStr(buffer.baseAddress, Int32(buffer.count), stream) > 0 {}
         }
     }

@@ -17,8 +17,9 @@ final class FastCGIBridge: FastCGIResponder {
     static func httpRequest(from request: FastCGIRequest) -> HTTPRequest {
         let params = request.params
         var headers: [String: String] = [:]
-        for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers[Self.headerName(fromParameter: name)] = value
+        headers.reserveCapacity(params.count)
+        for parameter in params where parameter.name.hasPrefix("HTTP_") {
+            headers[Self.headerName(fromParameter: parameter.name)] = parameter.value
         }
         if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
         if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }

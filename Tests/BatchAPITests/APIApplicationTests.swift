@@ -18,7 +18,10 @@ final class ApplicationFixture {
     let clientKey: String
     let adminKey: String
 
-    init(maxBodyBytes: Int = 1 << 20, batchLimits: BatchLimits = BatchLimits(), commitDeadlineMilliseconds: Int = 45_000) throws {
+    init(
+        maxBodyBytes: Int = 1 << 20, batchLimits: BatchLimits = BatchLimits(), commitDeadlineMilliseconds: Int = 45_000,
+        logger: Logger = Logger(label: "test")
+    ) throws {
         folder = NSTemporaryDirectory() + "batchd-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let database = StoreDatabase(path: folder + "/test.sqlite3")
@@ -33,7 +36,7 @@ final class ApplicationFixture {
         let resources = WorkerResources(
             database: database, redis: redis, service: service, metrics: RequestMetrics(),
             keyCache: KeyCache(ttlMilliseconds: 0))
-        app = APIApplication(resources: resources, logger: Logger(label: "test"))
+        app = APIApplication(resources: resources, logger: logger)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
@@ -54,7 +57,44 @@ final class ApplicationFixture {
     }
 }
 
+/// Keeps every log record's message and metadata.
+struct CapturedLogs: LogHandler {
+    final class Records: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [(message: String, metadata: Logger.Metadata)] = []
+        var all: [(message: String, metadata: Logger.Metadata)] { lock.withLock { stored } }
+        func add(_ message: String, _ metadata: Logger.Metadata) { lock.withLock { stored.append((message, metadata)) } }
+    }
+
+    let records: Records
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        records.add("\(event.message)", metadata.merging(event.metadata ?? [:]) { _, new in new })
+    }
+}
+
 @Suite struct APIApplicationTests {
+    /// The request's logger is made only when something is logged, yet carries the
+    /// request id always and the tenant once the key is known.
+    @Test func logLinesCarryTheRequestIdAndTheTenant() throws {
+        let records = CapturedLogs.Records()
+        let f = try ApplicationFixture(logger: Logger(label: "test") { _ in CapturedLogs(records: records) })
+        _ = f.send("GET", "/v1/status", key: f.clientKey, requestID: "req-known")
+        _ = f.send("GET", "/v1/status", key: "bd_notakey", requestID: "req-unknown")
+        let lines = records.all.filter { $0.message == "request" }
+        #expect(lines.count == 2)
+        #expect(lines.first?.metadata["request_id"] == "req-known" && lines.first?.metadata["tenant"] == "\(f.tenant.id)")
+        #expect(lines.last?.metadata["request_id"] == "req-unknown" && lines.last?.metadata["tenant"] == nil)
+        #expect(lines.first?.metadata["status"] == "200" && lines.last?.metadata["status"] == "401")
+    }
+
     @Test func missingAndWrongKeysAre401InTheEnvelope() throws {
         let f = try ApplicationFixture()
         for key in [nil, "bd_notakey", ""] as [String?] {

@@ -20,13 +20,12 @@ struct RateLimitLeasesTests {
             }
             leases.record(tenant, slice: true, taken: 1, remaining: 99, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: now)
         }
-        guard case .take(let cells, 0) = leases.plan(tenant, now: 21), cells > 1 else {
-            Issue.record("no larger take")
-            return
-        }
-        leases.record(tenant, slice: true, taken: 8, remaining: 70, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 21)
+        // Redis said 99 were left: a slice is at most a quarter of that.
+        #expect(leases.plan(tenant, now: 21) == .take(cells: 24, refund: 0))
+        leases.record(tenant, slice: true, taken: 24, remaining: 70, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 21)
+        // 23 cells held: spent here down to half a slice.
         var remainings: [Int] = []
-        for now in Int64(22)..<29 {
+        for now in Int64(22)..<33 {
             guard case .spent(let decision) = leases.plan(tenant, now: now) else {
                 Issue.record("cell \(now) not spent locally")
                 return
@@ -35,18 +34,27 @@ struct RateLimitLeasesTests {
             remainings.append(decision.remaining)
         }
         // The headers count down as they would with one cell a request.
-        #expect(remainings == [76, 75, 74, 73, 72, 71, 70])
-        // Used up: the next read takes again.
-        guard case .take = leases.plan(tenant, now: 29) else {
-            Issue.record("no take after the lease")
+        #expect(remainings == Array((82...92).reversed()))
+        // Below half: this read takes the next slice (a quarter of 70, less the 11 others
+        // may still spend), while another read spends what is left meanwhile.
+        #expect(leases.plan(tenant, now: 33) == .take(cells: 6, refund: 0))
+        guard case .spent(let meanwhile) = leases.plan(tenant, now: 34) else {
+            Issue.record("a read waited for the refill")
             return
         }
-        leases.record(tenant, slice: true, taken: 4, remaining: 60, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 29)
-        // Three cells left unspent when the lease ends: the sweep gives them back.
+        #expect(meanwhile.remaining == 81)
+        leases.record(tenant, slice: true, taken: 6, remaining: 64, retryAfterMilliseconds: 0, resetAfterMilliseconds: 300, now: 35)
+        guard case .spent(let after) = leases.plan(tenant, now: 36) else {
+            Issue.record("the refill was not spent here")
+            return
+        }
+        // 11 left + 5 taken = 16 held (never more than a slice, 17), 15 after this read.
+        #expect(after.remaining == 64 + 15)
+        // Cells left unspent when the lease ends: the sweep gives them back.
         #expect(leases.sweep(now: 100).isEmpty)
-        let refunds = leases.sweep(now: 29 + 250)
-        #expect(refunds.count == 1 && refunds.first?.cells == 3 && refunds.first?.lease === tenant)
-        #expect(leases.sweep(now: 29 + 260).isEmpty)
+        let refunds = leases.sweep(now: 35 + 250)
+        #expect(refunds.count == 1 && refunds.first?.cells == 15 && refunds.first?.lease === tenant)
+        #expect(leases.sweep(now: 35 + 260).isEmpty)
         // A refund that could not be sent goes with the next take.
         leases.restoreRefund(tenant, cells: 3)
         guard case .take(_, 3) = leases.plan(tenant, now: 400) else {
@@ -99,13 +107,13 @@ struct RateLimitLeasesTests {
         for now in Int64(42)..<50 { #expect(leases.plan(tenant, now: now) == .single) }
         leases.record(tenant, slice: false, taken: 1, remaining: 900, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: 50)
         #expect(leases.plan(tenant, now: 51) == .single)
-        // The slice's answer: its cells are spent here, and once gone the next slice may be taken.
+        // The slice's answer (3 cells): below half a slice, one read takes the next (the
+        // most it may: 64 less the one still held), the others spend what is left, then
+        // ask for their own cell while that take is in flight.
         leases.record(tenant, slice: true, taken: 3, remaining: 900, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: 52)
-        #expect(leases.plan(tenant, now: 53) != .single && leases.plan(tenant, now: 54) != .single)
-        guard case .take = leases.plan(tenant, now: 55) else {
-            Issue.record("no next slice")
-            return
-        }
+        #expect(leases.plan(tenant, now: 53) == .take(cells: 63, refund: 0))
+        #expect(leases.plan(tenant, now: 54) != .single && leases.plan(tenant, now: 55) != .single)
+        #expect(leases.plan(tenant, now: 56) == .single)
         // A take Redis did not answer frees the way (its refund kept for the next).
         leases.abandon(tenant, refund: 2)
         guard case .take(_, 2) = leases.plan(tenant, now: 56) else {

@@ -27,6 +27,12 @@ import Testing
         #expect(stamped?.remainingMilliseconds(now: 900_000) == 30_000)  // never above the TTL
         #expect(stamped?.remainingMilliseconds(now: 2_000_000) == 0)
         #expect(StatusCacheEntry(decoding: Array("4 30\n{}".utf8))?.remainingMilliseconds(now: 0) == nil)
+        // Anything but two or three plain decimals before the newline is not an entry.
+        for header in ["1 2 ", "1  2", " 1 2", "-1 2", "1 -2", "+1 2", "1", "1 2 3 4", "1 2 1234567890123456789", "1 9999999999", ""] {
+            #expect(StatusCacheEntry(decoding: Array("\(header)\n{}".utf8)) == nil, "\(header)")
+        }
+        #expect(StatusCacheEntry(decoding: Array(repeating: UInt8(ascii: "1"), count: 70) + [0x0A]) == nil)
+        #expect(StatusCacheEntry(decoding: Array("0 0\n".utf8)) == StatusCacheEntry(version: 0, ttlSeconds: 0, body: []))
     }
 
     /// A reader whose rate limit was decided in process reads an entry with a plain

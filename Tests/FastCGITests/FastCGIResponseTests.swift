@@ -22,6 +22,15 @@ import Testing
         defer { pointers.forEach { free($0) } }
         let params = pointers.withUnsafeMutableBufferPointer { FastCGIServer.readParams($0.baseAddress) }
         #expect(params == ["REQUEST_METHOD": "GET", "QUERY_STRING": "a=b&c=d", "EMPTY": ""])
+        #expect(params.map(\.name) == ["REQUEST_METHOD", "QUERY_STRING", "EMPTY"])
+        #expect(params["NOEQUALS"] == nil && params["MISSING"] == nil && params["EMPTY"] == "")
+    }
+
+    @Test func aLaterParameterOfTheSameNameWins() {
+        var params: FastCGIParams = ["HTTP_HOST": "first"]
+        params.append(name: "HTTP_HOST", value: "second")
+        #expect(params["HTTP_HOST"] == "second" && params.count == 2)
+        #expect(params == ["HTTP_HOST": "second"])
     }
 }
 

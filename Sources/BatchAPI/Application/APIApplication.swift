@@ -39,10 +39,8 @@ public final class APIApplication {
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = SystemClock.monotonicMicroseconds()
-        var requestLogger = logger
-        requestLogger[metadataKey: "request_id"] = "\(request.requestID)"
         let match = router.match(method: request.method, path: request.path)
-        let context = RequestContext(request: request, parameters: match.parameters, resources: resources, logger: requestLogger, startedAt: started)
+        let context = RequestContext(request: request, parameters: match.parameters, resources: resources, logger: logger, startedAt: started)
         // The route's dialect shapes every error it answers, even one thrown before its handler runs.
         let dialect = match.route?.dialect ?? .native
         var response: HTTPResponse
@@ -63,12 +61,14 @@ public final class APIApplication {
         if request.admission == .check { response = RequestAdmission.answer(for: response) }
         let elapsed = Int(SystemClock.monotonicMicroseconds() - started)
         resources.metrics.record(status: response.status, microseconds: elapsed)
-        requestLogger.info(
-            "request",
-            metadata: [
-                "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
-                "us": "\(elapsed)",
-            ])
+        if logger.logLevel <= .info {
+            context.logger.info(
+                "request",
+                metadata: [
+                    "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
+                    "us": "\(elapsed)",
+                ])
+        }
         return response
     }
 
@@ -104,7 +104,6 @@ public final class APIApplication {
                         .forbidden, "This endpoint needs an \(required.rawValue) key", details: ["required_role": .string(required.rawValue)])
                 }
                 context.principal = principal
-                context.logger[metadataKey: "tenant"] = "\(principal.tenant.id)"
                 // A cached document's read rides along with the rate limit: one round trip.
                 let key =
                     resources.invalidator.hasPending

@@ -29,10 +29,12 @@ public enum NativeEnvelope {
 
     /// A stored prefix with this answer's metadata: request id, API version and cache figures.
     public static func completeCached(_ prefix: [UInt8], requestID: String, ttl: Int, remaining: Int) -> [UInt8] {
-        var bytes = prefix
-        bytes += Array(#""request_id":"#.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(prefix.count + requestID.utf8.count + 96)
+        bytes += prefix
+        bytes += #""request_id":"#.utf8
         JSONWriter.write(.string(requestID), into: &bytes)
-        bytes += Array(#","api_version":"\#(ServiceInfo.apiVersion)","cache_ttl":\#(ttl),"cache_remaining":\#(remaining)}}"#.utf8)
+        bytes += #","api_version":"\#(ServiceInfo.apiVersion)","cache_ttl":\#(ttl),"cache_remaining":\#(remaining)}}"#.utf8
         return bytes
     }
 }

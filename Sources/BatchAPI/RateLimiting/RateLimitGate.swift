@@ -19,7 +19,7 @@ public enum RateLimitGate {
     /// its cache lookup goes to Redis; so is one Redis refused a moment ago, until the
     /// wait Redis named has passed.
     public static func check(
-        _ resources: WorkerResources, tenant: Tenant, method: String, logger: Logger, cacheRead: StatusCacheKey? = nil
+        _ resources: WorkerResources, tenant: Tenant, method: String, logger: @autoclosure () -> Logger, cacheRead: StatusCacheKey? = nil
     ) -> (RateLimitVerdict, RedisReply?) {
         let write = isWrite(method: method)
         let policy = tenant.rateLimit
@@ -79,7 +79,7 @@ public enum RateLimitGate {
                 return (decided.0, decided.2)
             } catch {
                 if let lease, slice { resources.rateLimitLeases?.abandon(lease, refund: refund) }
-                logger.debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
+                logger().debug("rate limit falls back to this process", metadata: ["error": "\(error)"])
             }
         }
         return (resources.fallbackLimiter.check(tenantID: tenant.id, policy: policy, write: write), nil)

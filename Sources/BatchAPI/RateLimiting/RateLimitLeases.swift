@@ -35,6 +35,8 @@ public final class RateLimitLeases: Sendable {
         let intervalMilliseconds: Double
         /// Cells held here and not yet spent.
         let available = Atomic<Int>(0)
+        /// Below this many cells, a read takes the next slice (half the last slice's size).
+        let refillBelow = Atomic<Int>(0)
         let remainingAfterTake = Atomic<Int>(0)
         let resetAfterTake = Atomic<Int64>(0)
         let takenAt = Atomic<Int64>(0)
@@ -88,13 +90,20 @@ public final class RateLimitLeases: Sendable {
     }
 
     /// Decides the read here when this process holds a cell for it (or Redis refused
-    /// the tenant a moment ago); otherwise says what to ask Redis.
+    /// the tenant a moment ago); otherwise says what to ask Redis. A read that finds
+    /// the lease below half its last slice takes the next one (its own cell first) while
+    /// the other workers spend what is left: a busy tenant's lease is refilled before it
+    /// runs dry, so they seldom have to ask Redis one cell at a time.
     public func plan(_ lease: TenantLease, now: Int64) -> Plan {
         lease.recent.wrappingAdd(1, ordering: .relaxed)
         // Cells held here first: a refusal another worker met does not strand them.
         if now < lease.expiresAt.load(ordering: .acquiring) {
             let left = lease.available.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
             if left >= 0 {
+                if left < lease.refillBelow.load(ordering: .relaxed), let refill = beginSlice(lease, now: now, holding: left) {
+                    lease.available.wrappingAdd(1, ordering: .acquiringAndReleasing)
+                    return refill
+                }
                 let elapsed = now - lease.takenAt.load(ordering: .relaxed)
                 return .spent(
                     RateLimitLease.asSpent(
@@ -113,11 +122,18 @@ public final class RateLimitLeases: Sendable {
                     allowed: false, newTAT: 0, remaining: 0, retryAfterMilliseconds: Double(refusedUntil - now),
                     resetAfterMilliseconds: Double(max(0, lease.refusalResetAt.load(ordering: .relaxed) - now))))
         }
-        guard lifetimeMilliseconds > 0 else { return .single }
+        return beginSlice(lease, now: now, holding: 0) ?? .single
+    }
+
+    /// Makes this worker the one taking the tenant's next slice, sized so the process
+    /// then holds at most one slice (`holding` cells are still here); nil when another
+    /// worker is taking one (or leases are off).
+    private func beginSlice(_ lease: TenantLease, now: Int64, holding: Int) -> Plan? {
+        guard lifetimeMilliseconds > 0 else { return nil }
         let taking = lease.takingSince.load(ordering: .acquiring)
-        if taking != 0 && now - taking < Self.staleTakeMilliseconds { return .single }
+        if taking != 0 && now - taking < Self.staleTakeMilliseconds { return nil }
         guard lease.takingSince.compareExchange(expected: taking, desired: max(1, now), ordering: .acquiringAndReleasing).exchanged
-        else { return .single }
+        else { return nil }
         let since = lease.countingSince.load(ordering: .relaxed)
         let elapsed = max(1, now - since)
         let recent = lease.recent.load(ordering: .relaxed)
@@ -129,7 +145,9 @@ public final class RateLimitLeases: Sendable {
         }
         let last = lease.lastRemaining.load(ordering: .relaxed)
         let refund = lease.refund.exchange(0, ordering: .acquiringAndReleasing)
-        return .take(cells: RateLimitLeaseSizing.cells(recentRequests: perLifetime, lastRemaining: last < 0 ? nil : last), refund: refund)
+        let size = RateLimitLeaseSizing.cells(recentRequests: perLifetime, lastRemaining: last < 0 ? nil : last)
+        lease.refillBelow.store(size / 2, ordering: .relaxed)
+        return .take(cells: max(1, size - holding), refund: refund)
     }
 
     /// Records Redis's answer to a `.take` (`slice`) or a `.single`: `taken` cells (0:

@@ -71,16 +71,23 @@ public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The captures when `pathSegments` fits the pattern.
+    /// The captures when `pathSegments` fits the pattern. Literals are compared first,
+    /// so the routes that do not fit (nearly all of them) cost no allocation.
     func match(_ pathSegments: [Substring]) -> [String: String]? {
         guard pathSegments.count == segments.count else { return nil }
-        var captures: [String: String] = [:]
+        var captureCount = 0
         for (segment, part) in zip(segments, pathSegments) {
             switch segment {
             case .literal(let text): if part != text { return nil }
-            case .capture(let name): captures[name] = String(part)
+            case .capture: captureCount += 1
             }
         }
+        guard captureCount > 0 else { return [:] }
+        var captures = [String: String](minimumCapacity: captureCount)
+        for case (.capture(let name), let part) in zip(segments, pathSegments) { captures[name] = String(part) }
         return captures
     }
+
+    /// How many segments a path needs to fit.
+    var segmentCount: Int { segments.count }
 }

@@ -20,8 +20,16 @@ public struct Router: Sendable {
     }
 
     public let routes: [Route]
+    /// The routes by their patterns' segment count, in declaration order: a path is
+    /// compared only with the patterns it could fit.
+    private let routesBySegmentCount: [[Route]]
 
-    public init(_ routes: [Route]) { self.routes = routes }
+    public init(_ routes: [Route]) {
+        self.routes = routes
+        var grouped = [[Route]](repeating: [], count: (routes.map(\.pattern.segmentCount).max() ?? 0) + 1)
+        for route in routes { grouped[route.pattern.segmentCount].append(route) }
+        routesBySegmentCount = grouped
+    }
 
     public func match(method: String, path: String) -> Match {
         // An empty segment ("//", trailing "/") matches nothing: paths are exact.
@@ -31,7 +39,8 @@ public struct Router: Sendable {
         // HEAD is answered like GET; nginx drops the body.
         let effective = method == "HEAD" ? "GET" : method
         var allowed: [String] = []
-        for route in routes {
+        guard segments.count < routesBySegmentCount.count else { return .notFound }
+        for route in routesBySegmentCount[segments.count] {
             guard let parameters = route.pattern.match(segments) else { continue }
             if route.method == effective { return .found(route, parameters: parameters) }
             allowed.append(route.method)

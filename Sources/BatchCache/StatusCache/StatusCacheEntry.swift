@@ -28,17 +28,34 @@ public struct StatusCacheEntry: Sendable, Equatable {
         return Array(header.utf8) + body
     }
 
-    /// Nil for bytes that were not written by `encoded`.
+    /// Nil for bytes that were not written by `encoded`. Reads the header's numbers
+    /// straight from the bytes (every cached answer decodes one entry).
     public init?(decoding bytes: [UInt8]) {
-        guard let newline = bytes.firstIndex(of: 0x0A), newline <= 64 else { return nil }
-        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
-        guard header.count == 2 || header.count == 3, let version = Int(header[0]), let ttl = Int(header[1]), ttl >= 0 else { return nil }
-        var expires: Int64?
-        if header.count == 3 {
-            guard let value = Int64(header[2]) else { return nil }
-            expires = value
+        guard let newline = bytes.prefix(65).firstIndex(of: 0x0A) else { return nil }
+        var numbers: [Int64] = []
+        numbers.reserveCapacity(3)
+        var start = 0
+        while start <= newline {
+            let end = bytes[start..<newline].firstIndex(of: 0x20) ?? newline
+            guard let number = Self.decimal(bytes[start..<end]) else { return nil }
+            numbers.append(number)
+            start = end + 1
         }
-        self.init(version: version, ttlSeconds: ttl, body: Array(bytes[(newline + 1)...]), expiresAtMilliseconds: expires)
+        guard numbers.count == 2 || numbers.count == 3, numbers[1] <= Int64(Int32.max) else { return nil }
+        self.init(
+            version: Int(numbers[0]), ttlSeconds: Int(numbers[1]), body: Array(bytes[(newline + 1)...]),
+            expiresAtMilliseconds: numbers.count == 3 ? numbers[2] : nil)
+    }
+
+    /// A non-negative decimal of 1 to 18 digits (no sign, no spaces).
+    static func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            guard digit >= 0x30 && digit <= 0x39 else { return nil }
+            value = value * 10 + Int64(digit - 0x30)
+        }
+        return value
     }
 
     /// Milliseconds left at `now` (unix ms), never above the TTL; nil when the entry
