@@ -16,13 +16,15 @@ final class FastCGIBridge: FastCGIResponder {
 
     static func httpRequest(from request: FastCGIRequest) -> HTTPRequest {
         let params = request.params
-        var headers: [String: String] = [:]
+        var headers = HTTPHeaders()
         headers.reserveCapacity(params.count)
-        for parameter in params where parameter.name.hasPrefix("HTTP_") {
-            headers[Self.headerName(fromParameter: parameter.name)] = parameter.value
+        for parameter in params where parameter.name.utf8.starts(with: "HTTP_".utf8) {
+            headers.append(lowercasedName: Self.headerName(fromParameter: parameter.name), value: parameter.value)
         }
-        if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
-        if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }
+        if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty { headers.append(lowercasedName: "content-type", value: contentType) }
+        if let contentLength = params["CONTENT_LENGTH"], !contentLength.isEmpty {
+            headers.append(lowercasedName: "content-length", value: contentLength)
+        }
         let admission = RequestAdmission(check: params["BATCHD_ADMISSION"], admitted: params["BATCHD_ADMITTED"])
         let path: String
         // An admission subrequest's own URI is nginx's internal one: the request's is in REQUEST_URI.

@@ -49,7 +49,7 @@ final class ApplicationFixture {
         if let key { headers["x-api-key"] = key }
         if !body.isEmpty, headers["content-type"] == nil { headers["content-type"] = "application/json" }
         let request = HTTPRequest(
-            method: method, path: path, query: QueryParameters(parsing: query), headers: headers, requestID: requestID,
+            method: method, path: path, query: QueryParameters(parsing: query), headers: HTTPHeaders(headers), requestID: requestID,
             body: Array(body.utf8), declaredBodyLength: body.utf8.count)
         let response = app.respond(to: request)
         let document = (try? JSONParser.parse(response.body)) ?? .null

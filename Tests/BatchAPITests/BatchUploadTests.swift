@@ -23,7 +23,7 @@ import Testing
         all["x-api-key"] = f.clientKey
         all["content-type"] = "multipart/form-data; boundary=B0undary"
         let request = HTTPRequest(
-            method: "POST", path: "/v1/batches", headers: all, requestID: "r", bodyStream: InMemoryBodyStream(body, chunk: 997),
+            method: "POST", path: "/v1/batches", headers: HTTPHeaders(all), requestID: "r", bodyStream: InMemoryBodyStream(body, chunk: 997),
             declaredBodyLength: body.count)
         let response = f.app.respond(to: request)
         return (response, (try? JSONParser.parse(response.body)) ?? .null)

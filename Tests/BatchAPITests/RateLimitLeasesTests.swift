@@ -108,10 +108,10 @@ struct RateLimitLeasesTests {
         leases.record(tenant, slice: false, taken: 1, remaining: 900, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: 50)
         #expect(leases.plan(tenant, now: 51) == .single)
         // The slice's answer (3 cells): below half a slice, one read takes the next (the
-        // most it may: 64 less the one still held), the others spend what is left, then
+        // most it may: a quarter of the 900 left, less the one still held), the others spend what is left, then
         // ask for their own cell while that take is in flight.
         leases.record(tenant, slice: true, taken: 3, remaining: 900, retryAfterMilliseconds: 0, resetAfterMilliseconds: 10, now: 52)
-        #expect(leases.plan(tenant, now: 53) == .take(cells: 63, refund: 0))
+        #expect(leases.plan(tenant, now: 53) == .take(cells: 900 / 4 - 1, refund: 0))
         #expect(leases.plan(tenant, now: 54) != .single && leases.plan(tenant, now: 55) != .single)
         #expect(leases.plan(tenant, now: 56) == .single)
         // A take Redis did not answer frees the way (its refund kept for the next).

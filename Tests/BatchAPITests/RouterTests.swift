@@ -34,7 +34,17 @@ import Testing
         #expect(allowed == ["GET", "HEAD"])
     }
 
-    @Test(arguments: ["/v1/batches", "/v1/batches/", "/v1/batches/a/b/c", "//healthz", "/healthz/", "healthz", "/v2/batches/x"])
+    @Test func pathsSplitOnTheirBytes() {
+        #expect(Router.segments(of: "/v1/batches/x") == ["v1", "batches", "x"])
+        #expect(Router.segments(of: "/ü/é\u{301}/✓") == ["ü", "é\u{301}", "✓"])
+        for path in ["", "/", "//", "/a//b", "/a/", "a/b", "/a/b/"] { #expect(Router.segments(of: path) == nil, "\(path)") }
+        // A capture keeps what it matched, whatever its characters.
+        #expect(router.match(method: "GET", path: "/v1/batches/é\u{301}x").parameters == ["batch_id": "é\u{301}x"])
+    }
+
+    @Test(arguments: [
+        "/v1/batches", "/v1/batches/", "/v1/batches/a/b/c", "//healthz", "/healthz/", "healthz", "/v2/batches/x", "/", "", "/a/b/c/d/e/f/g/h/i",
+    ])
     func unknownPathsAreNotFound(_ path: String) {
         guard case .notFound = router.match(method: "GET", path: path) else {
             Issue.record("\(path) matched")

@@ -199,7 +199,8 @@ import Testing
     /// of a tenant's budget and spends them locally, yet the two together admit no more
     /// than the budget (plus what refills meanwhile), with far fewer Redis decisions
     /// than requests; and a node killed while holding a slice loses at most that slice
-    /// (64 cells) of the tenant's budget — never admits more.
+    /// (at most a quarter of what was left when it took it: 50 of 200 here) of the
+    /// tenant's budget — never admits more.
     @Test func rateLimitLeasesHoldTheBudgetAcrossTwoProcessesAndADeadOneLosesAtMostASlice() throws {
         var options = TestStack.Options()
         options.postgres = true
@@ -249,7 +250,8 @@ import Testing
         let refilledDoomed = Int(Date().timeIntervalSince(startedDoomed).rounded(.up)) + 1
         let total = warm + drained
         #expect(total <= 200 + refilledDoomed, "admitted \(total) of 200 (+\(refilledDoomed) refilled)")
-        #expect(total >= 200 - RateLimitLeaseSizing.maximumCells, "admitted \(total): the dead node held more than one slice")
+        let slice = min(RateLimitLeaseSizing.maximumCells, 200 / 4)
+        #expect(total >= 200 - slice, "admitted \(total): the dead node held more than one slice")
         print(
             "rate-limit leases, 2 nodes: \(admitted) of 500 admitted (budget 200, +\(refilled) s), \(decisions) Redis decisions; killed node: \(total) admitted (\(warm) before the kill)"
         )

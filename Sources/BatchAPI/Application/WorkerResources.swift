@@ -30,7 +30,14 @@ public final class WorkerResources {
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
     /// The rate-limit lease states of the budgets this worker served.
-    private var leasesByKey: [String: RateLimitLeases.TenantLease] = [:]
+    private var leasesByPolicy: [TenantPolicy: RateLimitLeases.TenantLease] = [:]
+
+    /// A tenant under one rate-limit policy: what a worker finds its lease by, without
+    /// building the Redis key each request.
+    private struct TenantPolicy: Hashable {
+        var tenantID: String
+        var policy: RateLimitPolicy
+    }
     /// The budget counters of the keys this worker served (a key's tenant never changes).
     private var budgetSlotsByKey: [String: ConcurrencyBudget.Slots] = [:]
     /// The last dependency probe of this worker (monotonic ms, sqlite up, redis up).
@@ -57,11 +64,13 @@ public final class WorkerResources {
         redis?.onAvailabilityChange = { [metrics] available, reason in metrics.dependencies.record(.redis, up: available, reason: reason) }
     }
 
-    /// The lease state of the rate-limit budget at `key`, kept by this worker.
-    func tenantLease(_ leases: RateLimitLeases, key: String, intervalMilliseconds: Double, now: Int64) -> RateLimitLeases.TenantLease {
-        if let lease = leasesByKey[key] { return lease }
-        let lease = leases.tenant(key: key, intervalMilliseconds: intervalMilliseconds, now: now)
-        leasesByKey[key] = lease
+    /// The lease state of the tenant's rate-limit budget under `policy`, kept by this worker.
+    func tenantLease(_ leases: RateLimitLeases, tenantID: String, policy: RateLimitPolicy, now: Int64) -> RateLimitLeases.TenantLease {
+        let found = TenantPolicy(tenantID: tenantID, policy: policy)
+        if let lease = leasesByPolicy[found] { return lease }
+        let lease = leases.tenant(
+            key: RedisRateLimiter.budgetKey(tenantID: tenantID, policy: policy), intervalMilliseconds: policy.requests.intervalMilliseconds, now: now)
+        leasesByPolicy[found] = lease
         return lease
     }
 

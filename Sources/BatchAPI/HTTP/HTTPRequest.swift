@@ -7,7 +7,7 @@ public struct HTTPRequest: Sendable {
     public var path: String
     public var query: QueryParameters
     /// Header names in lower case.
-    public var headers: [String: String]
+    public var headers: HTTPHeaders
     public var remoteAddress: String
     /// nginx's `$request_id`, or one made here when the request did not come through nginx.
     public var requestID: String
@@ -24,7 +24,7 @@ public struct HTTPRequest: Sendable {
     public var admission: RequestAdmission = .none
 
     public init(
-        method: String, path: String, query: QueryParameters = QueryParameters(), headers: [String: String] = [:],
+        method: String, path: String, query: QueryParameters = QueryParameters(), headers: HTTPHeaders = [:],
         remoteAddress: String = "", requestID: String = RequestID.make(), body: [UInt8] = [], bodyStream: (any RequestBodyStream)? = nil,
         bodyTooLarge: Bool = false,
         declaredBodyLength: Int = 0, bodyTruncated: Bool = false
@@ -42,7 +42,7 @@ public struct HTTPRequest: Sendable {
         self.bodyTruncated = bodyTruncated
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public func header(_ name: String) -> String? { headers[name] }
 
     /// The `Content-Type` header, parsed.
     public var contentType: ContentType { ContentType(header: headers["content-type"]) }

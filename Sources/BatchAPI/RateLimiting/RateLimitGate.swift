@@ -24,12 +24,11 @@ public enum RateLimitGate {
         let write = isWrite(method: method)
         let policy = tenant.rateLimit
         if let redis = resources.redis {
-            let budgetKey = RedisRateLimiter.budgetKey(tenantID: tenant.id, policy: policy)
             let interval = policy.requests.intervalMilliseconds
             var (cells, refund, slice) = (1, 0, false)
             let now = SystemClock.monotonicMilliseconds()
             let lease =
-                write ? nil : resources.rateLimitLeases.map { resources.tenantLease($0, key: budgetKey, intervalMilliseconds: interval, now: now) }
+                write ? nil : resources.rateLimitLeases.map { resources.tenantLease($0, tenantID: tenant.id, policy: policy, now: now) }
             do {
                 if let leases = resources.rateLimitLeases, let lease {
                     // A decision made here, on the general budget (the only one a read draws on).
@@ -51,7 +50,7 @@ public enum RateLimitGate {
                     }
                 }
                 var calls: [RedisScriptCall] = []
-                if refund > 0 { calls.append(limiter.refundCall(budgetKey: budgetKey, intervalMilliseconds: interval, cells: refund)) }
+                if refund > 0, let lease { calls.append(limiter.refundCall(budgetKey: lease.key, intervalMilliseconds: interval, cells: refund)) }
                 var decided: (RateLimitVerdict, Int, RedisReply?)
                 if let key = cacheRead, !write {
                     calls.append(

@@ -166,20 +166,27 @@ public final class RedisConnection {
         }
     }
 
-    /// Copies the arguments into C buffers with explicit lengths (values may hold any bytes).
+    /// Copies the arguments into one C buffer, NUL after each, with explicit lengths
+    /// (values may hold any bytes). Small commands stay on the stack: every request
+    /// makes one, and a buffer per argument was most of their allocations.
     private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R
     {
-        let buffers: [UnsafeMutableBufferPointer<UInt8>] = arguments.map { argument in
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: argument.utf8.count + 1)
-            _ = buffer.initialize(from: argument.utf8)
-            buffer[argument.utf8.count] = 0
-            return buffer
-        }
-        defer { buffers.forEach { $0.deallocate() } }
-        var argv: [UnsafePointer<CChar>?] = buffers.map { UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self) }
-        let lengths = arguments.map { $0.utf8.count }
-        return argv.withUnsafeMutableBufferPointer { argvBuffer in
-            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
+        let total = arguments.reduce(0) { $0 + $1.utf8.count + 1 }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, total)) { bytes in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(1, arguments.count)) { argv in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, arguments.count)) { lengths in
+                    var offset = 0
+                    for (index, argument) in arguments.enumerated() {
+                        let count = argument.utf8.count
+                        _ = UnsafeMutableBufferPointer(rebasing: bytes[offset..<offset + count]).initialize(from: argument.utf8)
+                        bytes[offset + count] = 0
+                        argv[index] = UnsafeRawPointer(bytes.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                        lengths[index] = count
+                        offset += count + 1
+                    }
+                    return body(Int32(arguments.count), argv.baseAddress!, UnsafePointer(lengths.baseAddress!))
+                }
+            }
         }
     }
 

@@ -6,7 +6,8 @@
 /// Every cell a process admits was taken from the shared budget first, so leases
 /// never admit more than the limit: the bound on over-admission is zero, also when
 /// a process dies holding one (its unspent cells are then lost to the tenant until
-/// they refill: at most `RateLimitLeaseSizing.maximumCells` a process). What a lease
+/// they refill: one slice a process, at most `RateLimitLeaseSizing.maximumCells` and at
+/// most a quarter of what the tenant had left). What a lease
 /// costs is fairness at the edge: while one process holds unspent cells another may
 /// refuse — which is why slices shrink to a single cell as the tenant nears its limit
 /// (`RateLimitLeaseSizing`), where every request is then decided in Redis as before.
@@ -27,7 +28,9 @@ public enum RateLimitLease {
 /// of what Redis last said was remaining: near the limit a take is one cell, and
 /// every request is decided in Redis.
 public enum RateLimitLeaseSizing {
-    public static let maximumCells = 64
+    /// 256: a busy tenant's process asks Redis about once every 128 requests (it takes
+    /// the next slice at half), so the script's cost is under a microsecond a request.
+    public static let maximumCells = 256
 
     public static func cells(recentRequests: Int, lastRemaining: Int?) -> Int {
         let wanted = min(maximumCells, max(1, 2 * recentRequests))

@@ -28,7 +28,7 @@ public struct Tenant: Sendable, Equatable {
 
 /// How many requests a tenant may make: `limit` per `windowSeconds`, with
 /// `burst` requests allowed at once (GCRA). Writes may have their own lower limit.
-public struct RateLimitPolicy: Sendable, Equatable {
+public struct RateLimitPolicy: Sendable, Hashable {
     public var limit: Int
     public var windowSeconds: Int
     public var burst: Int
