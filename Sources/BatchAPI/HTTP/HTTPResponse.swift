@@ -20,7 +20,18 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response. Every batchd response is JSON, errors included.
     public static func json(_ status: Int, _ document: JSONValue, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", jsonContentType)] + headers, body: JSONWriter.bytes(document))
+        HTTPResponse(status: status, headers: jsonHeaders(headers), body: JSONWriter.bytes(document))
+    }
+
+    /// `Content-Type: application/json` and `others`, with room for the headers every
+    /// answer gets on its way out (request id, rate limit) so adding them does not
+    /// grow the list again.
+    public static func jsonHeaders(_ others: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(others.count + 8)
+        headers.append(("Content-Type", jsonContentType))
+        headers += others
+        return headers
     }
 
     /// The first value of a header, case-insensitively.
@@ -29,7 +40,7 @@ public struct HTTPResponse: Sendable {
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        headers.removeAll(where: { Self.sameName($0.name, name) })
+        if headers.contains(where: { Self.sameName($0.name, name) }) { headers.removeAll(where: { Self.sameName($0.name, name) }) }
         headers.append((name, value))
     }
 

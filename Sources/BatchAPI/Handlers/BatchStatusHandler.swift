@@ -7,10 +7,13 @@ import BatchStore
 /// stored counters, in the native envelope, through the status cache.
 public enum BatchStatusHandler {
     static let message = "Batch status retrieved successfully"
+    /// The cache key's spelling of the options of a request without a query (most polls).
+    static let plainCacheQuery = BatchStatusDocument.Options().cacheQuery
 
     public static let view = CachedStatusView<BatchStatusDocument.Options>(
         kind: .status, dialect: .native,
         readOptions: { query throws(APIError) in
+            if query.isEmpty { return (BatchStatusDocument.Options(), plainCacheQuery) }
             let options = try BatchStatusDocument.Options(query: query)
             return (options, options.cacheQuery)
         },
@@ -26,7 +29,7 @@ public enum BatchStatusHandler {
         },
         answer: { served, context in
             HTTPResponse(
-                status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType)] + served.headers,
+                status: 200, headers: HTTPResponse.jsonHeaders(served.headers),
                 body: NativeEnvelope.completeCached(served.body, requestID: context.request.requestID, ttl: served.ttl, remaining: served.remaining))
         })
 
