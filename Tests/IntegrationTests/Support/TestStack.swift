@@ -181,7 +181,7 @@ final class TestStack {
         try shell(
             """
             PER_ADDRESS_RATE='\(options.perAddressRate)' PER_ADDRESS_BURST=\(options.perAddressBurst) PER_ADDRESS_CONN=\(options.perAddressConnections) MAX_BODY=\(options.nginxMaxBody) \
-            NGINX_WORKERS=2 render_nginx "$STACK" 127.0.0.1:\(port) "\(sockets.joined(separator: " "))" && \
+            NGINX_WORKERS=2 NGINX_UPSTREAM_KEEPALIVE=16 render_nginx "$STACK" 127.0.0.1:\(port) "\(sockets.joined(separator: " "))" && \
             nginx -t -q -c "$STACK/run/nginx.conf" -p "$STACK/run" && nginx -c "$STACK/run/nginx.conf" -p "$STACK/run"
             """)
         try waitUntil(seconds: 10, "nginx") { (try? self.get("/healthz").status) == 200 }
