@@ -32,19 +32,24 @@ public struct StatusCacheEntry: Sendable, Equatable {
     /// straight from the bytes (every cached answer decodes one entry).
     public init?(decoding bytes: [UInt8]) {
         guard let newline = bytes.prefix(65).firstIndex(of: 0x0A) else { return nil }
-        var numbers: [Int64] = []
-        numbers.reserveCapacity(3)
+        var numbers: (Int64, Int64, Int64) = (0, 0, 0)
+        var count = 0
         var start = 0
         while start <= newline {
             let end = bytes[start..<newline].firstIndex(of: 0x20) ?? newline
-            guard let number = Self.decimal(bytes[start..<end]) else { return nil }
-            numbers.append(number)
+            guard count < 3, let number = Self.decimal(bytes[start..<end]) else { return nil }
+            switch count {
+            case 0: numbers.0 = number
+            case 1: numbers.1 = number
+            default: numbers.2 = number
+            }
+            count += 1
             start = end + 1
         }
-        guard numbers.count == 2 || numbers.count == 3, numbers[1] <= Int64(Int32.max) else { return nil }
+        guard count >= 2, numbers.1 <= Int64(Int32.max) else { return nil }
         self.init(
-            version: Int(numbers[0]), ttlSeconds: Int(numbers[1]), body: Array(bytes[(newline + 1)...]),
-            expiresAtMilliseconds: numbers.count == 3 ? numbers[2] : nil)
+            version: Int(numbers.0), ttlSeconds: Int(numbers.1), body: Array(bytes[(newline + 1)...]),
+            expiresAtMilliseconds: count == 3 ? numbers.2 : nil)
     }
 
     /// A non-negative decimal of 1 to 18 digits (no sign, no spaces).

@@ -67,7 +67,14 @@ public struct ItemLeases {
 
     /// One claim on SQLite, whose one writer at a time makes it exact.
     private func claimOnce(owner: String, leaseSeconds: Int, now: Timestamp, sizes: ClaimSizes) throws(StoreError) -> ClaimAttempt {
-        try connection.transaction {
+        // An idle scheduler looks without the write lock first: every worker polls
+        // 20 times a second, and a write transaction each time was idle CPU and
+        // turns taken from the API's writers. (Work that appears right after the look
+        // waits one interval, as it would have waited for the next poll.)
+        guard try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) != nil else {
+            return .nothingRunnable
+        }
+        return try connection.transaction {
             () throws(StoreError) -> ClaimAttempt in
             let candidate = try connection.statement(Self.candidateSQL).bind(.integer(now.milliseconds))
                 .firstRow { row in
