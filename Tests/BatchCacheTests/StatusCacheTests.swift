@@ -15,6 +15,13 @@ import Testing
         StatusCacheEntry(version: version, ttlSeconds: ttl, body: Array(text.utf8))
     }
 
+    @Test func keysNameTheTenantBatchKindAndQuery() {
+        let key = StatusCacheKey(tenantID: "ten-a", batchID: "batch-1", kind: .status, query: "q")
+        #expect(key.entry == "bd:{ten-a}:c:batch-1:\(CachedDocumentKind.status.rawValue):q")
+        #expect(key.lock == "bd:{ten-a}:cl:batch-1:\(CachedDocumentKind.status.rawValue):q")
+        #expect(StatusCacheKey(tenantID: "t", batchID: "b", kind: .check).entry == "bd:{t}:c:b:\(CachedDocumentKind.check.rawValue):")
+    }
+
     @Test func entriesEncodeTheirVersionAndTTL() {
         let original = entry(7, ttl: 300, "{\"a\":\"line\\nbreak\"}")
         #expect(StatusCacheEntry(decoding: original.encoded) == original)
@@ -33,6 +40,10 @@ import Testing
         }
         #expect(StatusCacheEntry(decoding: Array(repeating: UInt8(ascii: "1"), count: 70) + [0x0A]) == nil)
         #expect(StatusCacheEntry(decoding: Array("0 0\n".utf8)) == StatusCacheEntry(version: 0, ttlSeconds: 0, body: []))
+        // A plain GET's reply is kept when its header says when it expires.
+        #expect(StatusCacheEntry.isStamped(Array("4 30 1000000\n{ }".utf8)))
+        #expect(!StatusCacheEntry.isStamped(Array("4 30\n{ } { }".utf8)) && !StatusCacheEntry.isStamped(Array("4 30 1".utf8)))
+        #expect(StatusCacheEntry.isStamped(entry(3, ttl: 9, "{}").stampedForTest.encoded))
     }
 
     /// A reader whose rate limit was decided in process reads an entry with a plain
@@ -283,5 +294,13 @@ import Testing
         }
         #expect(StatusCache.hashTag("bd:{}:x") == "bd:{}:x")
         #expect(StatusCache.hashTag("plain") == "plain")
+    }
+}
+
+extension StatusCacheEntry {
+    var stampedForTest: StatusCacheEntry {
+        var stamped = self
+        stamped.expiresAtMilliseconds = 5
+        return stamped
     }
 }

@@ -62,7 +62,13 @@ public final class RedisConnection {
     /// Sends one command and waits for its reply. An error *reply* is returned as
     /// `.error`, not thrown: the connection is still good after it.
     public func command(_ arguments: [String]) throws(CacheError) -> RedisReply {
-        try pipeline([arguments])[0]
+        let context = try connectedContext()
+        let raw = Self.withArgv(arguments) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
+        guard let raw else { throw fail(context, "command") }
+        defer { freeReplyObject(raw) }
+        let reply = Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        setAvailable(true)
+        return reply
     }
 
     /// Sends several commands in one write and reads their replies in order:

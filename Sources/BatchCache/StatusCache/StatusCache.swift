@@ -112,7 +112,7 @@ public struct StatusCache: Sendable {
     /// entry of the older form, goes on to `readCall` (the rebuild lock, `PTTL`).
     public func plainRead(_ redis: RedisConnection, _ key: StatusCacheKey) throws(CacheError) -> RedisReply {
         let reply = try redis.command(["GET", key.entry])
-        if case .bulk(let bytes) = reply, StatusCacheEntry(decoding: bytes)?.expiresAtMilliseconds != nil { return reply }
+        if case .bulk(let bytes) = reply, StatusCacheEntry.isStamped(bytes) { return reply }
         return try redis.evaluate([readCall(key)])[0]
     }
 

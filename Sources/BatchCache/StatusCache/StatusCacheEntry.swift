@@ -52,6 +52,14 @@ public struct StatusCacheEntry: Sendable, Equatable {
             expiresAtMilliseconds: count == 3 ? numbers.2 : nil)
     }
 
+    /// Whether `bytes` look like an entry that says when it expires (three numbers
+    /// before the newline), without decoding it: the reader decodes it once, later
+    /// (one that then fails to decode is answered from the store).
+    public static func isStamped(_ bytes: [UInt8]) -> Bool {
+        guard let newline = bytes.prefix(65).firstIndex(of: 0x0A) else { return false }
+        return bytes[..<newline].reduce(0) { $0 + ($1 == 0x20 ? 1 : 0) } == 2
+    }
+
     /// A non-negative decimal of 1 to 18 digits (no sign, no spaces).
     static func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
         guard !digits.isEmpty, digits.count <= 18 else { return nil }
