@@ -19,15 +19,12 @@ public final class RequestContext {
     /// metadata copies a logger's storage (5% of a cached answer's CPU when every
     /// request did it).
     public var logger: Logger {
-        get {
-            if let madeLogger { return madeLogger }
-            var made = baseLogger
-            made[metadataKey: "request_id"] = "\(request.requestID)"
-            if let principal { made[metadataKey: "tenant"] = "\(principal.tenant.id)" }
-            madeLogger = made
-            return made
-        }
-        set { madeLogger = newValue }
+        if let madeLogger { return madeLogger }
+        var made = baseLogger
+        made[metadataKey: "request_id"] = "\(request.requestID)"
+        if let principal { made[metadataKey: "tenant"] = "\(principal.tenant.id)" }
+        madeLogger = made
+        return made
     }
     /// A status-cache read already made in the rate limit's round trip.
     /// The rate limiter's decision, once the request was charged: its headers go on

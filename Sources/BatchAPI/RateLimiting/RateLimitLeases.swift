@@ -11,7 +11,10 @@ import Synchronization
 /// A tenant's state is a `TenantLease` of atomics: workers keep the objects of the
 /// tenants they serve (`WorkerResources.tenantLease`), so spending a cell is an
 /// atomic subtraction — a lock here was the most contended one at 64 connections.
-/// Cells of concurrent takes add up; the figures in the headers come from the latest.
+/// A process takes one slice of a tenant's budget at a time (`beginSlice`): the read
+/// that finds the lease below half a slice takes the next while the others spend what
+/// is left, and a worker that finds none while a take is in flight asks Redis for its
+/// own cell (`.single`). The figures in the headers come from the latest take.
 public final class RateLimitLeases: Sendable {
     /// What a read needs: decided here, or a take from Redis.
     public enum Plan: Equatable, Sendable {
