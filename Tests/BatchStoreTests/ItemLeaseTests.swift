@@ -74,7 +74,7 @@ import Testing
         #expect(first.map(\.seq) == [1, 2, 3])
         #expect(try cursor() == 4)
         try leases.release([first[1]])
-        #expect(try cursor() == 0)
+        #expect(try cursor() == 2)
         #expect(try leases.claim(owner: "w1", limit: 2, leaseSeconds: 60).map(\.seq) == [2, 4])
         #expect(try cursor() == 5)
         try connection.statement("UPDATE batches SET claim_from = 100 WHERE id = ?").bind(.text(row.id)).run()
@@ -172,6 +172,77 @@ import Testing
         }
         let final = try batch(connection, row.id)
         #expect(final.failed == 1 && final.state == .completed)
+    }
+
+    @Test func leaseChecksCoverRunsOfConsecutiveItems() {
+        #expect(LeaseChecks.runs(of: []) == [])
+        #expect(LeaseChecks.runs(of: [4]) == [4...4])
+        #expect(LeaseChecks.runs(of: [8, 1, 2, 3, 7, 3]) == [1...3, 7...8])
+        #expect(LeaseChecks.runs(of: [5, 90_000, 90_001]) == [5...5, 90_000...90_001])
+    }
+
+    func claimFrom(_ connection: any StoreConnection, _ id: String) throws -> Int64? {
+        try connection.statement("SELECT claim_from FROM batches WHERE id = ?").bind(.text(id)).firstRow { $0.int(0) }
+    }
+
+    func leaseChecks(_ connection: any StoreConnection) throws -> [[Int64]] {
+        try connection.statement("SELECT first_seq, last_seq, check_at FROM lease_checks ORDER BY first_seq, check_at").rows {
+            [$0.int(0), $0.int(1), $0.int(2)]
+        }
+    }
+
+    /// A renewed lease is not rescued when its first end passes: the check moves to
+    /// the new end, the item is rescued after it, and a check with nothing leased
+    /// left in its range goes.
+    @Test(arguments: StoreBackend.allCases) func renewedLeasesMoveTheirCheck(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
+        let (_, row) = try seed(connection, items: 4)
+        let leases = ItemLeases(connection)
+        let start = Timestamp(milliseconds: 1_000_000)
+        let claimed = try leases.claim(owner: "w1", limit: 4, leaseSeconds: 10, now: start)
+        #expect(claimed.map(\.seq) == [1, 2, 3, 4])
+        #expect(try leaseChecks(connection) == [[1, 4, 1_010_000]])
+        #expect(try leases.complete(succeed([claimed[0], claimed[3]]), now: start) == 2)
+        #expect(try leases.renew(claimed[2], leaseSeconds: 30, now: start))
+        // Past the first end: item 2 expired, item 3 renewed until 1,030,000.
+        #expect(try leases.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_011_000)) == (1, 0))
+        #expect(try leaseChecks(connection) == [[1, 4, 1_030_000]])
+        #expect(try leases.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_029_000)) == (0, 0))
+        #expect(try leases.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_031_000)) == (1, 0))
+        #expect(try leaseChecks(connection).isEmpty)
+        let after = try batch(connection, row.id)
+        #expect(after.pending == 2 && after.processing == 0 && after.succeeded == 2, "\(after)")
+        // Both come back, lowest first, each with a check of its own run.
+        let again = try leases.claim(owner: "w2", limit: 4, leaseSeconds: 10, now: Timestamp(milliseconds: 1_032_000))
+        #expect(again.map(\.seq) == [2, 3])
+        #expect(try leaseChecks(connection) == [[2, 3, 1_042_000]])
+        #expect(try leases.complete(succeed(again), now: Timestamp(milliseconds: 1_033_000)) == 2)
+        #expect(try leases.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_050_000)) == (0, 0))
+        #expect(try leaseChecks(connection).isEmpty)
+        #expect(try batch(connection, row.id).state == .completed)
+    }
+
+    /// No index lists pending items: an item handed back moves the claim cursor
+    /// back to it, so the next claim takes it first and then goes on from the
+    /// items never claimed, not from the batch's start.
+    @Test(arguments: StoreBackend.allCases) func itemsHandedBackAreClaimedFirstThenTheRest(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
+        let (_, row) = try seed(connection, items: 20, maxConcurrent: 20)
+        let leases = ItemLeases(connection)
+        let start = Timestamp(milliseconds: 1_000_000)
+        let first = try leases.claim(owner: "w1", limit: 10, leaseSeconds: 10, now: start)
+        #expect(first.map(\.seq) == Array(1...10))
+        try leases.release([first[6]], now: start)
+        #expect(try leases.complete(succeed(first.filter { $0.seq != 7 && $0.seq != 5 }), now: start) == 8)
+        #expect(try claimFrom(connection, row.id) == 7)
+        #expect(try leases.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_011_000)) == (1, 0))
+        #expect(try claimFrom(connection, row.id) == 5)
+        let next = try leases.claim(owner: "w2", limit: 4, leaseSeconds: 10, now: Timestamp(milliseconds: 1_012_000))
+        #expect(next.map(\.seq) == [5, 7, 11, 12])
+        #expect(try claimFrom(connection, row.id) == 13)
+        #expect(try leaseChecks(connection).filter { $0[2] == 1_022_000 }.map { [$0[0], $0[1]] } == [[5, 5], [7, 7], [11, 12]])
     }
 
     @Test(arguments: StoreBackend.allCases) func releasedItemsGoBackUntouched(_ backend: StoreBackend) throws {

@@ -225,12 +225,23 @@ import Testing
                     startedAt: .now(), durationMilliseconds: 3)
             })
         try CacheSettingsRecords(source).apply([.status: [.running: 7]], tenantID: nil)
+        // A batch with leases held when the store moves: its lease checks move too.
+        var roomy = BatchConfiguration()
+        roomy.maxConcurrent = 10
+        let leasedBatch = NewBatch(
+            name: "leased", processor: "noop", configuration: roomy,
+            items: NewItems((1...6).map { NewItem(content: [1], row: $0) }))
+        guard case .created(let leased, _) = try BatchRecords(source).create(leasedBatch, tenantID: tenant.id, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        let start = Timestamp(milliseconds: 1_000_000)
+        #expect(try leases.claim(owner: "w", limit: 3, leaseSeconds: 10, now: start).count == 3)
 
         let server = try TemporaryPostgres()
         let destination = try server.connect()
         try PostgresMigrations.apply(to: destination)
         let copied = try StoreCopy.copy(from: source, to: destination)
-        #expect(copied.first { $0.table == "items" }?.rows == 5)
+        #expect(copied.first { $0.table == "items" }?.rows == 11)
         #expect(try TenantRecords(destination).find(id: tenant.id) == tenant)
         #expect(try KeyRecords(destination).authenticate(hash: secret.hash)?.0 == key)
         #expect(try BatchRecords(destination).find(id: created.id) == BatchRecords(source).find(id: created.id))
@@ -238,6 +249,75 @@ import Testing
         #expect(try ItemRecords(destination).errorSummary(batchID: created.id) == ItemRecords(source).errorSummary(batchID: created.id))
         #expect(try CacheSettingsRecords(destination).load() == CacheSettingsRecords(source).load())
         #expect(throws: StoreError.self) { try StoreCopy.copy(from: source, to: destination) }
+        // The destination numbers new checks past the copied ones, and rescues the copied leases.
+        #expect(copied.first { $0.table == "lease_checks" }?.rows == 2)
+        let moved = ItemLeases(destination)
+        #expect(try moved.claim(owner: "w2", limit: 3, leaseSeconds: 10, now: start).map(\.seq) == [4, 5, 6])
+        #expect(try destination.query("SELECT count(*) FROM lease_checks").int(0, 0) == 3)
+        #expect(try moved.rescueExpired(maxAttempts: 3, now: Timestamp(milliseconds: 1_011_000)) == (6, 0))
+        #expect(try BatchRecords(destination).find(id: leased.id)?.pending == 6)
+    }
+
+    /// The claim's plan as `ItemLeases.claimPlanPostgresSQL` fixes it, made while
+    /// the items table is empty (as a node's first claims are) and kept as the
+    /// connection's plan: items read along the `(batch_id, seq)` key and
+    /// updated by address, never by a scan of the table, a bitmap or a sort.
+    @Test func theClaimReadsItemsByKeyAndAddress() throws {
+        let server = try TemporaryPostgres()
+        let connection = try server.connect()
+        try PostgresMigrations.apply(to: connection)
+        try connection.execute("SET plan_cache_mode = force_generic_plan")
+        try connection.execute(
+            "PREPARE claim (bigint, text, bigint, text, bigint) AS " + PostgresDialect.placeholders(ItemLeases.claimPostgresSQL))
+        let plan = try connection.transaction { () throws(StoreError) -> String in
+            try connection.query(ItemLeases.claimPlanPostgresSQL)
+            return try connection.query("EXPLAIN EXECUTE claim(0, 'w', 1, '{}', 32)").rows.map { $0[0] ?? "" }.joined(separator: "\n")
+        }
+        #expect(plan.contains("Index Scan using items_batch_id_seq_key on items"), "\(plan)")
+        #expect(plan.contains("Tid Scan on items"), "\(plan)")
+        #expect(!plan.contains("Seq Scan on items") && !plan.contains("Bitmap") && !plan.contains("JIT"), "\(plan)")
+    }
+
+    /// What the schema is shaped for: no index on items names a column a claim or
+    /// a completion changes, so PostgreSQL writes both as heap-only updates (no
+    /// index entry per item), read from the server's own counters.
+    @Test func claimsAndCompletionsAreHeapOnlyUpdates() throws {
+        let server = try TemporaryPostgres()
+        let connection = try server.connect()
+        try PostgresMigrations.apply(to: connection)
+        let tenant = try TenantRecords(connection).create(name: "acme")
+        var configuration = BatchConfiguration()
+        configuration.maxConcurrent = 50
+        let batch = NewBatch(
+            name: "hot", processor: "noop", configuration: configuration,
+            items: NewItems((1...40).map { NewItem(content: Array("item \($0)".utf8), row: $0) }))
+        guard case .created = try BatchRecords(connection).create(batch, tenantID: tenant.id, render: { _ in [] }) else {
+            throw StoreError.notFound("batch")
+        }
+        func updates() throws -> (all: Int64, heapOnly: Int64) {
+            try connection.query("SELECT pg_stat_force_next_flush()")
+            try connection.query("SELECT pg_stat_clear_snapshot()")
+            let row = try connection.query("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'items'")
+            return (row.int(0, 0) ?? -1, row.int(0, 1) ?? -1)
+        }
+        let before = try updates()
+        let leases = ItemLeases(connection)
+        for _ in 0..<4 {
+            let claimed = try leases.claim(owner: "w", limit: 10, leaseSeconds: 60)
+            #expect(claimed.count == 10)
+            #expect(
+                try leases.complete(
+                    claimed.map {
+                        ItemCompletion(
+                            item: $0, outcome: .succeeded(result: ["ok": true], mediaType: nil, usage: .none), startedAt: .now(),
+                            durationMilliseconds: 1)
+                    }) == 10)
+        }
+        let after = try updates()
+        #expect(after.all - before.all == 80)
+        #expect(after.heapOnly - before.heapOnly == 80, "\(after.heapOnly - before.heapOnly) of 80 updates were heap-only")
+        let indexes = try connection.query("SELECT string_agg(indexdef, ' ') FROM pg_indexes WHERE tablename = 'items'").text(0, 0) ?? ""
+        #expect(!indexes.contains("status") && !indexes.contains("lease_until"), "\(indexes)")
     }
 
     /// What batchd logs of a connection string: never its password.

@@ -124,16 +124,23 @@ import Testing
         #expect(try BatchRecords(connection).find(id: batchID)?.state == state.finishing() ?? state)
     }
 
-    @Test func theMovesStillUseThePartialIndexes() throws {
+    /// No index names an item's state or lease (`LeaseChecks`): claims and
+    /// rescues find items by the `(batch_id, seq)` key, due checks by their time.
+    @Test func claimsAndRescuesFindRowsByKey() throws {
         let store = try TemporaryDatabase()
         let connection = try store.database.connect()
         func plan(_ sql: String) throws -> String {
             try connection.statement("EXPLAIN QUERY PLAN " + sql).rows { $0.text(3) }.joined(separator: "\n")
         }
         #expect(
-            try plan("SELECT id FROM items WHERE batch_id = 'b' AND \(StateSQL.itemsMovedBy(.claim)) ORDER BY seq LIMIT 5").contains(
-                "items_claimable"))
-        #expect(try plan("SELECT id FROM items WHERE \(ItemLeases.held) AND lease_until < 5").contains("items_leases"))
+            try plan("SELECT id FROM items WHERE batch_id = 'b' AND \(StateSQL.itemsMovedBy(.claim)) AND seq >= 3 ORDER BY seq LIMIT 5").contains(
+                "(batch_id=? AND seq>?)"))
+        #expect(try plan(ItemLeases.leasedInRangeSQL.replacingOccurrences(of: "?1", with: "'b'")).contains("(batch_id=? AND seq>? AND seq<?)"))
+        #expect(try plan(LeaseChecks.dueSQL).contains("lease_checks_due"))
         #expect(try plan(ItemLeases.candidateSQL.replacingOccurrences(of: "?1", with: "0")).contains("batches_runnable"))
+        let indexed =
+            try connection.statement("SELECT group_concat(sql, ' ') FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'items'")
+            .firstRow { $0.text(0) } ?? ""
+        #expect(!indexed.contains("status") && !indexed.contains("lease_until"), "\(indexed)")
     }
 }

@@ -104,6 +104,7 @@ public struct ItemLeases {
             // its counters say otherwise, from the start (the cursor is only a hint).
             var items = try pick(claimFrom)
             if items.isEmpty && claimFrom > 0 { items = try pick(0) }
+            try LeaseChecks(connection).add(batchID: batchID, seqs: items.map(\.seq), leaseUntil: ms + Int64(leaseSeconds) * 1000)
             let nextClaimFrom = items.map { $0.seq + 1 }.max() ?? claimFrom
             let moveBatch = try connection.statement(Self.claimBatchSQL).bind(.int(items.count), .integer(ms), .text(batchID), .int(nextClaimFrom))
             if let version = try moveBatch.firstRow({ Int($0.int(0)) }), starting {
@@ -128,6 +129,7 @@ public struct ItemLeases {
         var items: [ClaimedItem] = []
         try connection.transaction {
             () throws(StoreError) in
+            try connection.statement(Self.claimPlanPostgresSQL).enqueue()
             try connection.statement(Self.claimPostgresSQL).bind(
                 .integer(ms), .text(owner), .integer(ms + Int64(leaseSeconds) * 1000), .text(JSONWriter.string(.object(limits))),
                 .int(sizes.otherwise)
@@ -167,7 +169,7 @@ public struct ItemLeases {
             for completion in completions {
                 let item = completion.item
                 if case .crashed = completion.outcome, item.crashes + 1 < ItemOutcome.crashLimit {
-                    if try retryAfterCrash(item) { moves.returnedToPending(item.batchID) }
+                    if try retryAfterCrash(item) { moves.returnedToPending(item.batchID, seq: item.seq) }
                     continue
                 }
                 var values: [SQLiteValue]
@@ -331,13 +333,15 @@ public struct ItemLeases {
             // moved: another node's rescue may hold some of them, and taking batch
             // rows between item locks would deadlock with it.
             let select = try connection.statement(
-                "SELECT batch_id, crashes, coalesce(filename, custom_id, id) FROM items WHERE id = ? AND \(Self.held)"
+                "SELECT batch_id, crashes, coalesce(filename, custom_id, id), seq FROM items WHERE id = ? AND \(Self.held)"
                     + (connection.dialect == .postgres ? " FOR UPDATE" : ""))
-            var held: [(id: String, batchID: String, crashes: Int, name: String)] = []
+            var held: [(id: String, batchID: String, crashes: Int, name: String, seq: Int)] = []
             for id in Set(itemIDs).sorted() {
-                if let found = try select.bind(.text(id)).firstRow({ (id, $0.text(0), Int($0.int(1)) + 1, $0.text(2)) }) { held.append(found) }
+                if let found = try select.bind(.text(id)).firstRow({ (id, $0.text(0), Int($0.int(1)) + 1, $0.text(2), Int($0.int(3))) }) {
+                    held.append(found)
+                }
             }
-            for (id, batchID, crashes, name) in held {
+            for (id, batchID, crashes, name, seq) in held {
                 if crashes >= ItemOutcome.crashLimit {
                     if try failUnfinished(
                         id: id, batchID: batchID, name: name, message: "batchd died \(crashes) times while processing this item", crashes: crashes,
@@ -347,7 +351,7 @@ public struct ItemLeases {
                         failed += 1
                     }
                 } else if try returnUnfinished(id: id, crashes: crashes) {
-                    moves.returnedToPending(batchID)
+                    moves.returnedToPending(batchID, seq: seq)
                     retried += 1
                 }
             }
@@ -379,7 +383,7 @@ public struct ItemLeases {
             var moves = BatchCounterMoves()
             for item in items {
                 try connection.statement(Self.releaseSQL).bind(.text(item.id), .text(item.leaseOwner), .int(item.attempt)).run()
-                if connection.changes == 1 { moves.returnedToPending(item.batchID) }
+                if connection.changes == 1 { moves.returnedToPending(item.batchID, seq: item.seq) }
             }
             try moves.writeAll(on: connection, now: now)
         }
@@ -388,32 +392,58 @@ public struct ItemLeases {
     /// Items whose lease ran out (their worker died or hung) go back to pending,
     /// attempt kept; after `maxAttempts` they fail with `processing_error`.
     /// Returns how many were rescued and how many failed.
+    ///
+    /// Finds them through the due lease checks (`LeaseChecks`): first every due
+    /// check with nothing leased left in its range goes, in one statement (the
+    /// usual case: its items finished long ago); then up to `limit` checks with
+    /// leased items are read, their expired items moved and each check moved to
+    /// the earliest lease still held in its range, or removed.
     @discardableResult
-    public func rescueExpired(maxAttempts: Int, limit: Int = 1000, now: Timestamp = .now()) throws(StoreError) -> (rescued: Int, failed: Int) {
-        try connection.transaction {
+    public func rescueExpired(maxAttempts: Int, limit: Int = 200, now: Timestamp = .now()) throws(StoreError) -> (rescued: Int, failed: Int) {
+        try connection.transaction { () throws(StoreError) in
+            try connection.statement(Self.dropSettledChecksSQL).bind(.integer(now.milliseconds)).run()
+        }
+        return try connection.transaction {
             () throws(StoreError) -> (rescued: Int, failed: Int) in
-            let expired = try connection.statement(connection.dialect == .postgres ? Self.expiredPostgresSQL : Self.expiredSQL)
-                .bind(.integer(now.milliseconds), .int(limit)).rows { ($0.text(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
+            let checks = LeaseChecks(connection)
             var rescued = 0
             var failed = 0
             var moves = BatchCounterMoves()
-            for (id, batchID, attempt, name) in expired {
-                if attempt >= maxAttempts {
-                    if try failUnfinished(
-                        id: id, batchID: batchID, name: name, message: "Processing did not finish after \(attempt) attempts", crashes: nil, now: now)
-                    {
-                        moves.failedForGood(batchID)
-                        failed += 1
-                    }
-                } else if try returnUnfinished(id: id, crashes: nil) {
-                    moves.returnedToPending(batchID)
-                    rescued += 1
+            let leased = try connection.statement(connection.dialect == .postgres ? Self.leasedInRangePostgresSQL : Self.leasedInRangeSQL)
+            let counted = try connection.statement(Self.countLeasedInRangeSQL)
+            for check in try checks.due(now: now, limit: limit) {
+                let range: [SQLiteValue] = [.text(check.batchID), .int(check.seqs.lowerBound), .int(check.seqs.upperBound)]
+                // On PostgreSQL an item another transaction holds is skipped; when
+                // one was, the check is due again soon rather than dropped.
+                let inRange = connection.dialect == .postgres ? try counted.bind(range).firstRow { Int($0.int(0)) } ?? 0 : nil
+                let items = try leased.bind(range).rows {
+                    (id: $0.text(0), attempt: Int($0.int(1)), name: $0.text(2), seq: Int($0.int(3)), leaseUntil: $0.int(4))
                 }
+                var next: Int64? = items.filter { $0.leaseUntil >= now.milliseconds }.map(\.leaseUntil).min()
+                if let inRange, inRange > items.count { next = min(next ?? .max, now.milliseconds + Self.skippedRecheckMilliseconds) }
+                for item in items where item.leaseUntil < now.milliseconds {
+                    if item.attempt >= maxAttempts {
+                        if try failUnfinished(
+                            id: item.id, batchID: check.batchID, name: item.name,
+                            message: "Processing did not finish after \(item.attempt) attempts", crashes: nil, now: now)
+                        {
+                            moves.failedForGood(check.batchID)
+                            failed += 1
+                        }
+                    } else if try returnUnfinished(id: item.id, crashes: nil) {
+                        moves.returnedToPending(check.batchID, seq: item.seq)
+                        rescued += 1
+                    }
+                }
+                try checks.settle(check, next: next)
             }
             try moves.writeAll(on: connection, now: now)
             return (rescued, failed)
         }
     }
+
+    /// How soon a check whose items another transaction held is read again.
+    static let skippedRecheckMilliseconds: Int64 = 1000
 
     /// An item whose processing never finished fails for good with
     /// `processing_error` (its crash count recorded when given), and its error
@@ -473,16 +503,18 @@ extension ItemLeases {
     /// waited for, so `max_concurrent` and the counters stay exact and nodes spread
     /// over batches; fairness and priority are decided on the batch and tenant
     /// rows, never by scanning items. The batch's items are picked behind a
-    /// materialized CTE from its claim cursor (back to the start next time when
-    /// none was there), skipping any a concurrent transaction holds, and its
-    /// counters move with them. One row per item claimed, with the batch's
+    /// materialized CTE from its claim cursor by the `(batch_id, seq)` key (back
+    /// to the start next time when none was there), skipping any a concurrent
+    /// transaction holds, and updated by the row addresses the pick locked (no
+    /// second lookup by id, and no plan that could join the whole table); their
+    /// lease checks are added and the batch's counters move with them. One row per item claimed, with the batch's
     /// columns; one row with no item when the batch gave none; none when no batch was free.
     static let claimPostgresSQL = """
         WITH cand (id, tenant_id, processor, collection, timeout_seconds, free, force_overwrite, starting, cursor) AS MATERIALIZED (
             \(candidateSQL) FOR UPDATE OF b SKIP LOCKED
         ),
         picked AS MATERIALIZED (
-            SELECT id FROM items
+            SELECT ctid FROM items
             WHERE batch_id = (SELECT id FROM cand) AND \(StateSQL.itemsMovedBy(.claim)) AND seq >= (SELECT cursor FROM cand)
             ORDER BY seq
             LIMIT (SELECT greatest(1, least(coalesce((?4::jsonb ->> processor)::bigint, ?5::bigint), free)) FROM cand)
@@ -490,7 +522,7 @@ extension ItemLeases {
         ),
         moved AS (
             UPDATE items SET status = \(StateSQL.target(of: .claim)), lease_owner = ?2, lease_until = ?3, attempt = attempt + 1, started_at = ?1
-            FROM picked WHERE items.id = picked.id
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
             RETURNING items.id, items.seq, items.attempt, items.content, items.file_path, items.filename, items.custom_id, items.context, items.crashes
         ),
         moved_batch AS (
@@ -499,10 +531,30 @@ extension ItemLeases {
                 claim_from = coalesce((SELECT max(seq) + 1 FROM moved), 0), version = version + 1
             WHERE id = (SELECT id FROM cand)
             RETURNING version
+        ),
+        checked AS (
+            \(LeaseChecks.insertFromClaimPostgresSQL)
         )
         SELECT cand.id, cand.tenant_id, cand.processor, cand.collection, cand.timeout_seconds, cand.force_overwrite, cand.starting, moved_batch.version,
             moved.id, moved.seq, moved.attempt, moved.content, moved.file_path, moved.filename, moved.custom_id, moved.context, moved.crashes
         FROM cand CROSS JOIN moved_batch LEFT JOIN moved ON true
+        """
+
+    /// Sent before the claim, in its transaction: the claim's plan is fixed, not
+    /// left to statistics. Its items are to be read in `seq` order along the
+    /// `(batch_id, seq)` key from the cursor, the scan stopped after a few rows,
+    /// and updated by address. The limit is computed in the statement, so the
+    /// planner guesses a tenth of the batch; without statistics (a table just
+    /// filled) it chose a bitmap scan of every item from the cursor on and a
+    /// sort (60 ms for 100,000 items instead of 0.1), and a plan made while the
+    /// table was empty (kept for the connection's life) updated by reading the
+    /// whole table: scans and sorts are priced out for this transaction only.
+    /// That makes the plan's cost huge, which would have PostgreSQL compile it
+    /// to machine code at every run (seconds): no JIT for the claim either.
+    /// `PostgresStoreTests.theClaimReadsItemsByKeyAndAddress` holds the plan.
+    static let claimPlanPostgresSQL = """
+        SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+            set_config('enable_sort', 'off', true), set_config('jit', 'off', true)
         """
 
     static let claimItemsSQL = """
@@ -554,13 +606,26 @@ extension ItemLeases {
         WHERE id = ? AND \(StateSQL.itemsMovedBy(.rescue)) AND lease_owner = ? AND attempt = ?
         """
 
-    /// Held items whose lease has run out (`?1` now, `?2` how many).
-    static let expiredSQL = "SELECT id, batch_id, attempt, coalesce(filename, custom_id, id) FROM items WHERE \(held) AND lease_until < ?1 LIMIT ?2"
+    /// Held items in a check's range (`?1` the batch, `?2`...`?3` the seqs), by
+    /// the `(batch_id, seq)` key.
+    static let leasedInRangeSQL = """
+        SELECT id, attempt, coalesce(filename, custom_id, id), seq, lease_until FROM items
+        WHERE batch_id = ?1 AND seq BETWEEN ?2 AND ?3 AND \(held) ORDER BY seq
+        """
 
     /// On PostgreSQL, where every node rescues: the rows are locked until the
     /// rescue commits, and rows another node is moving are left to it, so no
     /// item is returned (and counted back) twice.
-    static let expiredPostgresSQL = expiredSQL + " FOR UPDATE SKIP LOCKED"
+    static let leasedInRangePostgresSQL = leasedInRangeSQL + " FOR UPDATE SKIP LOCKED"
+
+    static let countLeasedInRangeSQL = "SELECT count(*) FROM items WHERE batch_id = ?1 AND seq BETWEEN ?2 AND ?3 AND \(held)"
+
+    /// Due checks with nothing leased left in their range (`?1` now).
+    static let dropSettledChecksSQL = """
+        DELETE FROM lease_checks WHERE check_at < ?1 AND NOT EXISTS (
+            SELECT 1 FROM items WHERE items.batch_id = lease_checks.batch_id
+                AND items.seq BETWEEN lease_checks.first_seq AND lease_checks.last_seq AND items.\(held))
+        """
 
     static let failUnfinishedSQL = """
         UPDATE items SET status = \(StateSQL.target(of: .fail)), completed_at = ?1, error_type = 'processing_error', error_message = ?2,

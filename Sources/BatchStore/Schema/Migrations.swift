@@ -7,6 +7,7 @@
 public enum Migrations {
     public static let all: [String] = [
         migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8, migration9, migration10,
+        migration11,
     ]
 
     public static var latestVersion: Int { all.count }
@@ -88,6 +89,25 @@ public enum Migrations {
     /// until vacuum, and a scan from the start of a large batch would walk them all).
     static let migration9 = """
         ALTER TABLE batches ADD COLUMN claim_from INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Lease checks (`LeaseChecks`) instead of the indexes on item states: no index
+    /// on `items` names a column a claim or a completion changes, so on PostgreSQL
+    /// those updates are heap-only (no index entry written) and only the claim
+    /// cursor finds pending items. Leases held when this runs get one check a batch.
+    static let migration11 = """
+        DROP INDEX items_claimable;
+        DROP INDEX items_leases;
+        CREATE TABLE lease_checks (
+            id         INTEGER PRIMARY KEY,
+            batch_id   TEXT NOT NULL,
+            first_seq  INTEGER NOT NULL,
+            last_seq   INTEGER NOT NULL,
+            check_at   INTEGER NOT NULL
+        );
+        CREATE INDEX lease_checks_due ON lease_checks(check_at);
+        INSERT INTO lease_checks (batch_id, first_seq, last_seq, check_at)
+            SELECT batch_id, min(seq), max(seq), min(lease_until) FROM items WHERE status = 'processing' GROUP BY batch_id;
         """
 
     /// Seals of finished items (`FinishSeals`): the `?state=finished` results view's

@@ -6,7 +6,7 @@
 ///
 /// Never edit a migration that has shipped: append one, here and in `Migrations`.
 public enum PostgresMigrations {
-    public static let all: [String] = [migration1, migration2, migration3]
+    public static let all: [String] = [migration1, migration2, migration3, migration4]
 
     public static var latestVersion: Int { all.count }
 
@@ -33,6 +33,26 @@ public enum PostgresMigrations {
     public static func currentVersion(of connection: PostgresConnection) throws(StoreError) -> Int {
         Int(try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").int(0, 0) ?? 0)
     }
+
+    /// `Migrations.migration11`: lease checks instead of the indexes on item
+    /// states, so claims and completions are heap-only updates; `fillfactor`
+    /// leaves each page of items the room for the new versions a claim of
+    /// consecutive items and their completions write beside the old ones.
+    static let migration4 = """
+        DROP INDEX items_claimable;
+        DROP INDEX items_leases;
+        CREATE TABLE lease_checks (
+            id         bigserial PRIMARY KEY,
+            batch_id   text NOT NULL,
+            first_seq  bigint NOT NULL,
+            last_seq   bigint NOT NULL,
+            check_at   bigint NOT NULL
+        );
+        CREATE INDEX lease_checks_due ON lease_checks(check_at);
+        INSERT INTO lease_checks (batch_id, first_seq, last_seq, check_at)
+            SELECT batch_id, min(seq), max(seq), min(lease_until) FROM items WHERE status = 'processing' GROUP BY batch_id;
+        ALTER TABLE items SET (fillfactor = 50);
+        """
 
     /// `Migrations.migration10`: seals of finished items.
     static let migration3 = """

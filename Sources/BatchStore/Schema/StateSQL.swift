@@ -14,9 +14,8 @@ enum StateSQL {
     static func list<State: RawRepresentable<String>>(_ states: [State]) -> String { states.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
 
     /// `status = 'pending'` (or `status IN (…)` for several) for the items
-    /// `event` moves. One state is written with `=`, as the partial indexes'
-    /// conditions are (`items_claimable`, `items_leases`), so SQLite sees the
-    /// query implies them.
+    /// `event` moves. No index names an item's state (see `LeaseChecks`): these
+    /// conditions filter rows found by the `(batch_id, seq)` key or by id.
     static func itemsMovedBy(_ event: ItemEvent, column: String = "status") -> String {
         let sources = ItemState.sources(of: event)
         return sources.count == 1 ? "\(column) = \(literal(sources[0]))" : "\(column) IN (\(list(sources)))"

@@ -7,7 +7,12 @@ public enum StoreCopy {
     /// Parents before children.
     public static let tables = [
         "tenants", "api_keys", "batches", "items", "media", "batch_media_counts", "batch_errors", "settings", "idempotency_keys",
+        "lease_checks",
     ]
+
+    /// Tables whose `id` the destination numbers itself (PostgreSQL's sequence
+    /// would not know of copied numbers, and the next insert would collide).
+    static let numberedByDestination: Set<String> = ["lease_checks"]
 
     /// Copies `source` into `destination` and returns the rows copied per table.
     /// Throws `.conflict` when the destination already holds tenants or batches
@@ -22,6 +27,7 @@ public enum StoreCopy {
             for table in tables {
                 let columns = try source.prepared("SELECT name, upper(type) FROM pragma_table_info(?) ORDER BY cid").bind(.text(table))
                     .rows { (name: $0.text(0), type: $0.text(1)) }
+                    .filter { !(Self.numberedByDestination.contains(table) && $0.name == "id") }
                 let names = columns.map(\.name).joined(separator: ", ")
                 let insert = try destination.statement(
                     "INSERT INTO \(table) (\(names)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) ON CONFLICT DO NOTHING")
