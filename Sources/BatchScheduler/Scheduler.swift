@@ -122,7 +122,12 @@ public final class Scheduler: Service {
             makePass: { [self] index in
                 CrashJournal.register(slot: index)
                 let redis = makeRedis()
-                return { [self] connection, stop in try claimAndRun(connection, redis: redis, owner: "\(instance)-\(index)", slot: index, stop: stop)
+                // After a pass that found nothing, the next looks before it claims.
+                var idle = false
+                return { [self] connection, stop in
+                    let pace = try claimAndRun(connection, redis: redis, owner: "\(instance)-\(index)", slot: index, stop: stop, idle: idle)
+                    if case .wait = pace { idle = true } else { idle = false }
+                    return pace
                 }
             })
         let rescuer = PeriodicWorker(
@@ -158,13 +163,14 @@ public final class Scheduler: Service {
     }
 
     /// One claim of runnable items for `owner`, run one after another; `.wait`
-    /// when there was nothing to claim.
+    /// when there was nothing to claim. `idle`: the worker's last pass found
+    /// nothing (the claim looks before it takes locks).
     private func claimAndRun(
-        _ store: any StoreConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal
+        _ store: any StoreConnection, redis: RedisConnection?, owner: String, slot: Int, stop: StopSignal, idle: Bool
     ) throws(StoreError) -> PeriodicWorker<any StoreConnection>.Pace {
         let leases = ItemLeases(store)
         let started = SystemClock.monotonicMicroseconds()
-        let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds, sizes: claimSizes)
+        let claimed = try leases.claim(owner: owner, leaseSeconds: configuration.leaseSeconds, sizes: claimSizes, lookFirst: idle)
         publishChanges(store, redis)
         if claimed.isEmpty { return .wait }
         configuration.claimLatency?.observe(microseconds: Int(SystemClock.monotonicMicroseconds() - started))

@@ -245,6 +245,21 @@ import Testing
         #expect(try leaseChecks(connection).filter { $0[2] == 1_022_000 }.map { [$0[0], $0[1]] } == [[5, 5], [7, 7], [11, 12]])
     }
 
+    /// An idle worker's claim looks before it claims: nothing runnable gives
+    /// nothing, and a batch that became runnable is claimed as by any claim.
+    @Test(arguments: StoreBackend.allCases) func anIdleWorkersClaimLooksFirst(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let connection = store.connection
+        let leases = ItemLeases(connection)
+        let sizes = ClaimSizes(otherwise: 8)
+        #expect(try leases.claim(owner: "w1", leaseSeconds: 60, sizes: sizes, lookFirst: true).isEmpty)
+        let (_, row) = try seed(connection, items: 3)
+        let claimed = try leases.claim(owner: "w1", leaseSeconds: 60, sizes: sizes, lookFirst: true)
+        #expect(claimed.map(\.seq) == [1, 2, 3])
+        #expect(try batch(connection, row.id).processing == 3)
+        #expect(try leases.claim(owner: "w1", leaseSeconds: 60, sizes: sizes, lookFirst: true).isEmpty)
+    }
+
     @Test(arguments: StoreBackend.allCases) func releasedItemsGoBackUntouched(_ backend: StoreBackend) throws {
         let (store, _, row, claimed) = try claimedBatch(backend, items: 3)
         let connection = store.connection

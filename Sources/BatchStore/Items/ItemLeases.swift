@@ -31,7 +31,21 @@ public struct ItemLeases {
     /// runnable batch was, the claim is tried again after a short pause, growing
     /// from 0.2 ms, rather than answering "nothing to claim" (which idles a worker
     /// for its whole interval while work waits).
-    public func claim(owner: String, leaseSeconds: Int, now: Timestamp = .now(), sizes: ClaimSizes) throws(StoreError) -> [ClaimedItem] {
+    ///
+    /// `lookFirst` (a worker whose last claim found nothing): on PostgreSQL, a
+    /// read of whether any batch is runnable comes before the claim's
+    /// transaction, so an idle node's polls are one cheap read each rather than
+    /// a locking statement in a transaction (idle workers had cost PostgreSQL
+    /// about 9 % of a core); a busy worker claims straight away, in one round
+    /// trip. SQLite always looks first (`claimOnce`).
+    public func claim(
+        owner: String, leaseSeconds: Int, now: Timestamp = .now(), sizes: ClaimSizes, lookFirst: Bool = false
+    ) throws(StoreError) -> [ClaimedItem] {
+        if lookFirst, connection.dialect == .postgres,
+            try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) == nil
+        {
+            return []
+        }
         var pause: UInt32 = 200
         for attempt in 1...Self.busyTries {
             let outcome =
