@@ -31,7 +31,7 @@ public final class WorkerResources {
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)
     /// The rate-limit lease states of the budgets this worker served.
     private var leasesByPolicy: [TenantPolicy: RateLimitLeases.TenantLease] = [:]
-    private var lastLease: (tenantID: String, policy: RateLimitPolicy, lease: RateLimitLeases.TenantLease)?
+    private var lastLease: (found: TenantPolicy, lease: RateLimitLeases.TenantLease)?
 
     /// A tenant under one rate-limit policy: what a worker finds its lease by, without
     /// building the Redis key each request.
@@ -68,16 +68,16 @@ public final class WorkerResources {
     /// The lease state of the tenant's rate-limit budget under `policy`, kept by this worker.
     func tenantLease(_ leases: RateLimitLeases, tenantID: String, policy: RateLimitPolicy, now: Int64) -> RateLimitLeases.TenantLease {
         // Most workers serve one tenant after another of the same few: the last one first.
-        if let last = lastLease, last.tenantID == tenantID, last.policy == policy { return last.lease }
         let found = TenantPolicy(tenantID: tenantID, policy: policy)
+        if let last = lastLease, last.found == found { return last.lease }
         if let lease = leasesByPolicy[found] {
-            lastLease = (tenantID, policy, lease)
+            lastLease = (found, lease)
             return lease
         }
         let lease = leases.tenant(
             key: RedisRateLimiter.budgetKey(tenantID: tenantID, policy: policy), intervalMilliseconds: policy.requests.intervalMilliseconds, now: now)
         leasesByPolicy[found] = lease
-        lastLease = (tenantID, policy, lease)
+        lastLease = (found, lease)
         return lease
     }
 

@@ -37,15 +37,14 @@ public struct ItemLeases {
     /// transaction, so an idle node's polls are one cheap read each rather than
     /// a locking statement in a transaction (idle workers had cost PostgreSQL
     /// about 9 % of a core); a busy worker claims straight away, in one round
-    /// trip. SQLite always looks first (`claimOnce`).
+    /// trip. SQLite always looks first: every worker polls 20 times a second,
+    /// and a write transaction each time was idle CPU and turns taken from the
+    /// API's writers. (Work that appears right after the look waits one
+    /// interval, as it would have waited for the next poll.)
     public func claim(
         owner: String, leaseSeconds: Int, now: Timestamp = .now(), sizes: ClaimSizes, lookFirst: Bool = false
     ) throws(StoreError) -> [ClaimedItem] {
-        if lookFirst, connection.dialect == .postgres,
-            try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) == nil
-        {
-            return []
-        }
+        if lookFirst || connection.dialect == .sqlite, try !anyRunnable(now: now) { return [] }
         var pause: UInt32 = 200
         for attempt in 1...Self.busyTries {
             let outcome =
@@ -79,16 +78,15 @@ public struct ItemLeases {
         case busy
     }
 
-    /// One claim on SQLite, whose one writer at a time makes it exact.
+    /// Whether any batch is runnable, locked or not: a read, outside any transaction.
+    private func anyRunnable(now: Timestamp) throws(StoreError) -> Bool {
+        try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) != nil
+    }
+
+    /// One claim on SQLite, whose one writer at a time makes it exact (the
+    /// caller has looked for a runnable batch first).
     private func claimOnce(owner: String, leaseSeconds: Int, now: Timestamp, sizes: ClaimSizes) throws(StoreError) -> ClaimAttempt {
-        // An idle scheduler looks without the write lock first: every worker polls
-        // 20 times a second, and a write transaction each time was idle CPU and
-        // turns taken from the API's writers. (Work that appears right after the look
-        // waits one interval, as it would have waited for the next poll.)
-        guard try connection.statement(Self.anyRunnableSQL).bind(.integer(now.milliseconds)).firstRow({ _ in true }) != nil else {
-            return .nothingRunnable
-        }
-        return try connection.transaction {
+        try connection.transaction {
             () throws(StoreError) -> ClaimAttempt in
             let candidate = try connection.statement(Self.candidateSQL).bind(.integer(now.milliseconds))
                 .firstRow { row in
@@ -160,7 +158,7 @@ public struct ItemLeases {
             }
         }
         guard let batch else {
-            guard try connection.statement(Self.anyRunnableSQL).bind(.integer(ms)).firstRow({ _ in true }) != nil else { return .nothingRunnable }
+            guard try anyRunnable(now: now) else { return .nothingRunnable }
             return .busy
         }
         // created -> running is visible in status documents.
