@@ -44,7 +44,7 @@ let package = Package(
         // The domain: batches, items, tenants, keys, their states and policies.
         .target(name: "BatchModel", dependencies: ["BatchCodecs"], swiftSettings: strict),
         .target(name: "BatchStore", dependencies: ["BatchCodecs", "BatchModel", "CSQLite", "CLibPQ"], swiftSettings: strict),
-        .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis"], swiftSettings: strict),
+        .target(name: "BatchCache", dependencies: ["BatchModel", "CHiredis", "Lifecycle"], swiftSettings: strict),
         // The documents clients and webhook receivers read: status, results, Check,
         // Talonic, summaries, media, admin views. Rows in, JSON values out.
         .target(name: "BatchDocuments", dependencies: ["BatchCodecs", "BatchModel", "BatchStore"], swiftSettings: strict),

@@ -146,6 +146,10 @@ public final class FastCGIServer: Service {
             // stop() sets its flag before reading slots: one of the two always sees the other.
             slot.idleFD.store(request.ipcFd, ordering: .sequentiallyConsistent)
             if stopping.load(ordering: .sequentiallyConsistent) { return }
+            // On a kept-open connection the next request is awaited in poll: libfcgi's
+            // blocking read would also wake each time nginx takes the last answer off
+            // the socket (see `ReadableWait`). stop()'s shutdown makes it readable.
+            if request.ipcFd >= 0 { _ = ReadableWait.wait(fd: request.ipcFd) }
             let rc = FCGX_Accept_r(&request)
             slot.idleFD.store(-1, ordering: .sequentiallyConsistent)
             guard rc >= 0 else {

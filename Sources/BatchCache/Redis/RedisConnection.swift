@@ -1,5 +1,6 @@
 import BatchModel
 import CHiredis
+import Lifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -63,10 +64,9 @@ public final class RedisConnection {
     /// `.error`, not thrown: the connection is still good after it.
     public func command(_ arguments: [String]) throws(CacheError) -> RedisReply {
         let context = try connectedContext()
-        let raw = Self.withArgv(arguments) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
-        guard let raw else { throw fail(context, "command") }
-        defer { freeReplyObject(raw) }
-        let reply = Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        try append(context, arguments)
+        try send(context)
+        let reply = try readReply(context)
         setAvailable(true)
         return reply
     }
@@ -75,25 +75,38 @@ public final class RedisConnection {
     /// one round trip instead of one per command.
     public func pipeline(_ commands: [[String]]) throws(CacheError) -> [RedisReply] {
         let context = try connectedContext()
-        for arguments in commands {
-            let rc = Self.withArgv(arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            if rc != REDIS_OK { throw fail(context, "append") }
-        }
+        for arguments in commands { try append(context, arguments) }
+        try send(context)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer?
-            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
-                throw fail(context, "read")
-            }
-            let reply = raw!.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.convert(reply))
-            freeReplyObject(raw)
-        }
+        for _ in commands { replies.append(try readReply(context)) }
         setAvailable(true)
         return replies
+    }
+
+    private func append(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [String]) throws(CacheError) {
+        let rc = Self.withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+        if rc != REDIS_OK { throw fail(context, "append") }
+    }
+
+    private func readReply(_ context: UnsafeMutablePointer<redisContext>) throws(CacheError) -> RedisReply {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail(context, "read") }
+        defer { freeReplyObject(raw) }
+        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Writes every appended command, then waits for the reply in `poll`, not in
+    /// hiredis's blocking read, which Redis taking the commands off the socket would
+    /// wake for nothing (see `ReadableWait`); the replies are then read without waiting.
+    private func send(_ context: UnsafeMutablePointer<redisContext>) throws(CacheError) {
+        var done: Int32 = 0
+        repeat {
+            if redisBufferWrite(context, &done) != REDIS_OK { throw fail(context, "write") }
+        } while done == 0
+        if ReadableWait.wait(fd: context.pointee.fd, timeoutMilliseconds: commandTimeoutMilliseconds) == .timedOut {
+            throw fail(context, "read", reason: "no reply within \(commandTimeoutMilliseconds) ms")
+        }
     }
 
     /// PING with the command timeout; false on any failure.
@@ -133,8 +146,8 @@ public final class RedisConnection {
         return created
     }
 
-    private func fail(_ context: UnsafeMutablePointer<redisContext>, _ operation: String) -> CacheError {
-        lastError = "\(operation): " + Self.errorString(context)
+    private func fail(_ context: UnsafeMutablePointer<redisContext>, _ operation: String, reason: String? = nil) -> CacheError {
+        lastError = "\(operation): " + (reason ?? Self.errorString(context))
         disconnect()
         setAvailable(false)
         // A failure right after a good connection may be a blip: allow one immediate retry.
