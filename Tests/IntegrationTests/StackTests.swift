@@ -40,6 +40,12 @@ import Testing
         #expect(outside.status == 403)
         #expect(outside.json["code"] as? String == "forbidden")
         #expect(try stack.send("GET", "/v1/status", key: stack.clientKey, sourceAddress: "127.0.0.2").status == 200)
+
+        // Every thread, those started after the policy was set included, runs under
+        // SCHED_BATCH (3), batchd's default --cpu-scheduling.
+        let policies = stack.batchdThreadPolicies()
+        #expect(policies.keys.sorted() == [3], "\(policies)")
+        #expect((policies[3] ?? 0) > 10)
     }
 
     @Test func nginxAcceptsTheRenderedConfig() throws {

@@ -280,6 +280,22 @@ final class TestStack {
     /// batchd's peak resident memory so far, in kB (VmHWM).
     func batchdPeakMemoryKB() -> Int? { batchdStatusKB("VmHWM:") }
 
+    /// The Linux scheduling policy of each of batchd's threads (field 41 of
+    /// /proc/PID/task/TID/stat: 0 normal, 3 batch), counted by policy.
+    func batchdThreadPolicies() -> [Int: Int] {
+        guard let pid = batchd?.pid, let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
+        var counts: [Int: Int] = [:]
+        for thread in threads {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // Fields after the command's closing parenthesis start at field 3.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 38, let policy = Int(fields[38]) { counts[policy, default: 0] += 1 }
+        }
+        return counts
+    }
+
     /// batchd's resident memory now, in kB (VmRSS).
     func batchdResidentMemoryKB() -> Int? { batchdStatusKB("VmRSS:") }
 
