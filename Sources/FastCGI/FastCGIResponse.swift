@@ -19,28 +19,53 @@ public struct FastCGIResponse: Sendable {
     /// stream `Content-Length` is always added, so nginx never has to chunk or
     /// close to delimit the body; a stream's length is the one its headers give,
     /// if any.
+    /// The response as one byte sequence: `head()` followed by the body (unless streamed).
     public func encoded() -> [UInt8] {
+        var out = head()
+        if stream == nil { out += body }
+        return out
+    }
+
+    /// The status line, the headers, `Content-Length` (unless streamed) and the blank
+    /// line. Sent apart from the body, so that a large body is never copied into a
+    /// buffer of its own (the server hands both to libfcgi's one buffer in turn), and
+    /// built without string interpolation: every answer makes one.
+    public func head() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128 + headers.count * 40 + (stream == nil ? body.count : 0))
-        out.append(contentsOf: "Status: \(status) \(Self.reason(for: status))\r\n".utf8)
+        out.reserveCapacity(64 + headers.count * 48)
+        out += "Status: ".utf8
+        Self.appendDecimal(status, to: &out)
+        out.append(UInt8(ascii: " "))
+        out += Self.reason(for: status).utf8
+        out += "\r\n".utf8
         for header in headers {
-            out.append(contentsOf: header.name.utf8)
-            out.append(contentsOf: ": ".utf8)
+            out += header.name.utf8
+            out += ": ".utf8
             // A header value must not smuggle in another header.
             if header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
                 for byte in header.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
             } else {
-                out.append(contentsOf: header.value.utf8)
+                out += header.value.utf8
             }
-            out.append(contentsOf: "\r\n".utf8)
+            out += "\r\n".utf8
         }
-        guard stream == nil else {
-            out.append(contentsOf: "\r\n".utf8)
-            return out
+        if stream == nil {
+            out += "Content-Length: ".utf8
+            Self.appendDecimal(body.count, to: &out)
+            out += "\r\n".utf8
         }
-        out.append(contentsOf: "Content-Length: \(body.count)\r\n\r\n".utf8)
-        out.append(contentsOf: body)
+        out += "\r\n".utf8
         return out
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendDecimal(0 - value, to: &out)
+            return
+        }
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     static func reason(for status: Int) -> String {

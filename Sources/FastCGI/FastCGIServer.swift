@@ -180,8 +180,14 @@ public final class FastCGIServer: Service {
         let response = responder.respond(to: incoming)
         let out = request.out
         // A client that went away makes this fail; the worker carries on.
-        let sent = Self.write(response.encoded(), to: out)
-        if sent, let stream = response.stream { stream.produce { Self.write($0, to: out) } }
+        // The head and then the body, each copied once, into libfcgi's buffer.
+        if Self.write(response.head(), to: out) {
+            if let stream = response.stream {
+                stream.produce { Self.write($0, to: out) }
+            } else {
+                _ = Self.write(response.body, to: out)
+            }
+        }
         // The body is read to its end-of-stream record, even when every declared byte
         // was read: left on a kept-open connection, that empty record makes libfcgi's
         // next accept fail with a protocol error and close the connection, and nginx

@@ -92,7 +92,7 @@ public enum FuzzTargets {
         let path = String(decoding: bytes, as: UTF8.self)
         for method in ["GET", "POST", "PUT", "DELETE", "HEAD"] {
             if case .found(_, let parameters) = Routes.all.match(method: method, path: path) {
-                for value in parameters.values { _ = ResourceID.problem(with: value) }
+                for (_, value) in parameters.pairs { _ = ResourceID.problem(with: value) }
             }
         }
     }

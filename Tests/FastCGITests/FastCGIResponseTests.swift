@@ -9,6 +9,16 @@ import Testing
         #expect(response.encoded() == Array(expected.utf8))
     }
 
+    @Test func theHeadEndsWhereTheBodyStarts() {
+        let response = FastCGIResponse(status: 299, body: Array(repeating: UInt8(ascii: "x"), count: 1_234_567))
+        #expect(String(decoding: response.head(), as: UTF8.self) == "Status: 299 Status\r\nContent-Length: 1234567\r\n\r\n")
+        #expect(response.encoded() == response.head() + response.body)
+        #expect(String(decoding: FastCGIResponse(status: 204).head(), as: UTF8.self) == "Status: 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        // A streamed body's length is the one its headers give, if any.
+        let streamed = FastCGIResponse(status: 200, headers: [("Content-Length", "10")], stream: FastCGIBodyProducer { _ in })
+        #expect(String(decoding: streamed.encoded(), as: UTF8.self) == "Status: 200 OK\r\nContent-Length: 10\r\n\r\n")
+    }
+
     @Test func headerValuesCannotSmuggleHeaders() {
         let response = FastCGIResponse(status: 200, headers: [("X-Test", "a\r\nSet-Cookie: evil")])
         let text = String(decoding: response.encoded(), as: UTF8.self)

@@ -8,7 +8,7 @@ public import Logging
 /// (once authenticated) and the worker's resources.
 public final class RequestContext {
     public let request: HTTPRequest
-    public let parameters: [String: String]
+    public let parameters: RouteParameters
     public let resources: WorkerResources
     public internal(set) var principal: Principal? { didSet { madeLogger = nil } }
     private let baseLogger: Logger
@@ -38,7 +38,7 @@ public final class RequestContext {
     public let startedAt: Int64
 
     public init(
-        request: HTTPRequest, parameters: [String: String], resources: WorkerResources, principal: Principal? = nil, logger: Logger,
+        request: HTTPRequest, parameters: RouteParameters, resources: WorkerResources, principal: Principal? = nil, logger: Logger,
         startedAt: Int64 = SystemClock.monotonicMicroseconds()
     ) {
         self.startedAt = startedAt

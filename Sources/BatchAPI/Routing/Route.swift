@@ -73,7 +73,7 @@ public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
 
     /// The captures when `pathSegments` fits the pattern. Literals are compared first,
     /// so the routes that do not fit (nearly all of them) cost no allocation.
-    func match(_ pathSegments: [Substring]) -> [String: String]? {
+    func match(_ pathSegments: [Substring]) -> RouteParameters? {
         guard pathSegments.count == segments.count else { return nil }
         var captureCount = 0
         for (segment, part) in zip(segments, pathSegments) {
@@ -82,8 +82,9 @@ public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
             case .capture: captureCount += 1
             }
         }
-        guard captureCount > 0 else { return [:] }
-        var captures = [String: String](minimumCapacity: captureCount)
+        guard captureCount > 0 else { return RouteParameters() }
+        var captures = RouteParameters()
+        captures.reserveCapacity(captureCount)
         for case (.capture(let name), let part) in zip(segments, pathSegments) { captures[name] = String(part) }
         return captures
     }

@@ -1,7 +1,7 @@
 /// Finds the route for a method and path. Immutable once built, shared by all workers.
 public struct Router: Sendable {
     public enum Match {
-        case found(Route, parameters: [String: String])
+        case found(Route, parameters: RouteParameters)
         /// The path exists with other methods; the answer is 405 with `Allow`.
         case methodNotAllowed(allowed: [String])
         case notFound
@@ -13,9 +13,9 @@ public struct Router: Sendable {
         }
 
         /// The path's captures (none unless a route matched).
-        public var parameters: [String: String] {
+        public var parameters: RouteParameters {
             if case .found(_, let parameters) = self { return parameters }
-            return [:]
+            return RouteParameters()
         }
     }
 
