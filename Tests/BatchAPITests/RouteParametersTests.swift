@@ -10,6 +10,11 @@ import Testing
         #expect(parameters["batch_id"] == "b2" && parameters.pairs.count == 2)
         parameters["item_id"] = nil
         #expect(parameters.pairs.map(\.name) == ["batch_id"])
+        parameters["item_id"] = "i2"
+        parameters["batch_id"] = nil
+        #expect(parameters.pairs.map(\.name) == ["item_id"] && parameters["item_id"] == "i2" && !parameters.isEmpty)
+        parameters["item_id"] = nil
+        #expect(parameters.isEmpty && parameters.pairs.isEmpty)
         #expect(RouteParameters().isEmpty)
     }
 

@@ -56,7 +56,7 @@ public final class APIApplication {
         response.setHeader("X-Request-Id", request.requestID)
         // Every authenticated answer, errors and 429s included, carries the tenant's limit.
         if let verdict = context.rateLimitVerdict {
-            for (name, value) in verdict.headers { response.setHeader(name, value) }
+            verdict.forEachHeader { response.setHeader($0, $1) }
         }
         if request.admission == .check { response = RequestAdmission.answer(for: response) }
         let elapsed = Int(SystemClock.monotonicMicroseconds() - started)

@@ -43,10 +43,24 @@ public enum StatusDocumentCache {
         public var remaining: Int
         public var outcome: Outcome
 
-        /// `X-Cache` and `Cache-Control` for this answer.
-        public var headers: [(name: String, value: String)] {
-            [("X-Cache", outcome.rawValue), ("Cache-Control", "private, max-age=\(remaining)")]
+        /// A JSON answer's headers with these, in one list sized for what the
+        /// pipeline adds on the way out (request id, rate-limit figures).
+        public var responseHeaders: [(name: String, value: String)] {
+            var headers: [(name: String, value: String)] = []
+            headers.reserveCapacity(10)
+            headers.append(("Content-Type", HTTPResponse.jsonContentType))
+            headers.append(("X-Cache", outcome.rawValue))
+            headers.append(("Cache-Control", Self.cacheControl(maxAge: remaining)))
+            return headers
         }
+
+        /// `private, max-age=N`; the values up to the default TTLs are made once
+        /// (every cached answer carries one).
+        static func cacheControl(maxAge: Int) -> String {
+            maxAge >= 0 && maxAge < madeCacheControls.count ? madeCacheControls[maxAge] : "private, max-age=\(maxAge)"
+        }
+
+        private static let madeCacheControls = (0...CacheSettings.finishedDefault).map { "private, max-age=\($0)" }
     }
 
     /// How often a request waiting for another one's rebuild looks again: soon at

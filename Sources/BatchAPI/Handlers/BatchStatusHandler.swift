@@ -29,7 +29,7 @@ public enum BatchStatusHandler {
         },
         answer: { served, context in
             HTTPResponse(
-                status: 200, headers: HTTPResponse.jsonHeaders(served.headers),
+                status: 200, headers: served.responseHeaders,
                 body: NativeEnvelope.completeCached(served.body, requestID: context.request.requestID, ttl: served.ttl, remaining: served.remaining))
         })
 

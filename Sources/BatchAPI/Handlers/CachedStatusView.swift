@@ -71,6 +71,6 @@ extension CachedStatusView where Options == Void {
 
     /// The whole body is the document (no envelope), as Check and Talonic send it.
     public static var bareDocument: Answer {
-        { served, _ in HTTPResponse(status: 200, headers: HTTPResponse.jsonHeaders(served.headers), body: served.body) }
+        { served, _ in HTTPResponse(status: 200, headers: served.responseHeaders, body: served.body) }
     }
 }

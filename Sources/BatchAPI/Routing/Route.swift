@@ -84,7 +84,6 @@ public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
         }
         guard captureCount > 0 else { return RouteParameters() }
         var captures = RouteParameters()
-        captures.reserveCapacity(captureCount)
         for case (.capture(let name), let part) in zip(segments, pathSegments) { captures[name] = String(part) }
         return captures
     }

@@ -2,35 +2,47 @@
 ///
 /// A route has one or two captures and a handler reads each once: a short list
 /// compared by name costs less than hashing into a dictionary, which every
-/// request with a capture used to allocate and fill.
+/// request with a capture used to allocate and fill. The first capture is held
+/// inline, so the usual route (one capture) allocates no list at all.
 public struct RouteParameters: Sendable, Equatable, ExpressibleByDictionaryLiteral {
-    public private(set) var pairs: [(name: String, value: String)]
+    private var first: (name: String, value: String)?
+    private var others: [(name: String, value: String)] = []
 
-    public init() { pairs = [] }
+    public init() {}
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        pairs = []
         for (name, value) in elements { self[name] = value }
     }
 
-    public var isEmpty: Bool { pairs.isEmpty }
+    /// Every capture, in the order they were set.
+    public var pairs: [(name: String, value: String)] { (first.map { [$0] } ?? []) + others }
+
+    public var isEmpty: Bool { first == nil }
 
     /// The value captured as `name`; setting a name again replaces its value.
     public subscript(name: String) -> String? {
-        get { pairs.first { $0.name == name }?.value }
+        get {
+            if let first, first.name == name { return first.value }
+            return others.first { $0.name == name }?.value
+        }
         set {
-            if let index = pairs.firstIndex(where: { $0.name == name }) {
-                if let newValue { pairs[index].value = newValue } else { pairs.remove(at: index) }
+            if let current = first, current.name == name {
+                if let newValue {
+                    first = (name, newValue)
+                } else {
+                    first = others.isEmpty ? nil : others.removeFirst()
+                }
+            } else if let index = others.firstIndex(where: { $0.name == name }) {
+                if let newValue { others[index].value = newValue } else { others.remove(at: index) }
             } else if let newValue {
-                pairs.append((name, newValue))
+                if first == nil { first = (name, newValue) } else { others.append((name, newValue)) }
             }
         }
     }
 
-    mutating func reserveCapacity(_ count: Int) { pairs.reserveCapacity(count) }
-
     /// Equal when they hold the same names with the same values, in any order.
     public static func == (lhs: RouteParameters, rhs: RouteParameters) -> Bool {
-        lhs.pairs.count == rhs.pairs.count && lhs.pairs.allSatisfy { rhs[$0.name] == $0.value }
+        let pairs = lhs.pairs
+        return pairs.count == rhs.pairs.count && pairs.allSatisfy { rhs[$0.name] == $0.value }
     }
 }

@@ -25,15 +25,20 @@ public struct RateLimitVerdict: Sendable, Equatable {
 
     /// `X-RateLimit-*`, IETF `RateLimit-Policy` / `RateLimit`, and on a refusal `Retry-After`.
     public var headers: [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = [
-            ("X-RateLimit-Limit", String(limit)),
-            ("X-RateLimit-Remaining", String(decision.remaining)),
-            ("X-RateLimit-Reset", String(resetUnixSeconds)),
-            ("RateLimit-Policy", "\"\(policyName)\";q=\(limit);w=\(windowSeconds)"),
-            ("RateLimit", "\"\(policyName)\";r=\(decision.remaining);t=\(decision.resetAfterSeconds)"),
-        ]
-        if !allowed { headers.append(("Retry-After", String(max(1, decision.retryAfterSeconds)))) }
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(6)
+        forEachHeader { headers.append(($0, $1)) }
         return headers
+    }
+
+    /// The same headers one by one, with no list made: every answer carries them.
+    public func forEachHeader(_ body: (_ name: String, _ value: String) -> Void) {
+        body("X-RateLimit-Limit", String(limit))
+        body("X-RateLimit-Remaining", String(decision.remaining))
+        body("X-RateLimit-Reset", String(resetUnixSeconds))
+        body("RateLimit-Policy", "\"\(policyName)\";q=\(limit);w=\(windowSeconds)")
+        body("RateLimit", "\"\(policyName)\";r=\(decision.remaining);t=\(decision.resetAfterSeconds)")
+        if !allowed { body("Retry-After", String(max(1, decision.retryAfterSeconds))) }
     }
 
     /// Combines the general and the write decision of one request: refused if
