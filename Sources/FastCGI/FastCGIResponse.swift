@@ -29,12 +29,13 @@ public struct FastCGIResponse: Sendable {
     /// The status line, the headers, `Content-Length` (unless streamed) and the blank
     /// line. Sent apart from the body, so that a large body is never copied into a
     /// buffer of its own (the server hands both to libfcgi's one buffer in turn), and
-    /// built without string interpolation: every answer makes one.
+    /// built without string interpolation (a number alone is a string short enough to
+    /// need no allocation): every answer makes one.
     public func head() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + headers.count * 48)
         out += "Status: ".utf8
-        Self.appendDecimal(status, to: &out)
+        out += String(status).utf8
         out.append(UInt8(ascii: " "))
         out += Self.reason(for: status).utf8
         out += "\r\n".utf8
@@ -51,21 +52,11 @@ public struct FastCGIResponse: Sendable {
         }
         if stream == nil {
             out += "Content-Length: ".utf8
-            Self.appendDecimal(body.count, to: &out)
+            out += String(body.count).utf8
             out += "\r\n".utf8
         }
         out += "\r\n".utf8
         return out
-    }
-
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendDecimal(0 - value, to: &out)
-            return
-        }
-        if value >= 10 { appendDecimal(value / 10, to: &out) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     static func reason(for status: Int) -> String {

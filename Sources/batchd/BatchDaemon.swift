@@ -22,20 +22,14 @@ struct BatchDaemon: ParsableCommand {
     func run() throws {
         // First, while this is the only thread: every thread started later inherits it.
         let policy = CPUSchedulingPolicy(rawValue: settings.cpuScheduling) ?? .batch
-        let policyFailure: CPUSchedulingPolicy.ApplyError?
-        do throws(CPUSchedulingPolicy.ApplyError) {
-            try policy.applyToProcess()
-            policyFailure = nil
-        } catch {
-            policyFailure = error
-        }
+        let applied = Result { () throws(CPUSchedulingPolicy.ApplyError) in try policy.applyToProcess() }
         let level = settings.level
         LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level) }
         LogBuffer.startFlushing()
         defer { LogBuffer.flushAll() }
         let logger = Logger(label: "batchd")
-        if let policyFailure {
-            logger.warning("running under the default CPU scheduling policy", metadata: ["wanted": "\(policy)", "error": "\(policyFailure)"])
+        if case .failure(let error) = applied {
+            logger.warning("running under the default CPU scheduling policy", metadata: ["wanted": "\(policy)", "error": "\(error)"])
         }
         do {
             try serve(logger: logger)

@@ -46,6 +46,7 @@ public enum StatusDocumentCache {
         /// A JSON answer's headers with these, in one list sized for what the
         /// pipeline adds on the way out (request id, rate-limit figures).
         public var responseHeaders: [(name: String, value: String)] {
+            // `HTTPResponse.jsonHeaders` with these two, without a list made to pass them.
             var headers: [(name: String, value: String)] = []
             headers.reserveCapacity(10)
             headers.append(("Content-Type", HTTPResponse.jsonContentType))
