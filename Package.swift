@@ -88,7 +88,8 @@ let package = Package(
 
         // The parsers of client bytes as libFuzzer targets (deploy/fuzz).
         .target(
-            name: "FuzzTargets", dependencies: ["BatchCodecs", "BatchModel", "BatchDocuments", "BatchAPI", "FastCGI", "IngestInspection"],
+            name: "FuzzTargets",
+            dependencies: ["BatchCodecs", "BatchModel", "BatchDocuments", "BatchAPI", "BatchCache", "FastCGI", "IngestInspection"],
             swiftSettings: strict),
 
         // Shared by the test targets: spawning real servers with a clean signal mask.

@@ -1,4 +1,5 @@
 import BatchAPI
+import BatchCache
 import BatchCodecs
 import BatchDocuments
 import BatchModel
@@ -18,7 +19,7 @@ public enum FuzzTargets {
     public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "json": json, "create": create, "multipart": multipart, "csv": csv, "ndjson": ndjson, "query": query, "path": path,
         "base64": base64, "fastcgi-params": fastCGIParams, "media": media, "inflate": inflate, "inspection-wire": inspectionWire,
-        "webhook-url": webhookURL, "range": range,
+        "webhook-url": webhookURL, "range": range, "invalidation": invalidation,
     ]
 
     static let limits: BatchLimits = {
@@ -163,6 +164,16 @@ public enum FuzzTargets {
                 precondition(covered.lowerBound >= 0 && covered.upperBound < length, "a range outside the representation")
             }
         }
+    }
+
+    /// A status-cache invalidation message (`StatusInvalidation`): any bytes read as
+    /// one, and what reads as one batch or tenant is written back the same.
+    static func invalidation(_ bytes: [UInt8]) {
+        let invalidation = StatusInvalidation(message: bytes)
+        if invalidation != .all, String(validating: bytes, as: UTF8.self) != nil {
+            precondition(Array(invalidation.message.utf8) == bytes, "did not round-trip")
+        }
+        precondition(StatusInvalidation(message: Array(invalidation.message.utf8)) == invalidation, "did not read back")
     }
 
     static func inspectionWire(_ bytes: [UInt8]) {

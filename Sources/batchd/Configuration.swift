@@ -95,6 +95,12 @@ struct Configuration: ParsableArguments {
 
     @Option(
         help:
+            "MiB of status-cache entries this process keeps a copy of, kept exact by invalidations published through Redis; 0 reads Redis every time (env BATCHD_STATUS_MIRROR_MB)."
+    )
+    var statusMirrorMb: Int = Int(environment["BATCHD_STATUS_MIRROR_MB"] ?? "") ?? 64
+
+    @Option(
+        help:
             "CPU scheduling policy of batchd's threads: batch (a woken thread does not preempt the running one: fewer context switches a request) or normal (env BATCHD_CPU_SCHEDULING)."
     )
     var cpuScheduling: String = environment["BATCHD_CPU_SCHEDULING"] ?? "batch"
@@ -233,6 +239,7 @@ struct Configuration: ParsableArguments {
         guard (10...10_000).contains(redisTimeoutMs) else { throw ValidationError("--redis-timeout-ms must be between 10 and 10000") }
         guard CPUSchedulingPolicy(rawValue: cpuScheduling) != nil else { throw ValidationError("--cpu-scheduling must be batch or normal") }
         guard (0...10_000).contains(rateLimitLeaseMs) else { throw ValidationError("--rate-limit-lease-ms must be between 0 and 10000") }
+        guard (0...65_536).contains(statusMirrorMb) else { throw ValidationError("--status-mirror-mb must be between 0 and 65536") }
     }
 
     var storeDatabase: StoreDatabase {

@@ -35,13 +35,14 @@ struct DaemonServices {
         try FileManager.default.createDirectory(atPath: resultsFolder.directory, withIntermediateDirectories: true)
 
         // Shared by every worker and the scheduler of this process.
-        let invalidator = CacheInvalidator()
+        let mirror = settings.statusMirrorMb > 0 ? StatusCacheMirror(endpoint: settings.redisEndpoint, maxBytes: settings.statusMirrorMb << 20) : nil
+        let invalidator = CacheInvalidator(mirror: mirror)
         let cacheSettings = CacheSettingsCell()
         let metrics = RequestMetrics()
         let leases = settings.rateLimitLeaseMs > 0 ? RateLimitLeases(lifetimeMilliseconds: Int64(settings.rateLimitLeaseMs)) : nil
         let housekeeping = CacheHousekeeping(
             database: database, redis: settings.redisEndpoint, settings: cacheSettings, metrics: metrics, nodeName: settings.nodeName,
-            startedAt: startedAt, leases: leases, logger: Logger(label: "batchd.cache"))
+            startedAt: startedAt, leases: leases, mirror: mirror, logger: Logger(label: "batchd.cache"))
 
         var scheduling = Scheduler.Configuration()
         scheduling.workers = settings.schedulerWorkers

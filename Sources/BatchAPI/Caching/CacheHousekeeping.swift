@@ -11,14 +11,15 @@ public import Logging
 /// hits and misses are added to the shared figures in Redis once a second; and
 /// every 5 seconds this process announces itself in the node registry (`/readyz`'s
 /// `nodes`) under `nodeName`; and four times a second the rate-limit leases that
-/// ended unspent give their cells back.
+/// ended unspent give their cells back; and four times a second the status
+/// mirror subscribes (when it is not) or applies the invalidations that arrived.
 public final class CacheHousekeeping: Service {
     public let name = "cache-housekeeping"
     private let worker: PeriodicWorker<any StoreConnection>
 
     public init(
         database: StoreDatabase, redis endpoint: RedisEndpoint, settings: CacheSettingsCell, metrics: RequestMetrics, nodeName: String,
-        startedAt: Timestamp, leases: RateLimitLeases? = nil, logger: Logger
+        startedAt: Timestamp, leases: RateLimitLeases? = nil, mirror: StatusCacheMirror? = nil, logger: Logger
     ) {
         worker = PeriodicWorker(
             name: "cache-housekeeping", intervalMilliseconds: 250, logger: logger, connect: { try database.connect() },
@@ -28,6 +29,7 @@ public final class CacheHousekeeping: Service {
                 var pass = 0
                 return { connection, _ in
                     if let error = settings.refresh(connection) { throw error }
+                    mirror?.maintain()
                     if let leases { RateLimitGate.refundExpiredLeases(leases, redis: redis, now: SystemClock.monotonicMilliseconds()) }
                     if pass % 20 == 0 {
                         try? NodeRegistry().announce(

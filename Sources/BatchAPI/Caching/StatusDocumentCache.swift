@@ -9,7 +9,8 @@ import Logging
 
 /// Serves status documents (native, Check, Talonic) through the Redis cache.
 ///
-/// A hit is one Redis round trip (value and remaining TTL together). On a miss
+/// A hit is this process's mirrored copy (`StatusCacheMirror`: no round trip), or
+/// one Redis round trip (value and remaining TTL together). On a miss
 /// one request takes the rebuild lock, builds from SQLite and stores the entry
 /// with the batch's version; the others wait briefly for it instead of all
 /// querying SQLite (no stampede). Redis down, slow or with invalidations still
@@ -79,9 +80,17 @@ public enum StatusDocumentCache {
         if resources.invalidator.hasPending, !resources.invalidator.replay(redis) { return try bypass(context, build) }
         if resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) { return try bypass(context, build) }
         let first: StatusCache.Read
+        let mirror = resources.invalidator.mirror
+        var ticket: Int?
         do throws(CacheError) {
             if let prefetched = context.prefetched, prefetched.key == key {
                 first = try cache.read(from: prefetched.reply)
+            } else if let mirror {
+                if let kept = mirror.lookup(key, now: Timestamp.now().milliseconds) {
+                    return hit(context, kept.entry, kept.remainingMilliseconds)
+                }
+                ticket = mirror.ticket()
+                first = try cache.read(from: cache.plainRead(redis, key))
             } else {
                 first = try cache.read(redis, key)
             }
@@ -91,6 +100,7 @@ public enum StatusDocumentCache {
         }
         switch first {
         case .hit(let entry, let milliseconds):
+            if let mirror, let ticket { mirror.keep(key, entry, ticket: ticket) }
             return hit(context, entry, milliseconds)
         case .miss(rebuild: true):
             return try rebuild(context, redis, key, build)

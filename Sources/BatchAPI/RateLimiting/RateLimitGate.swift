@@ -39,6 +39,8 @@ public enum RateLimitGate {
                     }
                     switch leases.plan(lease, now: now) {
                     case .spent(let decision):
+                        // With a mirror, the handler looks there first (and reads Redis on a miss).
+                        guard resources.invalidator.mirror == nil else { return (decidedHere(decision), nil) }
                         let cache = try cacheRead.map { key throws(CacheError) in try resources.statusCache.plainRead(redis, key) }
                         return (decidedHere(decision), cache)
                     case .refused(let decision):

@@ -100,13 +100,45 @@ public final class RedisConnection {
     /// hiredis's blocking read, which Redis taking the commands off the socket would
     /// wake for nothing (see `ReadableWait`); the replies are then read without waiting.
     private func send(_ context: UnsafeMutablePointer<redisContext>) throws(CacheError) {
+        try write(context)
+        if ReadableWait.wait(fd: context.pointee.fd, timeoutMilliseconds: commandTimeoutMilliseconds) == .timedOut {
+            throw fail(context, "read", reason: "no reply within \(commandTimeoutMilliseconds) ms")
+        }
+    }
+
+    /// The socket of the open connection (nil while disconnected): what a
+    /// subscribed connection's owner waits on for messages.
+    public var fileDescriptor: Int32? { context?.pointee.fd }
+
+    /// Sends one command on the open connection without reading its reply: for a
+    /// subscribed connection, whose replies arrive among its messages (`readArrived`).
+    public func post(_ arguments: [String]) throws(CacheError) {
+        guard let context else { throw .unavailable(lastError) }
+        try append(context, arguments)
+        try write(context)
+    }
+
+    /// For a subscribed connection whose socket has input: reads once (it does not
+    /// wait when the socket is readable) and returns every whole reply that has
+    /// arrived. A closed or failed connection throws (and is dropped).
+    public func readArrived() throws(CacheError) -> [RedisReply] {
+        guard let context else { throw .unavailable(lastError) }
+        if redisBufferRead(context) != REDIS_OK { throw fail(context, "read") }
+        var replies: [RedisReply] = []
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw fail(context, "read") }
+            guard let raw else { return replies }
+            replies.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+    }
+
+    private func write(_ context: UnsafeMutablePointer<redisContext>) throws(CacheError) {
         var done: Int32 = 0
         repeat {
             if redisBufferWrite(context, &done) != REDIS_OK { throw fail(context, "write") }
         } while done == 0
-        if ReadableWait.wait(fd: context.pointee.fd, timeoutMilliseconds: commandTimeoutMilliseconds) == .timedOut {
-            throw fail(context, "read", reason: "no reply within \(commandTimeoutMilliseconds) ms")
-        }
     }
 
     /// PING with the command timeout; false on any failure.

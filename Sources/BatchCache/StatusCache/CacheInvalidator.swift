@@ -20,10 +20,14 @@ public final class CacheInvalidator: Sendable {
     private let anyPending = Atomic<Bool>(false)
     private let cache: StatusCache
     public let maxPending: Int
+    /// This process's copies of entries (nil: every read goes to Redis). An
+    /// invalidation made here drops its copies at once, before Redis is told.
+    public let mirror: StatusCacheMirror?
 
-    public init(cache: StatusCache = StatusCache(), maxPending: Int = 10_000) {
+    public init(cache: StatusCache = StatusCache(), maxPending: Int = 10_000, mirror: StatusCacheMirror? = nil) {
         self.cache = cache
         self.maxPending = maxPending
+        self.mirror = mirror
     }
 
     /// True while some invalidation still has to reach Redis.
@@ -32,6 +36,7 @@ public final class CacheInvalidator: Sendable {
     /// Invalidates a batch's entries (version nil: delete without a floor, e.g. the
     /// batch was deleted). Never throws: a failure is kept for replay.
     public func invalidate(_ redis: RedisConnection?, batch: BatchIdentity, version: Int?) {
+        mirror?.apply(.batch(batch))
         if let redis, !hasPending, (try? cache.invalidate(redis, batch: batch, version: version)) != nil { return }
         remember(batch: batch, version: version)
         if let redis { _ = replay(redis) }

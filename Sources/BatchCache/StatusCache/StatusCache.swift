@@ -45,7 +45,8 @@ public struct StatusCache: Sendable {
             """)
 
     /// KEYS: index, minimum version. ARGV: version (or '' to delete without a
-    /// floor), how long the floor is kept (ms). Deletes every entry of the batch.
+    /// floor), how long the floor is kept (ms), channel, message. Deletes every entry
+    /// of the batch and tells every process (`StatusCacheMirror`).
     static let invalidateScript = RedisScript(
         name: "status_invalidate",
         source: """
@@ -58,6 +59,7 @@ public struct StatusCache: Sendable {
               local current = tonumber(redis.call('GET', KEYS[2]) or '')
               if not current or current < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
             end
+            redis.call('PUBLISH', ARGV[3], ARGV[4])
             return #members
             """)
 
@@ -141,9 +143,23 @@ public struct StatusCache: Sendable {
     public func invalidate(_ redis: RedisConnection, batch: BatchIdentity, version: Int?) throws(CacheError) -> Int {
         let reply = try redis.evaluate(
             Self.invalidateScript, keys: [StatusCacheKey.index(batch), StatusCacheKey.minimumVersion(batch)],
-            arguments: [version.map(String.init) ?? "", String(Self.versionFloorMilliseconds)])
+            arguments: [
+                version.map(String.init) ?? "", String(Self.versionFloorMilliseconds), StatusInvalidation.channel,
+                StatusInvalidation.batch(batch).message,
+            ])
         guard let count = reply.integer else { throw .unexpectedReply("invalidate: \(reply)") }
+        try awaitDelivery(redis)
         return Int(count)
+    }
+
+    /// One more round trip after a command that published an invalidation. Redis
+    /// writes a published message to its subscribers' sockets before it reads the
+    /// next command of any client, so once this is answered, every process's mirror
+    /// finds the message on its next lookup: the caller may answer its own client,
+    /// whose next request (on any node) then sees the change.
+    private func awaitDelivery(_ redis: RedisConnection) throws(CacheError) {
+        let reply = try redis.command(["PING"])
+        guard reply == .status("PONG") else { throw .unexpectedReply("ping: \(reply)") }
     }
 
     /// Deletes cached documents: of one batch, of one tenant, or all of them.
@@ -161,6 +177,14 @@ public struct StatusCache: Sendable {
                 if pattern == entries { removed += count }
             }
         }
+        let invalidation: StatusInvalidation =
+            switch (tenantID, batchID) {
+            case (let tenantID?, let batchID?): .batch(BatchIdentity(tenantID: tenantID, batchID: batchID))
+            case (let tenantID?, nil): .tenant(tenantID)
+            default: .all
+            }
+        _ = try redis.command(["PUBLISH", StatusInvalidation.channel, invalidation.message])
+        try awaitDelivery(redis)
         return removed
     }
 
