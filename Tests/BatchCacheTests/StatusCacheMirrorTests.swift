@@ -91,6 +91,11 @@ import Testing
         #expect(mirrors[0].ticket() == nil)
         for mirror in mirrors { mirror.maintain() }
         #expect(mirrors.allSatisfy { $0.isSubscribed })
+        // A worker's own copies, found without the lock, must drop with the entries.
+        var copies = [StatusCacheMirror.Copies(), StatusCacheMirror.Copies()]
+        func copiesFind(_ key: StatusCacheKey) -> [Int?] {
+            (0..<2).map { mirrors[$0].lookup(key, now: now, copies: &copies[$0])?.entry.version }
+        }
 
         func keepEverywhere(_ key: StatusCacheKey, _ version: Int) throws {
             #expect(try cache.write(writer, key, entry(version, expires: nil)))
@@ -103,6 +108,7 @@ import Testing
                 mirror.keep(key, stored, ticket: ticket)
                 #expect(mirror.lookup(key, now: now)?.entry.version == version)
             }
+            #expect(copiesFind(key) == [version, version] && copiesFind(key) == [version, version])
         }
         let other = StatusCacheKey(tenantID: "ten-b", batchID: "batch-7", kind: .talonic)
         try keepEverywhere(key, 1)
@@ -110,12 +116,14 @@ import Testing
         // A batch's invalidation, a hundred times over: never a stale copy right after.
         for round in 2..<102 {
             try cache.invalidate(writer, batch: BatchIdentity(tenantID: "ten-a", batchID: "batch-1"), version: round)
+            #expect(copiesFind(key) == [nil, nil], "round \(round)")
             #expect(mirrors.allSatisfy { $0.lookup(key, now: now) == nil }, "round \(round)")
             try keepEverywhere(key, round)
         }
         #expect(mirrors.allSatisfy { $0.lookup(other, now: now) != nil })
         // A tenant's flush, then everyone's.
         #expect(try cache.flush(writer, tenantID: "ten-a") == 1)
+        #expect(copiesFind(key) == [nil, nil] && copiesFind(other) == [1, 1])
         #expect(mirrors.allSatisfy { $0.lookup(key, now: now) == nil && $0.lookup(other, now: now) != nil })
         try keepEverywhere(key, 200)
         _ = try cache.flush(writer)
@@ -145,6 +153,7 @@ import Testing
         // Redis away: off and emptied; back: subscribed again by housekeeping, empty.
         try keepEverywhere(key, 400)
         server.stop()
+        #expect(copiesFind(key) == [nil, nil])
         #expect(mirrors.allSatisfy { $0.lookup(key, now: now) == nil && !$0.isSubscribed && $0.size.entries == 0 })
         for mirror in mirrors { mirror.maintain() }
         #expect(!mirrors[0].isSubscribed)

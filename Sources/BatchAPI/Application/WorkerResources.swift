@@ -26,6 +26,8 @@ public final class WorkerResources {
     public let lane: LowPriorityLane?
     /// Shared by every worker: requests in flight per tenant and key (nil: unbounded, as in unit tests).
     public let budget: ConcurrencyBudget?
+    /// This worker's references to the status mirror's entries (`StatusCacheMirror.Copies`).
+    public var statusMirrorCopies = StatusCacheMirror.Copies()
     private var connection: (any StoreConnection)?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)

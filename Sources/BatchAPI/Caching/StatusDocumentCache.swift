@@ -86,7 +86,7 @@ public enum StatusDocumentCache {
             if let prefetched = context.prefetched, prefetched.key == key {
                 first = try cache.read(from: prefetched.reply)
             } else if let mirror {
-                if let kept = mirror.lookup(key, now: Timestamp.now().milliseconds) {
+                if let kept = mirror.lookup(key, now: Timestamp.now().milliseconds, copies: &resources.statusMirrorCopies) {
                     return hit(context, kept.entry, kept.remainingMilliseconds)
                 }
                 ticket = mirror.ticket()

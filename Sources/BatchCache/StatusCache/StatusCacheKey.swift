@@ -3,7 +3,7 @@ public import BatchModel
 /// Where one cached status document lives in Redis: per tenant, batch, kind of
 /// document and normalized query, so parameter order and spelled-out defaults
 /// never split the cache and no tenant can reach another's entries.
-public struct StatusCacheKey: Sendable, Equatable {
+public struct StatusCacheKey: Sendable, Hashable {
     public var tenantID: String
     public var batchID: String
     public var kind: CachedDocumentKind

@@ -100,7 +100,34 @@ public final class StatusCacheMirror: Sendable {
         }
     }
 
+    /// One worker's own references to entries it found here, checked against the
+    /// generations below without taking the mirror's lock (64 workers on one lock
+    /// waited for each other). A worker owns it; nothing else touches it.
+    public struct Copies {
+        struct Copy {
+            var entry: StatusCacheEntry
+            var stripe: Int
+            var stripeGeneration: Int
+            var everythingGeneration: Int
+        }
+
+        var byKey: [StatusCacheKey: Copy] = [:]
+        /// Past this many the worker's copies are dropped (they refill from the mirror).
+        static let maxCount = 256
+
+        public init() {}
+    }
+
+    /// A counter that moves with every invalidation of the batches hashed to it.
+    private final class Generation: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
     private let entries: Mutex<Entries>
+    /// Batches are hashed to one of these; a batch's invalidation moves its stripe's.
+    private let stripes: [Generation] = (0..<1024).map { _ in Generation() }
+    /// Moves when more than a batch is dropped (a tenant, everything, a lost subscription).
+    private let everything = Atomic<Int>(0)
     /// The subscription, used under its lock by whichever thread finds messages waiting.
     private let feed: Mutex<RedisConnection>
     /// A duplicate of the subscribed socket, or -1 while not subscribed: polled by every
@@ -130,8 +157,51 @@ public final class StatusCacheMirror: Sendable {
     /// The entry for `key` with the milliseconds it has left, when kept and fresh,
     /// after every invalidation that has reached this process was applied.
     public func lookup(_ key: StatusCacheKey, now: Int64) -> (entry: StatusCacheEntry, remainingMilliseconds: Int)? {
+        var copies = Copies()
+        return lookup(key, now: now, copies: &copies)
+    }
+
+    /// `lookup`, answered from the worker's `copies` while nothing of the batch was
+    /// invalidated since the copy was taken (two atomic loads, no lock).
+    public func lookup(_ key: StatusCacheKey, now: Int64, copies: inout Copies) -> (entry: StatusCacheEntry, remainingMilliseconds: Int)? {
         guard catchUp() else { return nil }
-        return entries.withLock { $0.lookup(key, now: now) }
+        let everythingNow = everything.load(ordering: .acquiring)
+        if let copy = copies.byKey[key] {
+            if copy.everythingGeneration == everythingNow, stripes[copy.stripe].value.load(ordering: .acquiring) == copy.stripeGeneration,
+                let remaining = copy.entry.remainingMilliseconds(now: now), remaining > 0
+            {
+                return (copy.entry, remaining)
+            }
+            copies.byKey[key] = nil
+        }
+        // The generations are read before the entry: an invalidation after that moves them.
+        let stripe = Self.stripe(tenantID: key.tenantID, batchID: key.batchID)
+        let stripeGeneration = stripes[stripe].value.load(ordering: .acquiring)
+        guard let found = entries.withLock({ $0.lookup(key, now: now) }) else { return nil }
+        if copies.byKey.count >= Copies.maxCount { copies.byKey.removeAll(keepingCapacity: true) }
+        copies.byKey[key] = Copies.Copy(
+            entry: found.entry, stripe: stripe, stripeGeneration: stripeGeneration, everythingGeneration: everythingNow)
+        return found
+    }
+
+    private static func stripe(tenantID: String, batchID: String) -> Int {
+        var hasher = Hasher()
+        hasher.combine(tenantID)
+        hasher.combine(batchID)
+        return Int(UInt(bitPattern: hasher.finalize()) % 1024)
+    }
+
+    /// Drops what `invalidation` names and moves the generations workers' copies are
+    /// checked against, after the drop and under the same lock.
+    private func invalidate(_ invalidation: StatusInvalidation) {
+        entries.withLock { state in
+            state.apply(invalidation)
+            if case .batch(let batch) = invalidation {
+                stripes[Self.stripe(tenantID: batch.tenantID, batchID: batch.batchID)].value.add(1, ordering: .releasing)
+            } else {
+                everything.add(1, ordering: .releasing)
+            }
+        }
     }
 
     /// Taken before reading an entry from Redis, given back to `keep`; nil while not
@@ -151,7 +221,7 @@ public final class StatusCacheMirror: Sendable {
     /// Applies an invalidation made in this process at once (its message, which
     /// comes back through the subscription too, then finds nothing to drop).
     public func apply(_ invalidation: StatusInvalidation) {
-        entries.withLock { $0.apply(invalidation) }
+        invalidate(invalidation)
     }
 
     /// Entries kept now and their bytes (for tests and `/metrics`).
@@ -186,7 +256,7 @@ public final class StatusCacheMirror: Sendable {
                 connection.disconnect()
                 return
             }
-            entries.withLock { $0.clear() }
+            invalidate(.all)
             lastHeard.store(SystemClock.monotonicMilliseconds(), ordering: .releasing)
             descriptor.store(copy, ordering: .releasing)
         }
@@ -195,7 +265,7 @@ public final class StatusCacheMirror: Sendable {
     /// Dropped (Redis went away): whatever it would still have said is lost. Under the feed's lock.
     private func unsubscribe(_ connection: RedisConnection) {
         let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
-        entries.withLock { $0.clear() }
+        invalidate(.all)
         if fd >= 0 { close(fd) }
         connection.disconnect()
     }
@@ -206,7 +276,7 @@ public final class StatusCacheMirror: Sendable {
         guard fd >= 0 else { return false }
         if ReadableWait.wait(fd: fd, timeoutMilliseconds: 0) == .readable, !drain() { return false }
         guard SystemClock.monotonicMilliseconds() - lastHeard.load(ordering: .acquiring) <= Self.silenceMilliseconds else {
-            entries.withLock { if !$0.byBatch.isEmpty { $0.clear() } }
+            invalidate(.all)
             return false
         }
         return true
@@ -226,7 +296,7 @@ public final class StatusCacheMirror: Sendable {
                     guard case .array(let parts) = reply, parts.count == 3, parts[0].string == "message", case .bulk(let message) = parts[2]
                     else { continue }
                     let invalidation = StatusInvalidation(message: message)
-                    entries.withLock { $0.apply(invalidation) }
+                    invalidate(invalidation)
                 }
             }
             return true
