@@ -128,6 +128,23 @@ struct CapturedLogs: LogHandler {
         #expect(body["metadata"]?["request_id"] == "req-test-1")
     }
 
+    /// A worker renders `/v1/status` once per caller and dependency state: the next
+    /// answer for the same caller is the same bytes with its own request id, and
+    /// another caller gets its own document.
+    @Test func statusIsRenderedOncePerCaller() throws {
+        let f = try ApplicationFixture()
+        let first = f.send("GET", "/v1/status", key: f.clientKey, requestID: "req-a").0.body
+        let again = f.send("GET", "/v1/status", key: f.clientKey, requestID: "req-b").0.body
+        #expect(String(decoding: again, as: UTF8.self) == String(decoding: first, as: UTF8.self).replacingOccurrences(of: "req-a", with: "req-b"))
+        let (_, admin) = f.send("GET", "/v1/status", key: f.adminKey, requestID: "req-c")
+        #expect(admin["data"]?["key"]?["role"] == "operator" && admin["metadata"]?["request_id"] == "req-c")
+        // The stored prefix completed is the envelope built whole, byte for byte.
+        let data: JSONValue = ["a": 1, "b": ["c": "d\"e"]]
+        #expect(
+            NativeEnvelope.complete(NativeEnvelope.cacheablePrefix(message: "m", data: data), requestID: "r\"1")
+                == JSONWriter.bytes(NativeEnvelope.document(message: "m", data: data, requestID: "r\"1")))
+    }
+
     @Test func invalidBatchIdIsSpec000Body() throws {
         let f = try ApplicationFixture()
         let (response, body) = f.send("GET", "/v1/batches/batch@123", key: f.clientKey)

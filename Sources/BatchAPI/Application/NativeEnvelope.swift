@@ -29,12 +29,27 @@ public enum NativeEnvelope {
 
     /// A stored prefix with this answer's metadata: request id, API version and cache figures.
     public static func completeCached(_ prefix: [UInt8], requestID: String, ttl: Int, remaining: Int) -> [UInt8] {
+        var bytes = started(prefix, requestID: requestID)
+        bytes += #","cache_ttl":\#(ttl),"cache_remaining":\#(remaining)}}"#.utf8
+        return bytes
+    }
+
+    /// A stored prefix with this answer's request id and the API version: the bytes
+    /// `response` makes of the same message and data, without building them again.
+    public static func complete(_ prefix: [UInt8], requestID: String) -> [UInt8] {
+        var bytes = started(prefix, requestID: requestID)
+        bytes += "}}".utf8
+        return bytes
+    }
+
+    /// The prefix, the request id and the API version: the metadata every answer has.
+    private static func started(_ prefix: [UInt8], requestID: String) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(prefix.count + requestID.utf8.count + 96)
         bytes += prefix
         bytes += #""request_id":"#.utf8
         JSONWriter.write(.string(requestID), into: &bytes)
-        bytes += #","api_version":"\#(ServiceInfo.apiVersion)","cache_ttl":\#(ttl),"cache_remaining":\#(remaining)}}"#.utf8
+        bytes += #","api_version":"\#(ServiceInfo.apiVersion)""#.utf8
         return bytes
     }
 }

@@ -28,6 +28,8 @@ public final class WorkerResources {
     public let budget: ConcurrencyBudget?
     /// This worker's references to the status mirror's entries (`StatusCacheMirror.Copies`).
     public var statusMirrorCopies = StatusCacheMirror.Copies()
+    /// The `/v1/status` envelope this worker last rendered (`ServiceStatusHandler`).
+    var serviceStatusRendered: ServiceStatusHandler.Rendered?
     private var connection: (any StoreConnection)?
     /// This worker's copy of the cache settings and the revision it was taken at.
     private var settingsCopy: (settings: CacheSettings, revision: Int) = (CacheSettings(), -1)

@@ -5,9 +5,31 @@ import BatchStore
 /// `GET /v1/status`: who the key belongs to, its tenant's limits, and the
 /// service's version and dependencies (probed at most once a second per worker).
 public enum ServiceStatusHandler {
+    /// What a worker last rendered: for the same caller and dependencies the
+    /// envelope up to its request id is the same bytes (clients poll this).
+    struct Rendered {
+        var caller: Principal
+        var dependencies: (sqlite: Bool, redis: Bool)
+        var prefix: [UInt8]
+    }
+
+    static let message = "Service status retrieved successfully"
+
     public static func handle(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         let caller = try context.caller
         let dependencies = DependencyProbe.check(context.resources, maxAgeMilliseconds: 1000)
+        let prefix: [UInt8]
+        if let last = context.resources.serviceStatusRendered, last.caller == caller, last.dependencies == dependencies {
+            prefix = last.prefix
+        } else {
+            prefix = NativeEnvelope.cacheablePrefix(message: message, data: data(context, caller: caller, dependencies: dependencies))
+            context.resources.serviceStatusRendered = Rendered(caller: caller, dependencies: dependencies, prefix: prefix)
+        }
+        return HTTPResponse(
+            status: 200, headers: HTTPResponse.jsonHeaders([]), body: NativeEnvelope.complete(prefix, requestID: context.request.requestID))
+    }
+
+    static func data(_ context: RequestContext, caller: Principal, dependencies: (sqlite: Bool, redis: Bool)) -> JSONValue {
         let policy = caller.tenant.rateLimit
         let data: JSONValue = [
             "tenant": ["id": .string(caller.tenant.id), "name": .string(caller.tenant.name)],
@@ -30,6 +52,6 @@ public enum ServiceStatusHandler {
                 "redis": .string(dependencies.redis ? "up" : "down"),
             ],
         ]
-        return NativeEnvelope.response(message: "Service status retrieved successfully", data: data, requestID: context.request.requestID)
+        return data
     }
 }
