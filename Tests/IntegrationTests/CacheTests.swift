@@ -53,6 +53,11 @@ import Testing
         #expect(remaining <= 299 && remaining >= 297)
         #expect(later.cacheTTL == 300)
         #expect(later.headers["cache-control"] == "private, max-age=\(remaining)")
+        // The copy this process keeps answers a document polled again (no Redis round trip).
+        let mirrored = try stack.metric("batchd_status_mirror_answers_total")
+        for _ in 0..<5 { #expect(try stack.get("/v1/batches/\(id)", key: stack.clientKey).xCache == "HIT") }
+        #expect(try stack.metric("batchd_status_mirror_answers_total") > mirrored)
+        #expect(try stack.metric("batchd_status_mirror_subscribed") == 1 && stack.metric("batchd_status_mirror_entries") >= 1)
 
         // The dialect views are cached the same way, with headers only.
         for path in ["/v1/batch/\(id)", "/compat/check/v1/batch/\(id)", "/compat/talonic/v1/batches/\(id)"] {

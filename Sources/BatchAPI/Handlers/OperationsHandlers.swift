@@ -1,3 +1,4 @@
+import BatchCache
 import BatchCodecs
 import BatchModel
 import BatchStore
@@ -13,7 +14,28 @@ public enum OperationsHandlers {
     public static func metrics(_ context: RequestContext) throws(APIError) -> HTTPResponse {
         HTTPResponse(
             status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-            body: Array((context.resources.metrics.prometheusText() + writerText(context.resources.database.writerQueue.statistics)).utf8))
+            body: Array(
+                (context.resources.metrics.prometheusText() + writerText(context.resources.database.writerQueue.statistics)
+                    + mirrorText(context.resources.invalidator.mirror)).utf8))
+    }
+
+    /// The status mirror's state, in Prometheus text (nothing when it is off).
+    static func mirrorText(_ mirror: StatusCacheMirror?) -> String {
+        guard let mirror else { return "" }
+        let (entries, bytes) = mirror.size
+        return """
+            # HELP batchd_status_mirror_answers_total Cached documents answered from this process's copy, without Redis.
+            # TYPE batchd_status_mirror_answers_total counter
+            batchd_status_mirror_answers_total \(mirror.answers)
+            # HELP batchd_status_mirror_entries Entries this process keeps a copy of, and their bytes.
+            # TYPE batchd_status_mirror_entries gauge
+            batchd_status_mirror_entries \(entries)
+            batchd_status_mirror_bytes \(bytes)
+            # HELP batchd_status_mirror_subscribed 1 while the invalidations' subscription is up and heard from.
+            # TYPE batchd_status_mirror_subscribed gauge
+            batchd_status_mirror_subscribed \(mirror.isSubscribed ? 1 : 0)
+
+            """
     }
 
     /// How the SQLite writer was shared, in Prometheus text.

@@ -128,6 +128,10 @@ public final class StatusCacheMirror: Sendable {
     private let stripes: [Generation] = (0..<1024).map { _ in Generation() }
     /// Moves when more than a batch is dropped (a tenant, everything, a lost subscription).
     private let everything = Atomic<Int>(0)
+    private let answered = Atomic<Int>(0)
+
+    /// Lookups answered since start (`/metrics`).
+    public var answers: Int { answered.load(ordering: .relaxed) }
     /// The subscription, used under its lock by whichever thread finds messages waiting.
     private let feed: Mutex<RedisConnection>
     /// A duplicate of the subscribed socket, or -1 while not subscribed: polled by every
@@ -170,6 +174,7 @@ public final class StatusCacheMirror: Sendable {
             if copy.everythingGeneration == everythingNow, stripes[copy.stripe].value.load(ordering: .acquiring) == copy.stripeGeneration,
                 let remaining = copy.entry.remainingMilliseconds(now: now), remaining > 0
             {
+                answered.add(1, ordering: .relaxed)
                 return (copy.entry, remaining)
             }
             copies.byKey[key] = nil
@@ -178,6 +183,7 @@ public final class StatusCacheMirror: Sendable {
         let stripe = Self.stripe(tenantID: key.tenantID, batchID: key.batchID)
         let stripeGeneration = stripes[stripe].value.load(ordering: .acquiring)
         guard let found = entries.withLock({ $0.lookup(key, now: now) }) else { return nil }
+        answered.add(1, ordering: .relaxed)
         if copies.byKey.count >= Copies.maxCount { copies.byKey.removeAll(keepingCapacity: true) }
         copies.byKey[key] = Copies.Copy(
             entry: found.entry, stripe: stripe, stripeGeneration: stripeGeneration, everythingGeneration: everythingNow)
