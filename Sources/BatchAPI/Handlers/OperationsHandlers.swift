@@ -27,9 +27,11 @@ public enum OperationsHandlers {
             # HELP batchd_status_mirror_answers_total Cached documents answered from this process's copy, without Redis.
             # TYPE batchd_status_mirror_answers_total counter
             batchd_status_mirror_answers_total \(mirror.answers)
-            # HELP batchd_status_mirror_entries Entries this process keeps a copy of, and their bytes.
+            # HELP batchd_status_mirror_entries Entries this process keeps a copy of.
             # TYPE batchd_status_mirror_entries gauge
             batchd_status_mirror_entries \(entries)
+            # HELP batchd_status_mirror_bytes What the kept copies add up to (bodies and keys).
+            # TYPE batchd_status_mirror_bytes gauge
             batchd_status_mirror_bytes \(bytes)
             # HELP batchd_status_mirror_subscribed 1 while the invalidations' subscription is up and heard from.
             # TYPE batchd_status_mirror_subscribed gauge
