@@ -23,7 +23,9 @@ public struct FastCGIParams: Sendable, Equatable, Sequence, ExpressibleByDiction
 
     /// The value of the last parameter called `name`.
     public subscript(name: String) -> String? {
-        parameters.last { $0.name == name }?.value
+        // Lengths first: comparing two unequal strings is a call into the runtime each.
+        let length = name.utf8.count
+        return parameters.last { $0.name.utf8.count == length && $0.name == name }?.value
     }
 
     public mutating func append(name: String, value: String) { parameters.append(Parameter(name: name, value: value)) }

@@ -28,35 +28,42 @@ public struct FastCGIResponse: Sendable {
 
     /// The status line, the headers, `Content-Length` (unless streamed) and the blank
     /// line. Sent apart from the body, so that a large body is never copied into a
-    /// buffer of its own (the server hands both to libfcgi's one buffer in turn), and
-    /// built without string interpolation (a number alone is a string short enough to
-    /// need no allocation): every answer makes one.
+    /// buffer of its own.
     public func head() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + headers.count * 48)
-        out += "Status: ".utf8
-        out += String(status).utf8
-        out.append(UInt8(ascii: " "))
-        out += Self.reason(for: status).utf8
-        out += "\r\n".utf8
+        writeHead { piece in
+            out += piece
+            return true
+        }
+        return out
+    }
+
+    /// `head()` in pieces, each handed to `put` in turn (false from it stops): the
+    /// server puts them straight into libfcgi's buffer, with no array of the head made
+    /// (every answer has one), and no string interpolation either (a number alone is
+    /// a string short enough to need no allocation). False when `put` refused a piece.
+    @discardableResult
+    public func writeHead(_ put: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        func piece(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
+        guard piece("Status: "), piece(String(status)), piece(" "), piece(Self.reason(for: status)), piece("\r\n") else { return false }
         for header in headers {
-            out += header.name.utf8
-            out += ": ".utf8
+            guard piece(header.name), piece(": ") else { return false }
             // A header value must not smuggle in another header.
             if header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
-                for byte in header.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+                guard piece(String(decoding: header.value.utf8.filter { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)) else { return false }
             } else {
-                out += header.value.utf8
+                guard piece(header.value) else { return false }
             }
-            out += "\r\n".utf8
+            guard piece("\r\n") else { return false }
         }
         if stream == nil {
-            out += "Content-Length: ".utf8
-            out += String(body.count).utf8
-            out += "\r\n".utf8
+            guard piece("Content-Length: "), piece(String(body.count)), piece("\r\n") else { return false }
         }
-        out += "\r\n".utf8
-        return out
+        return piece("\r\n")
     }
 
     static func reason(for status: Int) -> String {

@@ -181,7 +181,7 @@ public final class FastCGIServer: Service {
         let out = request.out
         // A client that went away makes this fail; the worker carries on.
         // The head and then the body, each copied once, into libfcgi's buffer.
-        if Self.write(response.head(), to: out) {
+        if response.writeHead({ Self.write($0, to: out) }) {
             if let stream = response.stream {
                 stream.produce { Self.write($0, to: out) }
             } else {
@@ -233,11 +233,12 @@ public final class FastCGIServer: Service {
 
     /// Sends bytes to nginx; false once the connection failed (the client went away).
     static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
-        guard !bytes.isEmpty else { return true }
-        let written = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), stream) }
-        }
-        return written == Int32(bytes.count)
+        bytes.withUnsafeBytes { write($0, to: stream) }
+    }
+
+    static func write(_ bytes: UnsafeRawBufferPointer, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return FCGX_PutStr(base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), stream) == Int32(bytes.count)
     }
 
     /// Reads and drops the rest of a body in small chunks.

@@ -28,18 +28,18 @@ final class FastCGIBridge: FastCGIResponder {
                 headers.append(lowercasedName: Self.headerName(fromParameter: parameter.name), value: parameter.value)
                 continue
             }
-            switch parameter.name {
-            case "REQUEST_METHOD": method = parameter.value
-            case "DOCUMENT_URI": documentURI = parameter.value
-            case "REQUEST_URI": requestURI = parameter.value
-            case "QUERY_STRING": query = parameter.value
-            case "REMOTE_ADDR": remoteAddress = parameter.value
-            case "REQUEST_ID": requestID = parameter.value
-            case "CONTENT_TYPE": contentType = parameter.value
-            case "CONTENT_LENGTH": contentLength = parameter.value
-            case "BATCHD_ADMISSION": admissionCheck = parameter.value
-            case "BATCHD_ADMITTED": admitted = parameter.value
-            default: continue
+            switch Self.knownParameter(parameter.name) {
+            case .requestMethod: method = parameter.value
+            case .documentURI: documentURI = parameter.value
+            case .requestURI: requestURI = parameter.value
+            case .queryString: query = parameter.value
+            case .remoteAddress: remoteAddress = parameter.value
+            case .requestID: requestID = parameter.value
+            case .contentType: contentType = parameter.value
+            case .contentLength: contentLength = parameter.value
+            case .admission: admissionCheck = parameter.value
+            case .admitted: admitted = parameter.value
+            case nil: continue
             }
         }
         if !contentType.isEmpty { headers.append(lowercasedName: "content-type", value: contentType) }
@@ -71,6 +71,43 @@ final class FastCGIBridge: FastCGIResponder {
 }
 
 extension FastCGIBridge {
+    /// The parameters the request value is made of.
+    enum KnownParameter: String, CaseIterable {
+        case requestMethod = "REQUEST_METHOD"
+        case documentURI = "DOCUMENT_URI"
+        case requestURI = "REQUEST_URI"
+        case queryString = "QUERY_STRING"
+        case remoteAddress = "REMOTE_ADDR"
+        case requestID = "REQUEST_ID"
+        case contentType = "CONTENT_TYPE"
+        case contentLength = "CONTENT_LENGTH"
+        case admission = "BATCHD_ADMISSION"
+        case admitted = "BATCHD_ADMITTED"
+    }
+
+    /// Which known parameter `name` is, if any: picked by length and a distinguishing
+    /// byte, then compared once (a `switch` over the names compared each parameter
+    /// with every name in turn, a call into the runtime each: 3% of a cached status).
+    static func knownParameter(_ name: String) -> KnownParameter? {
+        let utf8 = name.utf8
+        guard let first = utf8.first else { return nil }
+        let candidate: KnownParameter? =
+            switch (utf8.count, first) {
+            case (14, UInt8(ascii: "R")): .requestMethod
+            case (14, UInt8(ascii: "C")): .contentLength
+            case (12, UInt8(ascii: "D")): .documentURI
+            case (12, UInt8(ascii: "Q")): .queryString
+            case (12, UInt8(ascii: "C")): .contentType
+            case (11, UInt8(ascii: "R")): utf8.dropFirst(2).first == UInt8(ascii: "Q") ? .requestURI : .remoteAddress
+            case (10, UInt8(ascii: "R")): .requestID
+            case (16, UInt8(ascii: "B")): .admission
+            case (15, UInt8(ascii: "B")): .admitted
+            default: nil
+            }
+        guard let candidate, candidate.rawValue == name else { return nil }
+        return candidate
+    }
+
     /// `HTTP_X_API_KEY` → `x-api-key`, in one pass over the bytes (every request pays for each header).
     static func headerName(fromParameter name: String) -> String {
         let count = max(0, name.utf8.count - 5)
