@@ -200,8 +200,12 @@ public final class FastCGIServer: Service {
     /// once into a `String`; an entry without `=` is skipped.
     public static func readParams(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> FastCGIParams {
         guard var cursor = envp else { return FastCGIParams() }
+        // Counted first and reserved exactly: a list of 32 (1 KiB) was past what `malloc`
+        // keeps in its per-thread cache, and each request's then made it consolidate.
+        var count = 0
+        while cursor[count] != nil { count += 1 }
         var parameters: [FastCGIParams.Parameter] = []
-        parameters.reserveCapacity(32)
+        parameters.reserveCapacity(count)
         while let entry = cursor.pointee {
             if let equals = strchr(entry, Int32(UInt8(ascii: "="))) {
                 let nameLength = entry.distance(to: equals)

@@ -104,20 +104,20 @@ public final class APIApplication {
                         .forbidden, "This endpoint needs an \(required.rawValue) key", details: ["required_role": .string(required.rawValue)])
                 }
                 context.principal = principal
-                // A cached document's read rides along with the rate limit: one round trip.
-                let key =
-                    resources.invalidator.hasPending
-                    ? nil
-                    : route.cacheKey?(context).flatMap { key in
-                        resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
-                    }
                 // An admitted request was charged when nginx asked, before its body came.
                 if request.admission != .admitted {
-                    let (decided, reply) = RateLimitGate.check(
-                        resources, tenant: principal.tenant, method: request.method, logger: context.logger, cacheRead: key)
+                    // A cached document's read rides along with the rate limit when that goes to
+                    // Redis: one round trip (its key is made only then).
+                    let (decided, prefetched) = RateLimitGate.check(
+                        resources, tenant: principal.tenant, method: request.method, logger: context.logger,
+                        cacheRead: resources.invalidator.hasPending
+                            ? nil
+                            : route.cacheKey?(context).flatMap { key in
+                                resources.cacheSettingsNow().isOff(key.kind, tenantID: key.tenantID) ? nil : key
+                            })
                     context.rateLimitVerdict = decided
                     if !decided.allowed { throw RateLimitGate.refusal(decided) }
-                    if let key, let reply { context.prefetched = (key, reply) }
+                    context.prefetched = prefetched
                 }
                 if request.admission == .check { return HTTPResponse(status: 204, headers: [(RequestAdmission.chargedHeader, "1")]) }
                 if let budget = resources.budget {

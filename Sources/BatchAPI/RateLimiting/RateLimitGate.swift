@@ -12,15 +12,17 @@ public enum RateLimitGate {
     /// Requests that change something also draw on the tenant's write budget.
     static func isWrite(method: String) -> Bool { method != "GET" && method != "HEAD" }
 
-    /// Decides the request. For a read of a cached document (`cacheRead`), the
-    /// cache lookup is made in the same round trip, and its reply comes back
-    /// with the verdict (nil when refused, or when Redis failed). A read this
+    /// Decides the request. For a read of a cached document (`cacheRead`, asked for
+    /// only when a lookup would ride along), the cache lookup is made in the same
+    /// round trip, and its key and reply come back with the verdict (nil when refused,
+    /// when Redis failed, or when this process's status mirror is to be asked first). A read this
     /// process holds a leased cell for (`RateLimitLeases`) is decided here, and only
     /// its cache lookup goes to Redis; so is one Redis refused a moment ago, until the
     /// wait Redis named has passed.
     public static func check(
-        _ resources: WorkerResources, tenant: Tenant, method: String, logger: @autoclosure () -> Logger, cacheRead: StatusCacheKey? = nil
-    ) -> (RateLimitVerdict, RedisReply?) {
+        _ resources: WorkerResources, tenant: Tenant, method: String, logger: @autoclosure () -> Logger,
+        cacheRead: @autoclosure () -> StatusCacheKey? = nil
+    ) -> (RateLimitVerdict, (key: StatusCacheKey, reply: RedisReply)?) {
         let write = isWrite(method: method)
         let policy = tenant.rateLimit
         if let redis = resources.redis {
@@ -40,9 +42,8 @@ public enum RateLimitGate {
                     switch leases.plan(lease, now: now) {
                     case .spent(let decision):
                         // With a mirror, the handler looks there first (and reads Redis on a miss).
-                        guard resources.invalidator.mirror == nil else { return (decidedHere(decision), nil) }
-                        let cache = try cacheRead.map { key throws(CacheError) in try resources.statusCache.plainRead(redis, key) }
-                        return (decidedHere(decision), cache)
+                        guard resources.invalidator.mirror == nil, let key = cacheRead() else { return (decidedHere(decision), nil) }
+                        return (decidedHere(decision), (key, try resources.statusCache.plainRead(redis, key)))
                     case .refused(let decision):
                         return (decidedHere(decision), nil)
                     case .take(let wanted, let unspent):
@@ -53,12 +54,13 @@ public enum RateLimitGate {
                 }
                 var calls: [RedisScriptCall] = []
                 if refund > 0, let lease { calls.append(limiter.refundCall(budgetKey: lease.key, intervalMilliseconds: interval, cells: refund)) }
-                var decided: (RateLimitVerdict, Int, RedisReply?)
-                if let key = cacheRead, !write {
+                var decided: (RateLimitVerdict, Int, (key: StatusCacheKey, reply: RedisReply)?)
+                if !write, let key = cacheRead() {
                     calls.append(
                         limiter.gatedReadCall(
                             tenantID: tenant.id, policy: policy, key: key, lockMilliseconds: resources.statusCache.lockMilliseconds, cells: cells))
-                    decided = try limiter.gatedRead(from: redis.evaluate(calls).last ?? .null, policy: policy)
+                    let (verdict, taken, reply) = try limiter.gatedRead(from: redis.evaluate(calls).last ?? .null, policy: policy)
+                    decided = (verdict, taken, reply.map { (key, $0) })
                 } else {
                     calls.append(limiter.call(tenantID: tenant.id, policy: policy, write: write, cells: cells))
                     let (verdict, taken) = try limiter.takenVerdict(from: redis.evaluate(calls).last ?? .null, policy: policy)
