@@ -75,6 +75,26 @@ import Testing
         #expect(small.lookup(key, now: 0) == nil && small.lookup(check, now: 0) != nil)
     }
 
+    /// What one worker refers to is bounded in count and in bytes (a copy can keep a
+    /// body alive after it left the mirror), and a body past the bound is not copied.
+    @Test func aWorkersCopiesAreBounded() {
+        var copies = StatusCacheMirror.Copies()
+        func copy(_ bytes: Int) -> StatusCacheMirror.Copies.Copy {
+            .init(entry: entry(1, expires: 1, String(repeating: "x", count: bytes)), stripe: 0, stripeGeneration: 0, everythingGeneration: 0)
+        }
+        func key(_ index: Int) -> StatusCacheKey { StatusCacheKey(tenantID: "t", batchID: "b\(index)", kind: .status) }
+        for index in 0..<StatusCacheMirror.Copies.maxCount { copies.remember(key(index), copy(10)) }
+        #expect(copies.byKey.count == StatusCacheMirror.Copies.maxCount && copies.bytes == 10 * StatusCacheMirror.Copies.maxCount)
+        copies.remember(key(1_000), copy(10))
+        #expect(copies.byKey.count == 1 && copies.bytes == 10)
+        copies.remember(key(1), copy(StatusCacheMirror.Copies.maxBytes - 5))
+        #expect(copies.byKey.count == 1 && copies.bytes == StatusCacheMirror.Copies.maxBytes - 5)
+        copies.remember(key(2), copy(StatusCacheMirror.Copies.maxBytes + 1))
+        #expect(copies.byKey[key(2)] == nil && copies.byKey.count == 1)
+        copies.forget(key(1))
+        #expect(copies.byKey.isEmpty && copies.bytes == 0)
+    }
+
     /// Two processes' mirrors on one real Redis: an invalidation or a flush made
     /// through a third connection is seen by both on their very next lookup (no
     /// wait: the publisher's extra round trip put the message in their sockets);

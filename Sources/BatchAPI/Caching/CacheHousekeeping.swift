@@ -28,8 +28,9 @@ public final class CacheHousekeeping: Service {
                 var added = (hits: 0, misses: 0)
                 var pass = 0
                 return { connection, _ in
-                    if let error = settings.refresh(connection) { throw error }
+                    // First: a store that fails must not silence the mirror's subscription too.
                     mirror?.maintain()
+                    if let error = settings.refresh(connection) { throw error }
                     if let leases { RateLimitGate.refundExpiredLeases(leases, redis: redis, now: SystemClock.monotonicMilliseconds()) }
                     if pass % 20 == 0 {
                         try? NodeRegistry().announce(

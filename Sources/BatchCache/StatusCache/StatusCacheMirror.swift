@@ -112,8 +112,28 @@ public final class StatusCacheMirror: Sendable {
         }
 
         var byKey: [StatusCacheKey: Copy] = [:]
-        /// Past this many the worker's copies are dropped (they refill from the mirror).
-        static let maxCount = 256
+        /// The bodies referred to. A copy whose entry left the mirror keeps its body alive
+        /// until the worker looks it up again, so what a worker may hold is bounded too.
+        var bytes = 0
+        /// Past this many, or these bytes, the worker's copies are dropped (they refill
+        /// from the mirror); a body larger than the bytes is never copied.
+        static let maxCount = 64
+        static let maxBytes = 256 << 10
+
+        mutating func remember(_ key: StatusCacheKey, _ copy: Copy) {
+            let size = copy.entry.body.count
+            guard size <= Self.maxBytes else { return }
+            if byKey.count >= Self.maxCount || bytes + size > Self.maxBytes {
+                byKey.removeAll(keepingCapacity: true)
+                bytes = 0
+            }
+            byKey[key] = copy
+            bytes += size
+        }
+
+        mutating func forget(_ key: StatusCacheKey) {
+            if let copy = byKey.removeValue(forKey: key) { bytes -= copy.entry.body.count }
+        }
 
         public init() {}
     }
@@ -177,16 +197,15 @@ public final class StatusCacheMirror: Sendable {
                 answered.add(1, ordering: .relaxed)
                 return (copy.entry, remaining)
             }
-            copies.byKey[key] = nil
+            copies.forget(key)
         }
         // The generations are read before the entry: an invalidation after that moves them.
         let stripe = Self.stripe(tenantID: key.tenantID, batchID: key.batchID)
         let stripeGeneration = stripes[stripe].value.load(ordering: .acquiring)
         guard let found = entries.withLock({ $0.lookup(key, now: now) }) else { return nil }
         answered.add(1, ordering: .relaxed)
-        if copies.byKey.count >= Copies.maxCount { copies.byKey.removeAll(keepingCapacity: true) }
-        copies.byKey[key] = Copies.Copy(
-            entry: found.entry, stripe: stripe, stripeGeneration: stripeGeneration, everythingGeneration: everythingNow)
+        copies.remember(
+            key, Copies.Copy(entry: found.entry, stripe: stripe, stripeGeneration: stripeGeneration, everythingGeneration: everythingNow))
         return found
     }
 
