@@ -8,3 +8,15 @@ extension StringProtocol {
         return String(text)
     }
 }
+
+extension String {
+    /// `StringProtocol.trimmed`, returning the string itself when there is nothing to
+    /// trim (nearly always: every request's key goes through here), with no walk over
+    /// characters and no copy. A space or tab is one byte and one character, so ends
+    /// that are neither byte are ends that are neither character.
+    public var trimmed: String {
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first != 0x20, first != 0x09, last != 0x20, last != 0x09 { return self }
+        return self[...].trimmed
+    }
+}
