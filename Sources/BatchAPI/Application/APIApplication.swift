@@ -64,9 +64,10 @@ public final class APIApplication {
         if logger.logLevel <= .info {
             context.logger.info(
                 "request",
+                // The request's own strings, not interpolated copies of them.
                 metadata: [
-                    "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
-                    "us": "\(elapsed)",
+                    "method": .string(request.method), "path": .string(request.path), "status": .string(String(response.status)),
+                    "us": .string(String(elapsed)),
                 ])
         }
         return response
@@ -123,14 +124,14 @@ public final class APIApplication {
                 if let budget = resources.budget {
                     let slots = resources.budgetSlots(budget, tenant: principal.tenant.id, key: principal.keyID)
                     if let refusal = budget.acquire(slots) { throw Self.refusal(refusal) }
-                    let release = { budget.release(slots) }
                     let response: HTTPResponse
                     do { response = try route.handler(context) } catch {
-                        release()
+                        budget.release(slots)
                         throw error
                     }
-                    // A streamed body holds its place until it is sent.
-                    if let stream = response.stream { stream.onFinish(release) } else { release() }
+                    // A streamed body holds its place until it is sent (the closure is made only
+                    // then: its captures are a heap allocation).
+                    if let stream = response.stream { stream.onFinish { budget.release(slots) } } else { budget.release(slots) }
                     return response
                 }
             }
