@@ -95,6 +95,19 @@ struct CapturedLogs: LogHandler {
         #expect(lines.first?.metadata["status"] == "200" && lines.last?.metadata["status"] == "401")
     }
 
+    /// A worker's request logger is one value given each request's metadata; a copy
+    /// kept from an earlier request keeps that request's.
+    @Test func reusedRequestLoggerKeepsEachCopysMetadata() {
+        let records = CapturedLogs.Records()
+        let worker = RequestLogger(Logger(label: "test") { _ in CapturedLogs(records: records) })
+        let first = worker.with(requestID: "req-1", tenant: "ten-1")
+        let second = worker.with(requestID: "req-2", tenant: nil)
+        first.info("kept")
+        second.info("now")
+        #expect(records.all.map(\.metadata) == [["request_id": "req-1", "tenant": "ten-1"], ["request_id": "req-2"]])
+        #expect(worker.with(requestID: "req-3", tenant: "ten-3")[metadataKey: "tenant"] == "ten-3")
+    }
+
     @Test func missingAndWrongKeysAre401InTheEnvelope() throws {
         let f = try ApplicationFixture()
         for key in [nil, "bd_notakey", ""] as [String?] {

@@ -13,6 +13,8 @@ public final class APIApplication {
     public let router: Router
     public let resources: WorkerResources
     public let logger: Logger
+    /// Each request's logger, made from `logger` (this worker answers one request at a time).
+    private let requestLogger: RequestLogger
 
     /// The 429 of a tenant or key with as many requests in batchd as it may have.
     static func refusal(_ refusal: ConcurrencyBudget.Refusal) -> APIError {
@@ -35,12 +37,14 @@ public final class APIApplication {
         self.router = router
         self.resources = resources
         self.logger = logger
+        self.requestLogger = RequestLogger(logger)
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = SystemClock.monotonicMicroseconds()
         let match = router.match(method: request.method, path: request.path)
-        let context = RequestContext(request: request, parameters: match.parameters, resources: resources, logger: logger, startedAt: started)
+        let context = RequestContext(
+            request: request, parameters: match.parameters, resources: resources, requestLogger: requestLogger, startedAt: started)
         // The route's dialect shapes every error it answers, even one thrown before its handler runs.
         let dialect = match.route?.dialect ?? .native
         var response: HTTPResponse
