@@ -73,7 +73,7 @@ public struct RoutePattern: Sendable, Equatable, CustomStringConvertible {
 
     /// The captures when `pathSegments` fits the pattern. Literals are compared first,
     /// so the routes that do not fit (nearly all of them) cost no allocation.
-    func match(_ pathSegments: [Substring]) -> RouteParameters? {
+    func match(_ pathSegments: some RandomAccessCollection<Substring>) -> RouteParameters? {
         guard pathSegments.count == segments.count else { return nil }
         var captureCount = 0
         for (segment, part) in zip(segments, pathSegments) {
