@@ -108,6 +108,17 @@ struct CapturedLogs: LogHandler {
         #expect(worker.with(requestID: "req-3", tenant: "ten-3")[metadataKey: "tenant"] == "ten-3")
     }
 
+    /// A worker keeps the last `RateLimit-Policy` it made; a caller under another policy
+    /// gets its own, and the first one's again after that.
+    @Test func eachAnswerCarriesItsOwnTenantsPolicy() throws {
+        let f = try ApplicationFixture()
+        let other = try TenantRecords(f.connection).create(
+            name: "other", rateLimit: RateLimitPolicy(limit: 50, windowSeconds: 60, burst: 5, writeLimit: nil))
+        let otherKey = try KeyRecords(f.connection).create(tenantID: other.id, role: .client).1.value
+        let policies = [f.clientKey, otherKey, f.clientKey].map { f.send("GET", "/v1/status", key: $0).0.header("RateLimit-Policy") }
+        #expect(policies == [#""default";q=1000;w=3600"#, #""default";q=50;w=60"#, #""default";q=1000;w=3600"#])
+    }
+
     @Test func missingAndWrongKeysAre401InTheEnvelope() throws {
         let f = try ApplicationFixture()
         for key in [nil, "bd_notakey", ""] as [String?] {

@@ -16,6 +16,7 @@ public final class APIApplication {
     /// Each request's logger, made from `logger` (this worker answers one request at a time).
     private let requestLogger: RequestLogger
     private var requestLineFields: Logger.Metadata = [:]
+    private var lastPolicyHeader: (name: String, limit: Int, window: Int, value: String)?
 
     /// The 429 of a tenant or key with as many requests in batchd as it may have.
     static func refusal(_ refusal: ConcurrencyBudget.Refusal) -> APIError {
@@ -61,7 +62,7 @@ public final class APIApplication {
         response.setHeader("X-Request-Id", request.requestID)
         // Every authenticated answer, errors and 429s included, carries the tenant's limit.
         if let verdict = context.rateLimitVerdict {
-            verdict.forEachHeader { response.setHeader($0, $1) }
+            verdict.forEachHeader(policy: policyHeader(verdict)) { response.setHeader($0, $1) }
         }
         if request.admission == .check { response = RequestAdmission.answer(for: response) }
         let elapsed = Int(SystemClock.monotonicMicroseconds() - started)
@@ -82,6 +83,17 @@ public final class APIApplication {
         requestLineFields["status"] = .string(String(status))
         requestLineFields["us"] = .string(String(microseconds))
         return requestLineFields
+    }
+
+    /// `verdict.policyHeader`, kept from the last answer while the policy is the same
+    /// (nearly always: a worker's answers go to a few tenants under one policy each).
+    private func policyHeader(_ verdict: RateLimitVerdict) -> String {
+        if let kept = lastPolicyHeader, kept.name == verdict.policyName, kept.limit == verdict.limit, kept.window == verdict.windowSeconds {
+            return kept.value
+        }
+        let value = verdict.policyHeader
+        lastPolicyHeader = (verdict.policyName, verdict.limit, verdict.windowSeconds, value)
+        return value
     }
 
     private func serve(_ match: Router.Match, _ context: RequestContext) throws(APIError) -> HTTPResponse {

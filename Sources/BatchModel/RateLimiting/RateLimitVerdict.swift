@@ -31,12 +31,16 @@ public struct RateLimitVerdict: Sendable, Equatable {
         return headers
     }
 
+    /// `RateLimit-Policy`'s value: the same for every answer under one policy.
+    public var policyHeader: String { "\"\(policyName)\";q=\(limit);w=\(windowSeconds)" }
+
     /// The same headers one by one, with no list made: every answer carries them.
-    public func forEachHeader(_ body: (_ name: String, _ value: String) -> Void) {
+    /// `policy` is `policyHeader` made earlier, if the caller keeps it.
+    public func forEachHeader(policy: String? = nil, _ body: (_ name: String, _ value: String) -> Void) {
         body("X-RateLimit-Limit", String(limit))
         body("X-RateLimit-Remaining", String(decision.remaining))
         body("X-RateLimit-Reset", String(resetUnixSeconds))
-        body("RateLimit-Policy", "\"\(policyName)\";q=\(limit);w=\(windowSeconds)")
+        body("RateLimit-Policy", policy ?? policyHeader)
         body("RateLimit", "\"\(policyName)\";r=\(decision.remaining);t=\(decision.resetAfterSeconds)")
         if !allowed { body("Retry-After", String(max(1, decision.retryAfterSeconds))) }
     }
