@@ -13,13 +13,13 @@ public enum LogLine {
         to bytes: inout [UInt8], clock: inout LogClock, epochMilliseconds: Int64, level: Logger.Level, label: String, message: String,
         fields: [(key: String, value: Logger.MetadataValue)], event: Logger.Metadata?
     ) {
-        bytes += "ts=".utf8
+        appendLiteral("ts=", to: &bytes)
         clock.append(epochMilliseconds: epochMilliseconds, to: &bytes)
-        bytes += " level=".utf8
-        bytes += level.rawValue.utf8
-        bytes += " label=".utf8
+        appendLiteral(" level=", to: &bytes)
+        appendBytes(level.rawValue, to: &bytes)
+        appendLiteral(" label=", to: &bytes)
         appendBytes(label, to: &bytes)
-        bytes += " msg=".utf8
+        appendLiteral(" msg=", to: &bytes)
         appendValue(message, to: &bytes)
         guard let event, !event.isEmpty else {
             for field in fields { appendField(field.key, field.value, to: &bytes) }
@@ -91,6 +91,11 @@ public enum LogLine {
     }
 
     private static func needsQuotes(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") }
+
+    /// A literal's bytes in one copy (appending a string's UTF-8 view goes byte by byte).
+    private static func appendLiteral(_ literal: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
 
     private static func appendBytes(_ text: String, to bytes: inout [UInt8]) {
         if text.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes += text.utf8 }
