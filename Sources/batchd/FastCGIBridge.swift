@@ -24,22 +24,19 @@ final class FastCGIBridge: FastCGIResponder {
         var (requestID, admissionCheck, admitted): (String?, String?, String?) = (nil, nil, nil)
         var (contentType, contentLength) = ("", "")
         for parameter in request.params {
-            if parameter.name.utf8.starts(with: "HTTP_".utf8) {
-                headers.append(lowercasedName: Self.headerName(fromParameter: parameter.name), value: parameter.value)
-                continue
-            }
-            switch Self.knownParameter(parameter.name) {
-            case .requestMethod: method = parameter.value
-            case .documentURI: documentURI = parameter.value
-            case .requestURI: requestURI = parameter.value
-            case .queryString: query = parameter.value
-            case .remoteAddress: remoteAddress = parameter.value
-            case .requestID: requestID = parameter.value
-            case .contentType: contentType = parameter.value
-            case .contentLength: contentLength = parameter.value
-            case .admission: admissionCheck = parameter.value
-            case .admitted: admitted = parameter.value
-            case nil: continue
+            switch Self.classify(parameter.name) {
+            case .header: headers.append(lowercasedName: Self.headerName(fromParameter: parameter.name), value: parameter.value)
+            case .known(.requestMethod): method = parameter.value
+            case .known(.documentURI): documentURI = parameter.value
+            case .known(.requestURI): requestURI = parameter.value
+            case .known(.queryString): query = parameter.value
+            case .known(.remoteAddress): remoteAddress = parameter.value
+            case .known(.requestID): requestID = parameter.value
+            case .known(.contentType): contentType = parameter.value
+            case .known(.contentLength): contentLength = parameter.value
+            case .known(.admission): admissionCheck = parameter.value
+            case .known(.admitted): admitted = parameter.value
+            case .other: continue
             }
         }
         if !contentType.isEmpty { headers.append(lowercasedName: "content-type", value: contentType) }
@@ -85,39 +82,58 @@ extension FastCGIBridge {
         case admitted = "BATCHD_ADMITTED"
     }
 
-    /// The known parameters by the length of their names (at most two share one).
-    static let knownByLength: [[KnownParameter]] = {
-        var table = [[KnownParameter]](repeating: [], count: KnownParameter.allCases.map(\.rawValue.utf8.count).max()! + 1)
-        for parameter in KnownParameter.allCases { table[parameter.rawValue.utf8.count].append(parameter) }
+    /// What a parameter's name makes it.
+    enum Classified: Equatable {
+        /// `HTTP_*`: a request header.
+        case header
+        case known(KnownParameter)
+        /// Anything else nginx sends (`SERVER_PROTOCOL`, …): not read.
+        case other
+    }
+
+    /// The known parameters' names by their length (at most two share one), each with
+    /// its case: an enum's raw value is made again each time it is asked for.
+    static let knownByLength: [[(name: String, parameter: KnownParameter)]] = {
+        var table = [[(name: String, parameter: KnownParameter)]](
+            repeating: [], count: KnownParameter.allCases.map(\.rawValue.utf8.count).max()! + 1)
+        for parameter in KnownParameter.allCases { table[parameter.rawValue.utf8.count].append((parameter.rawValue, parameter)) }
         return table
     }()
 
-    /// Which known parameter `name` is, if any: the names of its length compared by
-    /// their first byte, then the one left compared once (a `switch` over the names
-    /// compared each parameter with every name in turn, a call into the runtime each:
-    /// 3% of a cached status).
-    static func knownParameter(_ name: String) -> KnownParameter? {
-        let utf8 = name.utf8
-        guard utf8.count < knownByLength.count, let first = utf8.first else { return nil }
-        for candidate in knownByLength[utf8.count] where candidate.rawValue.utf8.first == first && candidate.rawValue == name {
-            return candidate
+    /// What `name` is, from its own bytes: a header by its prefix, or a known parameter
+    /// among the names of its length (every parameter of every request comes here; a
+    /// `switch` over the names compared each with every name in turn, a call into the
+    /// runtime each, and a prefix test through the generic `starts(with:)` was as much again).
+    static func classify(_ name: String) -> Classified {
+        let prefix = name.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.count >= 5 && bytes[0] == UInt8(ascii: "H") && bytes[1] == UInt8(ascii: "T") && bytes[2] == UInt8(ascii: "T")
+                && bytes[3] == UInt8(ascii: "P") && bytes[4] == UInt8(ascii: "_")
         }
-        return nil
+        if prefix ?? name.utf8.starts(with: "HTTP_".utf8) { return .header }
+        let length = name.utf8.count
+        guard length < knownByLength.count else { return .other }
+        for candidate in knownByLength[length] where candidate.name == name { return .known(candidate.parameter) }
+        return .other
     }
 
-    /// `HTTP_X_API_KEY` → `x-api-key`, in one pass over the bytes (every request pays for each header).
+    /// `HTTP_X_API_KEY` → `x-api-key`, in one pass over the bytes into the new string's
+    /// own storage (every request pays for each header).
     static func headerName(fromParameter name: String) -> String {
         let count = max(0, name.utf8.count - 5)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, count)) { bytes in
-            for (index, byte) in name.utf8.dropFirst(5).enumerated() {
-                switch byte {
-                case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "-")
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes[index] = byte | 0x20
-                default: bytes[index] = byte
-                }
+        func lowered(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case UInt8(ascii: "_"): UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte | 0x20
+            default: byte
             }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<count]), as: UTF8.self)
         }
+        let made = name.utf8.withContiguousStorageIfAvailable { bytes in
+            String(unsafeUninitializedCapacity: count) { target in
+                for index in 0..<count { target[index] = lowered(bytes[index + 5]) }
+                return count
+            }
+        }
+        return made ?? String(decoding: name.utf8.dropFirst(5).map(lowered), as: UTF8.self)
     }
 }
 
