@@ -71,8 +71,6 @@ import Testing
         #expect(value("line\nnext\r\tend") == #""line\nnext\r\tend""#)
         #expect(value("bell\u{7}") == #""bell?""#)
         #expect(value("back\\slash") == "back\\slash")
-        // A string without contiguous UTF-8 of its own (bridged or lazily made) takes the same path.
-        #expect(value(String(Substring("x y"))) == #""x y""#)
     }
 
     /// Through swift-log: the request's metadata set on a copy of the logger, sorted

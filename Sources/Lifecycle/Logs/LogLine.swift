@@ -63,8 +63,8 @@ public enum LogLine {
 
     /// A value as it is, or quoted and escaped when it would not parse as it is.
     public static func appendValue(_ value: String, to bytes: inout [UInt8]) {
-        // Over the string's own bytes when it has them in one piece (native strings do):
-        // a byte at a time through its UTF-8 view was most of a line's cost.
+        // Over the string's own bytes in one piece (every string on Linux has them; the
+        // view is the fallback): a byte at a time through the UTF-8 view was most of a line's cost.
         let plain = value.utf8.withContiguousStorageIfAvailable { text -> Bool in
             guard !text.isEmpty, !text.contains(where: needsQuotes) else { return false }
             bytes.append(contentsOf: text)
