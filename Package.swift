@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "BatchAPITests", dependencies: ["BatchAPI", "BatchCodecs", "BatchStore", "BatchModel", "BatchCache"]),
         .testTarget(name: "BatchCacheTests", dependencies: ["BatchCache", "BatchModel", "TestSupport"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(name: "batchdTests", dependencies: ["batchd", "FastCGI", "BatchAPI"]),
         .testTarget(name: "BatchClientTests", dependencies: ["BatchClient"]),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", logging]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], exclude: ["Corpus"]),

@@ -83,7 +83,7 @@ extension FastCGIBridge {
     }
 
     /// What a parameter's name makes it.
-    enum Classified {
+    enum Classified: Equatable {
         /// `HTTP_*`: a request header.
         case header
         case known(KnownParameter)
