@@ -34,27 +34,25 @@ public final class RequestContext {
     /// the request's log line is timed from).
     public let startedAt: Int64
 
-    public init(
+    public convenience init(
         request: HTTPRequest, parameters: RouteParameters, resources: WorkerResources, principal: Principal? = nil, logger: Logger,
         startedAt: Int64 = SystemClock.monotonicMicroseconds()
+    ) {
+        self.init(
+            request: request, parameters: parameters, resources: resources, principal: principal, requestLogger: RequestLogger(logger),
+            startedAt: startedAt)
+    }
+
+    /// A context whose logger comes from the worker's reused `requestLogger`.
+    init(
+        request: HTTPRequest, parameters: RouteParameters, resources: WorkerResources, principal: Principal? = nil,
+        requestLogger: RequestLogger, startedAt: Int64
     ) {
         self.startedAt = startedAt
         self.request = request
         self.parameters = parameters
         self.resources = resources
         self.principal = principal
-        self.requestLogger = RequestLogger(logger)
-    }
-
-    /// A context whose logger comes from the worker's reused `requestLogger`.
-    init(
-        request: HTTPRequest, parameters: RouteParameters, resources: WorkerResources, requestLogger: RequestLogger, startedAt: Int64
-    ) {
-        self.startedAt = startedAt
-        self.request = request
-        self.parameters = parameters
-        self.resources = resources
-        self.principal = nil
         self.requestLogger = requestLogger
     }
 

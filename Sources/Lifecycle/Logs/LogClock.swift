@@ -32,6 +32,8 @@ public struct LogClock: Sendable {
         bytes.append(UInt8(ascii: "Z"))
     }
 
+    /// Through `gmtime_r`, not BatchModel's `Timestamp`: `Lifecycle` sits beside the model,
+    /// not on it (the FastCGI layer builds on it), and UTC reads no time-zone file.
     static func prefix(_ second: Int64) -> [UInt8] {
         var time = time_t(second)
         var civil = tm()
@@ -53,17 +55,11 @@ public struct LogClock: Sendable {
         return bytes
     }
 
-    /// `value` in decimal, zero-padded to `width` digits (more when it needs them).
+    /// `value` in decimal, zero-padded to `width` digits (more when it needs them): a
+    /// number's own string, which is short enough to need no allocation.
     static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        var digits = 1
-        while digits < width || value / divisor >= 10 {
-            divisor *= 10
-            digits += 1
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
+        let digits = String(value).utf8
+        if digits.count < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
+        bytes += digits
     }
 }
